@@ -1,0 +1,266 @@
+/**
+ * The xraygpt protocol: every custom request and notification the daemon (server/) answers and
+ * the editor extension (client/) sends, declared once with its payload types.
+ *
+ * Transport: JSON-RPC 2.0 with the LSP base protocol (Content-Length framing), over stdio or a
+ * local socket (`xraygpt serve --socket PATH`). Standard LSP methods (initialize, text document
+ * sync, code actions, hover, diagnostics, `$/cancelRequest`) are used as in LSP.
+ *
+ * Streaming: long requests (summarize, chat, annotate) carry a client-chosen `jobId`; the daemon
+ * sends `xraygpt/progress` and `xraygpt/token` notifications tagged with that id while the
+ * request is pending, and the request's result carries the full text at the end. A cancelled
+ * request resolves normally with `stopReason: "cancelled"` and the text generated so far.
+ */
+import { NotificationType, RequestType } from "vscode-jsonrpc";
+
+export const PROTOCOL_VERSION = 1;
+
+// ---------------------------------------------------------------------------------------------
+// Shared payload types
+
+/** Sampling settings; anything left out comes from the model manifest's defaults. */
+export interface GenerationSettings {
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  repeatPenalty?: number;
+  seed?: number;
+}
+
+/** Where the device for a stage ended up. */
+export type Device = "cpu" | "cuda" | "vulkan" | "metal";
+
+export interface LabelProbability {
+  name: string;
+  probability: number;
+}
+
+/** What the vision stage said about an image. */
+export interface Findings {
+  /** Finding labels (CheXpert-style observation names) with the model's probabilities. */
+  labels: LabelProbability[];
+  /** Projection (e.g. "frontal" / "lateral") when the model has a view head. */
+  view?: LabelProbability[];
+  /** The findings line given to the LLM (findings-text conditioning). */
+  conditioningText?: string;
+}
+
+export type ImageFormat = "dicom" | "png" | "jpeg" | "webp" | "tiff" | "other";
+
+/** Metadata of a decoded image. Never contains patient-identifying DICOM tags. */
+export interface ImageInfo {
+  format: ImageFormat;
+  width: number;
+  height: number;
+  /** Bits per sample of the stored pixels (8, 12, 16 ...). */
+  bitsStored: number;
+  frames: number;
+  modality?: string;
+  /** DICOM ViewPosition (PA, AP, LL ...) when present. */
+  view?: string;
+  laterality?: string;
+  photometric?: string;
+  transferSyntax?: string;
+}
+
+export interface Timings {
+  decodeMs: number;
+  visionMs: number;
+  promptMs: number;
+  generateMs: number;
+  totalMs: number;
+  tokens: number;
+  tokensPerSecond: number;
+  queuedMs: number;
+}
+
+export type StopReason = "eos" | "stop" | "maxTokens" | "cancelled";
+
+export interface ModelRef {
+  id: string;
+  version: string;
+  /** SHA-256 of the manifest file's bytes. */
+  manifestHash: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+export interface SummarizeParams {
+  jobId: string;
+  /** Absolute path of a PNG/JPEG/WebP/TIFF/DICOM file. */
+  image: string;
+  model?: string;
+  /** Instruction given to the model; the manifest's default prompt when absent. */
+  prompt?: string;
+  generation?: GenerationSettings;
+}
+
+export interface SummarizeResult {
+  jobId: string;
+  model: ModelRef;
+  image: ImageInfo;
+  findings: Findings;
+  prompt: string;
+  generation: Required<GenerationSettings>;
+  text: string;
+  stopReason: StopReason;
+  timings: Timings;
+}
+export const SummarizeRequest = new RequestType<SummarizeParams, SummarizeResult, void>("xraygpt/summarize");
+
+export interface ChatParams {
+  jobId: string;
+  /** Omit to start a new session bound to `image`. */
+  sessionId?: string;
+  image: string;
+  message: string;
+  model?: string;
+  generation?: GenerationSettings;
+}
+
+export interface ChatResult {
+  jobId: string;
+  sessionId: string;
+  model: ModelRef;
+  findings: Findings;
+  text: string;
+  stopReason: StopReason;
+  timings: Timings;
+}
+export const ChatRequest = new RequestType<ChatParams, ChatResult, void>("xraygpt/chat");
+
+export interface ChatEndParams {
+  sessionId: string;
+}
+export const ChatEndRequest = new RequestType<ChatEndParams, { ended: boolean }, void>("xraygpt/chatEnd");
+
+export interface FindingsParams {
+  image: string;
+  model?: string;
+}
+export interface FindingsResult {
+  model: ModelRef;
+  image: ImageInfo;
+  findings: Findings;
+  timings: Pick<Timings, "decodeMs" | "visionMs" | "totalMs">;
+}
+export const FindingsRequest = new RequestType<FindingsParams, FindingsResult, void>("xraygpt/findings");
+
+export interface DecodeImageParams {
+  image: string;
+  /** Longest side of the returned pixels; the image is downscaled (area) when larger. */
+  maxSize?: number;
+  /** Include patient-identifying DICOM tags in `tags` (the user opted in). */
+  includePatientTags?: boolean;
+}
+export interface DicomTag {
+  tag: string;
+  name: string;
+  value: string;
+  patientIdentifying: boolean;
+}
+export interface DecodeImageResult {
+  info: ImageInfo;
+  width: number;
+  height: number;
+  /** Base64 of little-endian uint16 grey values, 0..65535, after modality LUT and inversion. */
+  pixels: string;
+  /** Default window in the 0..65535 pixel scale (from the DICOM VOI LUT, else full range). */
+  window: { center: number; width: number };
+  tags: DicomTag[];
+}
+export const DecodeImageRequest = new RequestType<DecodeImageParams, DecodeImageResult, void>("xraygpt/decodeImage");
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  version: string;
+  description?: string;
+  license: string;
+  conditioning: "findings-text" | "soft-tokens";
+  manifestPath: string;
+  manifestHash: string;
+  /** True when its files are present and the manifest is valid. */
+  available: boolean;
+  /** Why it is not available. */
+  problem?: string;
+  loaded: boolean;
+  default: boolean;
+}
+export const ModelsRequest = new RequestType<Record<string, never> | undefined, { models: ModelInfo[] }, void>("xraygpt/models");
+
+export interface ModelIdParams {
+  model: string;
+}
+export const LoadModelRequest = new RequestType<ModelIdParams, ModelInfo, void>("xraygpt/models/load");
+export const UnloadModelRequest = new RequestType<ModelIdParams, ModelInfo, void>("xraygpt/models/unload");
+
+export type Health = "ok" | "warning" | "error";
+
+export interface ServerStatus {
+  version: string;
+  protocolVersion: number;
+  health: Health;
+  message?: string;
+  /** Nothing running and nothing queued. */
+  quiescent: boolean;
+  defaultModel?: string;
+  loadedModels: string[];
+  device: { vision: Device | "none"; llm: Device | "none"; detail?: string };
+  queue: { running: number; queued: number };
+  pid: number;
+}
+export const StatusRequest = new RequestType<Record<string, never> | undefined, ServerStatus, void>("xraygpt/status");
+
+// ---------------------------------------------------------------------------------------------
+// Notifications (server → client)
+
+export interface TokenParams {
+  jobId: string;
+  /** Text appended since the previous token notification of this job. */
+  text: string;
+  /** Running count of generated tokens. */
+  index: number;
+}
+export const TokenNotification = new NotificationType<TokenParams>("xraygpt/token");
+
+export type JobStage = "queued" | "decode" | "vision" | "loading" | "prompt" | "generate" | "done";
+export interface ProgressParams {
+  jobId: string;
+  stage: JobStage;
+  /** Place in the queue when stage is "queued" (0 = next). */
+  position?: number;
+  findings?: Findings;
+  message?: string;
+}
+export const ProgressNotification = new NotificationType<ProgressParams>("xraygpt/progress");
+
+export const ServerStatusNotification = new NotificationType<ServerStatus>("xraygpt/serverStatus");
+
+// ---------------------------------------------------------------------------------------------
+// Errors: JSON-RPC error codes in `ResponseError.code`, `data` holds `{ kind, file? }`.
+
+export const ErrorCodes = {
+  /** The image could not be read or decoded; message names the file and the cause. */
+  BadImage: -32010,
+  /** The path is outside the allowed roots. */
+  PathNotAllowed: -32011,
+  /** The model id is unknown, its files are missing, or its manifest is invalid. */
+  ModelUnavailable: -32012,
+  /** The model process died while serving the request. */
+  ModelCrashed: -32013,
+  /** A chat session id is unknown (expired or never existed). */
+  UnknownSession: -32014,
+  /** Bad request parameters. */
+  InvalidParams: -32602,
+  /** The request was cancelled before it started. */
+  RequestCancelled: -32800,
+} as const;
+export type ErrorKind = keyof typeof ErrorCodes;
+
+export interface ErrorData {
+  kind: ErrorKind;
+  file?: string;
+}

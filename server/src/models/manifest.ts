@@ -1,0 +1,235 @@
+/**
+ * Model manifests: `models/<id>/model.json`. The JSON schema below is the single definition;
+ * `parseManifest` validates with it and turns every violation into one readable line.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import AjvModule from "ajv";
+
+export interface LabelsOutput {
+  kind: "labels";
+  /** ONNX output name. */
+  name: string;
+  activation: "sigmoid" | "softmax" | "none";
+  labels: string[];
+  /** "findings" labels go into the findings line; "view" is the projection head. */
+  role: "findings" | "view";
+}
+export interface EmbeddingsOutput {
+  kind: "embeddings";
+  name: string;
+  /** [tokens, dim] */
+  shape: [number, number];
+}
+export type VisionOutput = LabelsOutput | EmbeddingsOutput;
+
+export interface VisionSpec {
+  file: string;
+  input: {
+    name: string;
+    width: number;
+    height: number;
+    channels: 1 | 3;
+    /** Per channel, applied to values scaled to [0, 1]. */
+    mean: number[];
+    std: number[];
+  };
+  outputs: VisionOutput[];
+}
+
+export interface Manifest {
+  id: string;
+  name: string;
+  version: string;
+  description?: string;
+  license: string;
+  vision: VisionSpec;
+  llm: { file: string; contextSize: number };
+  conditioning: {
+    mode: "findings-text" | "soft-tokens";
+    /** findings-text: a probability at or above this is "positive". */
+    threshold?: number;
+    /** findings-text: probabilities within [low, high) are "uncertain" (optional band). */
+    uncertain?: [number, number];
+    /** soft-tokens: optional projection matrix file (float32 LE, [inDim, outDim]). */
+    projection?: string;
+  };
+  prompt: {
+    /**
+     * `{prompt}` is the user's instruction; `{findings}` the findings line (findings-text);
+     * `<ImageHere>` the soft tokens (soft-tokens).
+     */
+    template: string;
+    /** Appended once per earlier turn in chat: `{prompt}` and `{answer}`. */
+    turnTemplate?: string;
+    stop: string[];
+    defaultPrompt: string;
+  };
+  generation: {
+    maxTokens: number;
+    temperature: number;
+    topP: number;
+    topK: number;
+    repeatPenalty: number;
+    seed: number;
+  };
+}
+
+export const manifestSchema = {
+  type: "object",
+  required: ["id", "name", "version", "license", "vision", "llm", "conditioning", "prompt", "generation"],
+  additionalProperties: true,
+  properties: {
+    id: { type: "string", pattern: "^[a-z0-9][a-z0-9._-]*$" },
+    name: { type: "string", minLength: 1 },
+    version: { type: "string", minLength: 1 },
+    description: { type: "string" },
+    license: { type: "string", minLength: 1 },
+    vision: {
+      type: "object",
+      required: ["file", "input", "outputs"],
+      properties: {
+        file: { type: "string", minLength: 1 },
+        input: {
+          type: "object",
+          required: ["name", "width", "height", "channels", "mean", "std"],
+          properties: {
+            name: { type: "string" },
+            width: { type: "integer", minimum: 1, maximum: 4096 },
+            height: { type: "integer", minimum: 1, maximum: 4096 },
+            channels: { enum: [1, 3] },
+            mean: { type: "array", items: { type: "number" }, minItems: 1, maxItems: 3 },
+            std: { type: "array", items: { type: "number", exclusiveMinimum: 0 }, minItems: 1, maxItems: 3 },
+          },
+        },
+        outputs: {
+          type: "array",
+          minItems: 1,
+          items: {
+            type: "object",
+            required: ["kind", "name"],
+            properties: {
+              kind: { enum: ["labels", "embeddings"] },
+              name: { type: "string" },
+              activation: { enum: ["sigmoid", "softmax", "none"] },
+              labels: { type: "array", items: { type: "string" }, minItems: 1 },
+              role: { enum: ["findings", "view"] },
+              shape: { type: "array", items: { type: "integer", minimum: 1 }, minItems: 2, maxItems: 2 },
+            },
+            if: { properties: { kind: { const: "labels" } } },
+            then: { required: ["activation", "labels", "role"] },
+            else: { required: ["shape"] },
+          },
+        },
+      },
+    },
+    llm: {
+      type: "object",
+      required: ["file", "contextSize"],
+      properties: { file: { type: "string", minLength: 1 }, contextSize: { type: "integer", minimum: 64 } },
+    },
+    conditioning: {
+      type: "object",
+      required: ["mode"],
+      properties: {
+        mode: { enum: ["findings-text", "soft-tokens"] },
+        threshold: { type: "number", minimum: 0, maximum: 1 },
+        uncertain: { type: "array", items: { type: "number", minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2 },
+        projection: { type: "string" },
+      },
+    },
+    prompt: {
+      type: "object",
+      required: ["template", "stop", "defaultPrompt"],
+      properties: {
+        template: { type: "string", minLength: 1 },
+        turnTemplate: { type: "string" },
+        stop: { type: "array", items: { type: "string", minLength: 1 } },
+        defaultPrompt: { type: "string", minLength: 1 },
+      },
+    },
+    generation: {
+      type: "object",
+      required: ["maxTokens", "temperature", "topP", "topK", "repeatPenalty", "seed"],
+      properties: {
+        maxTokens: { type: "integer", minimum: 1, maximum: 8192 },
+        temperature: { type: "number", minimum: 0, maximum: 5 },
+        topP: { type: "number", minimum: 0, maximum: 1 },
+        topK: { type: "integer", minimum: 0 },
+        repeatPenalty: { type: "number", minimum: 0 },
+        seed: { type: "integer", minimum: 0 },
+      },
+    },
+  },
+} as const;
+
+const Ajv = AjvModule as unknown as typeof AjvModule.default;
+const validate = new Ajv({ allErrors: true }).compile(manifestSchema);
+
+export class ManifestError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`Invalid model manifest ${file}:\n  - ${problems.join("\n  - ")}`);
+    this.name = "ManifestError";
+  }
+}
+
+/** Validate parsed JSON as a manifest; throws ManifestError listing every problem. */
+export function parseManifest(json: unknown, file: string): Manifest {
+  if (!validate(json)) {
+    const problems = (validate.errors ?? [])
+      .filter((e) => e.keyword !== "if")
+      .map((e) => `${e.instancePath || "(top level)"} ${e.message ?? "is invalid"}${e.params && "allowedValues" in e.params ? `: ${(e.params.allowedValues as unknown[]).join(", ")}` : ""}`);
+    throw new ManifestError(file, problems);
+  }
+  const m = json as unknown as Manifest;
+  const problems: string[] = [];
+  const { input } = m.vision;
+  if (input.mean.length !== input.channels || input.std.length !== input.channels)
+    problems.push(`/vision/input mean and std need ${input.channels} value(s), one per channel`);
+  const embeddings = m.vision.outputs.filter((o) => o.kind === "embeddings");
+  if (m.conditioning.mode === "soft-tokens" && embeddings.length !== 1)
+    problems.push("/conditioning soft-tokens needs exactly one vision output of kind \"embeddings\"");
+  if (m.conditioning.mode === "soft-tokens" && !m.prompt.template.includes("<ImageHere>"))
+    problems.push("/prompt/template needs an <ImageHere> placeholder for soft-tokens conditioning");
+  if (m.conditioning.mode === "findings-text" && !m.vision.outputs.some((o) => o.kind === "labels" && o.role === "findings"))
+    problems.push("/conditioning findings-text needs a vision output of kind \"labels\" with role \"findings\"");
+  if (!m.prompt.template.includes("{prompt}")) problems.push("/prompt/template needs a {prompt} placeholder");
+  if (problems.length) throw new ManifestError(file, problems);
+  return m;
+}
+
+export interface LoadedManifest {
+  manifest: Manifest;
+  /** Absolute path of model.json. */
+  path: string;
+  dir: string;
+  /** SHA-256 (hex) of the manifest bytes. */
+  hash: string;
+  visionPath: string;
+  llmPath: string;
+}
+
+export async function loadManifest(path: string): Promise<LoadedManifest> {
+  const abs = resolve(path);
+  const bytes = await readFile(abs);
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString("utf8"));
+  } catch (e) {
+    throw new ManifestError(abs, [`not valid JSON: ${(e as Error).message}`]);
+  }
+  const manifest = parseManifest(json, abs);
+  const dir = dirname(abs);
+  return {
+    manifest,
+    path: abs,
+    dir,
+    hash: createHash("sha256").update(bytes).digest("hex"),
+    visionPath: resolve(dir, manifest.vision.file),
+    llmPath: resolve(dir, manifest.llm.file),
+  };
+}
