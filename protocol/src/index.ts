@@ -257,6 +257,8 @@ export const ErrorCodes = {
   InvalidParams: -32602,
   /** The request was cancelled before it started. */
   RequestCancelled: -32800,
+  /** A bug in the daemon; the message says what failed. */
+  Internal: -32603,
 } as const;
 export type ErrorKind = keyof typeof ErrorCodes;
 

@@ -13,6 +13,8 @@ export interface TinyLlamaOptions {
   contextLength?: number;
   /** Extra whole-word pieces added to the vocabulary (as "▁word"). */
   words?: string[];
+  /** Metadata written over the generated keys (e.g. to make malformed files for tests). */
+  metadata?: Record<string, GgufValue>;
 }
 
 export const DEFAULT_WORDS = [
@@ -54,7 +56,15 @@ export function tinyVocab(words: string[]): { tokens: string[]; scores: number[]
   return { tokens, scores, types };
 }
 
-export async function writeTinyLlama(path: string, opts: TinyLlamaOptions = {}): Promise<void> {
+/** What writeTinyLlama wrote: the tensors (f32, as stored) and the vocabulary. */
+export interface TinyLlamaFile {
+  nEmbd: number;
+  nVocab: number;
+  tokens: string[];
+  tensors: GgufTensor[];
+}
+
+export async function writeTinyLlama(path: string, opts: TinyLlamaOptions = {}): Promise<TinyLlamaFile> {
   const nEmbd = opts.nEmbd ?? 32;
   const nLayer = opts.nLayer ?? 2;
   const nHead = opts.nHead ?? 4;
@@ -111,5 +121,6 @@ export async function writeTinyLlama(path: string, opts: TinyLlamaOptions = {}):
     "tokenizer.ggml.unknown_token_id": { type: "u32", value: 0 },
     "tokenizer.ggml.add_bos_token": { type: "bool", value: true },
   };
-  await writeGguf(path, meta, tensors);
+  await writeGguf(path, { ...meta, ...opts.metadata }, tensors);
+  return { nEmbd, nVocab, tokens, tensors };
 }

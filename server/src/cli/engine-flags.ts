@@ -1,0 +1,45 @@
+/** Flags every model-using command shares, and the engine they configure. */
+import { resolve } from "node:path";
+import { XrayEngine } from "../engine/engine.js";
+import type { Engine } from "../engine/types.js";
+import { UsageError } from "./command.js";
+
+export const ENGINE_FLAGS = ["model", "models-dir", "device", "allow-root"];
+
+export const ENGINE_HELP = `  --model ID          model to use (default: xraygpt-mini)
+  --models-dir DIR    extra folder of models (<DIR>/<id>/model.json); repeat with commas
+  --device D          auto (default), cpu or gpu
+  --allow-root DIRS   only read images under these folders (comma-separated)`;
+
+export function engineFromFlags(flags: Record<string, string | boolean>, log?: (line: string) => void): Engine {
+  const device = (flags.device as string | undefined) ?? process.env.XRAYGPT_DEVICE ?? "auto";
+  if (!["auto", "cpu", "gpu"].includes(device)) throw new UsageError(`--device must be auto, cpu or gpu (got ${device})`);
+  const list = (v: string | boolean | undefined) => (typeof v === "string" ? v.split(",").filter(Boolean).map((d) => resolve(d)) : undefined);
+  const envDirs = process.env.XRAYGPT_MODELS_DIR ? process.env.XRAYGPT_MODELS_DIR.split(",").map((d) => resolve(d)) : [];
+  return new XrayEngine({
+    modelsDirs: [...envDirs, ...(list(flags["models-dir"]) ?? [])],
+    defaultModel: (flags.model as string | undefined) ?? process.env.XRAYGPT_MODEL,
+    allowedRoots: list(flags["allow-root"]),
+    device: device as "auto" | "cpu" | "gpu",
+    threads: process.env.XRAYGPT_THREADS ? Number(process.env.XRAYGPT_THREADS) : undefined,
+    log,
+  });
+}
+
+/** Reads a generation setting flag as a number, with a usage error when it isn't one. */
+export function numberFlag(flags: Record<string, string | boolean>, name: string): number | undefined {
+  const v = flags[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== "string" || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number (got ${String(v)})`);
+  return n;
+}
+
+export const GENERATION_FLAGS = ["max-tokens", "temperature", "seed"];
+export const GENERATION_HELP = `  --max-tokens N      most tokens to generate
+  --temperature T     0 = greedy (the model's default otherwise)
+  --seed N            sampling seed`;
+
+export function generationFromFlags(flags: Record<string, string | boolean>) {
+  return { maxTokens: numberFlag(flags, "max-tokens"), temperature: numberFlag(flags, "temperature"), seed: numberFlag(flags, "seed") };
+}

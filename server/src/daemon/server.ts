@@ -1,0 +1,159 @@
+/**
+ * The daemon: one JSON-RPC (LSP base protocol) connection per client — stdio, or each socket
+ * connection of `serve --socket` — all sharing one engine, so windows share resident models.
+ * Bad requests get specific errors; nothing a request does can take the daemon down.
+ */
+import { connect, createServer, type Server } from "node:net";
+import { rmSync } from "node:fs";
+import {
+  createConnection,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type CancellationToken,
+  type Connection,
+  type InitializeResult,
+  type ServerCapabilities,
+} from "vscode-languageserver/node.js";
+import { TextDocument } from "vscode-languageserver-textdocument";
+import {
+  ChatEndRequest,
+  ChatRequest,
+  DecodeImageRequest,
+  FindingsRequest,
+  LoadModelRequest,
+  ModelsRequest,
+  ProgressNotification,
+  ServerStatusNotification,
+  StatusRequest,
+  SummarizeRequest,
+  TokenNotification,
+  UnloadModelRequest,
+  ErrorCodes,
+  type ErrorData,
+} from "@xraygpt/protocol";
+import type { Engine } from "../engine/types.js";
+import { describeError } from "../engine/errors.js";
+import { checkParams, type ParamSpec } from "./params.js";
+import { registerReportFeatures } from "./report-features.js";
+
+type Log = (line: string) => void;
+
+function toResponseError(e: unknown): ResponseError<ErrorData> {
+  const d = describeError(e);
+  return new ResponseError<ErrorData>(ErrorCodes[d.kind], d.message, { kind: d.kind, ...(d.file ? { file: d.file } : {}) });
+}
+
+function abortSignal(token: CancellationToken): AbortSignal {
+  const ac = new AbortController();
+  if (token.isCancellationRequested) ac.abort();
+  token.onCancellationRequested(() => ac.abort());
+  return ac.signal;
+}
+
+const jobSpec: ParamSpec = { jobId: "string", image: "string", model: "string?", prompt: "string?", generation: "object?" };
+
+/** Wire one connection to the engine. */
+export function attachConnection(connection: Connection, engine: Engine, log: Log): void {
+  const documents = new TextDocuments(TextDocument);
+  let reportCapabilities: ServerCapabilities = {};
+
+  connection.onInitialize((): InitializeResult => ({
+    capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental, ...reportCapabilities },
+    serverInfo: { name: "xraygpt", version: engine.status().version },
+  }));
+  reportCapabilities = registerReportFeatures(connection, documents, engine);
+
+  const handle = <P, R>(method: string, spec: ParamSpec, fn: (params: P, token: CancellationToken) => Promise<R>) => {
+    return async (params: P, token: CancellationToken): Promise<R | ResponseError<ErrorData>> => {
+      const t0 = performance.now();
+      try {
+        checkParams(method, params, spec);
+        const result = await fn(params, token);
+        log(`${method} ok in ${(performance.now() - t0).toFixed(0)} ms`);
+        return result;
+      } catch (e) {
+        const err = toResponseError(e);
+        log(`${method} failed (${err.data?.kind}): ${err.message}`);
+        return err;
+      }
+    };
+  };
+
+  connection.onRequest(
+    SummarizeRequest,
+    handle("summarize", jobSpec, async (p: import("@xraygpt/protocol").SummarizeParams, token) => {
+      const { jobId, ...rest } = p;
+      const result = await engine.summarize(rest, {
+        signal: abortSignal(token),
+        onToken: (text, index) => void connection.sendNotification(TokenNotification, { jobId, text, index }),
+        onProgress: (pr) => void connection.sendNotification(ProgressNotification, { jobId, ...pr }),
+      });
+      return { jobId, ...result };
+    }),
+  );
+  connection.onRequest(
+    ChatRequest,
+    handle("chat", { ...jobSpec, message: "string", sessionId: "string?" }, async (p: import("@xraygpt/protocol").ChatParams, token) => {
+      const { jobId, ...rest } = p;
+      const result = await engine.chat(rest, {
+        signal: abortSignal(token),
+        onToken: (text, index) => void connection.sendNotification(TokenNotification, { jobId, text, index }),
+        onProgress: (pr) => void connection.sendNotification(ProgressNotification, { jobId, ...pr }),
+      });
+      return { jobId, ...result };
+    }),
+  );
+  connection.onRequest(ChatEndRequest, handle("chatEnd", { sessionId: "string" }, async (p: { sessionId: string }) => ({ ended: await engine.endChat(p.sessionId) })));
+  connection.onRequest(FindingsRequest, handle("findings", { image: "string", model: "string?" }, (p: { image: string; model?: string }) => engine.findings(p)));
+  connection.onRequest(
+    DecodeImageRequest,
+    handle("decodeImage", { image: "string", maxSize: "number?", includePatientTags: "boolean?" }, (p: import("@xraygpt/protocol").DecodeImageParams) => engine.decode(p)),
+  );
+  connection.onRequest(ModelsRequest, handle("models", {}, async () => ({ models: await engine.listModels() })));
+  connection.onRequest(LoadModelRequest, handle("loadModel", { model: "string" }, (p: { model: string }) => engine.loadModel(p.model)));
+  connection.onRequest(UnloadModelRequest, handle("unloadModel", { model: "string" }, (p: { model: string }) => engine.unloadModel(p.model)));
+  connection.onRequest(StatusRequest, () => engine.status());
+
+  const unsubscribe = engine.onStatus((s) => void connection.sendNotification(ServerStatusNotification, s).catch(() => undefined));
+  connection.onShutdown(() => unsubscribe());
+  connection.onExit(() => unsubscribe());
+  documents.listen(connection);
+  connection.listen();
+}
+
+/** Serve over this process's stdin/stdout. Exits when the client sends `exit` or stdin closes. */
+export function serveStdio(engine: Engine, log: Log): void {
+  const connection = createConnection(process.stdin, process.stdout);
+  connection.onShutdown(() => engine.dispose());
+  connection.onExit(() => process.exit(0));
+  attachConnection(connection, engine, log);
+}
+
+/** True when something answers on the socket path (a daemon already serving there). */
+function socketInUse(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    probe.once("connect", () => (probe.destroy(), resolve(true)));
+    probe.once("error", () => resolve(false));
+  });
+}
+
+/** Serve on a local (Unix domain) socket; every connection shares the engine. */
+export async function serveSocket(engine: Engine, path: string, log: Log): Promise<Server> {
+  if (await socketInUse(path)) throw new Error(`a daemon is already serving on ${path}`);
+  rmSync(path, { force: true });
+  return new Promise((resolve, reject) => {
+    const server = createServer((socket) => {
+      log("client connected");
+      const connection = createConnection(socket, socket);
+      socket.on("close", () => log("client disconnected"));
+      attachConnection(connection, engine, log);
+    });
+    server.on("error", reject);
+    server.listen(path, () => {
+      log(`listening on ${path}`);
+      resolve(server);
+    });
+  });
+}

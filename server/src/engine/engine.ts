@@ -1,0 +1,409 @@
+/**
+ * The engine: model registry + resident models + the pipeline
+ * decode → preprocess → vision → condition → generate, with a fair queue per model.
+ * Vision runs in this process (onnxruntime-node); the LLM runs in a model process per model.
+ */
+import { randomUUID } from "node:crypto";
+import { availableParallelism } from "node:os";
+import type {
+  ChatParams,
+  ChatResult,
+  DecodeImageParams,
+  DecodeImageResult,
+  Device,
+  Findings,
+  FindingsParams,
+  FindingsResult,
+  GenerationSettings,
+  ImageInfo,
+  ModelInfo,
+  ServerStatus,
+  StopReason,
+  SummarizeParams,
+  SummarizeResult,
+  Timings,
+} from "@xraygpt/protocol";
+import { PROTOCOL_VERSION } from "@xraygpt/protocol";
+import { BUNDLED_MODELS_DIR, DEFAULT_MODEL_ID, scanModels, type RegistryEntry } from "../models/registry.js";
+import type { LoadedManifest } from "../models/manifest.js";
+import { decodeImage, downscale, redactedTags, toGray } from "../pipeline/decode/index.js";
+import { preprocess } from "../pipeline/preprocess.js";
+import { VisionModel } from "../pipeline/vision.js";
+import { findingsLine, firstTurnPrompt, followUpText } from "../pipeline/condition.js";
+import { ModelProcess, type GenerationDone } from "../host/model-process.js";
+import type { SamplingSettings } from "../host/messages.js";
+import { AbortedError, JobQueue } from "./job-queue.js";
+import { EngineError } from "./errors.js";
+import type { Engine, EngineOptions, JobHooks, WithoutJob } from "./types.js";
+
+export const VERSION = "0.1.0";
+
+interface ResidentModel {
+  entry: LoadedManifest;
+  vision?: Promise<VisionModel>;
+  visionDevice?: Device;
+  llm: ModelProcess;
+  queue: JobQueue;
+}
+
+interface ChatSession {
+  id: string;
+  model: string;
+  image: string;
+  findings: Findings;
+  /** Prompt text so far (ends with the last question's "###Doctor:" marker). */
+  prompt: string;
+  lastAnswer?: string;
+  lastUsed: number;
+}
+
+interface Analysed {
+  resident: ResidentModel;
+  info: ImageInfo;
+  findings: Findings;
+  decodeMs: number;
+  visionMs: number;
+}
+
+const MAX_SESSIONS = 64;
+
+function ms(since: number): number {
+  return performance.now() - since;
+}
+
+export class XrayEngine implements Engine {
+  private registry: Map<string, RegistryEntry> | undefined;
+  private resident = new Map<string, ResidentModel>();
+  private sessions = new Map<string, ChatSession>();
+  private listeners = new Set<(s: ServerStatus) => void>();
+  private health: { health: ServerStatus["health"]; message?: string } = { health: "ok" };
+  private readonly dirs: string[];
+  private readonly defaultModel: string;
+  private readonly threads: number;
+
+  constructor(private readonly opts: EngineOptions = {}) {
+    this.dirs = [BUNDLED_MODELS_DIR, ...(opts.modelsDirs ?? [])];
+    this.defaultModel = opts.defaultModel ?? DEFAULT_MODEL_ID;
+    this.threads = opts.threads ?? Math.max(1, Math.min(8, availableParallelism() - 1));
+  }
+
+  private log(line: string): void {
+    this.opts.log?.(line);
+  }
+
+  private async scan(): Promise<Map<string, RegistryEntry>> {
+    this.registry ??= await scanModels(this.dirs);
+    return this.registry;
+  }
+
+  private async entry(id: string | undefined): Promise<LoadedManifest> {
+    const wanted = id ?? this.defaultModel;
+    const registry = await this.scan();
+    const e = registry.get(wanted);
+    if (!e) {
+      const known = [...registry.keys()];
+      throw new EngineError(
+        "ModelUnavailable",
+        `Model "${wanted}" is not installed (looked in ${this.dirs.join(", ")}; ${known.length ? `available: ${known.join(", ")}` : "no models found"})`,
+      );
+    }
+    if (!e.loaded) throw new EngineError("ModelUnavailable", `Model "${wanted}" cannot be used: ${e.problem}`, e.manifestPath);
+    return e.loaded;
+  }
+
+  private async residentFor(id: string | undefined): Promise<ResidentModel> {
+    const entry = await this.entry(id);
+    const key = entry.manifest.id;
+    let r = this.resident.get(key);
+    if (!r) {
+      r = {
+        entry,
+        llm: new ModelProcess({
+          ggufPath: entry.llmPath,
+          contextSize: entry.manifest.llm.contextSize,
+          device: this.opts.device ?? "auto",
+          threads: this.threads,
+          label: key,
+          log: (l) => this.log(l),
+        }),
+        queue: new JobQueue(this.opts.parallel ?? 1),
+      };
+      r.queue.onChange(() => this.emitStatus());
+      this.resident.set(key, r);
+    }
+    return r;
+  }
+
+  private vision(r: ResidentModel): Promise<VisionModel> {
+    r.vision ??= VisionModel.load(r.entry.visionPath, r.entry.manifest.vision, this.opts.device ?? "auto", this.threads).then(
+      (v) => {
+        r.visionDevice = v.device;
+        this.log(`model ${r.entry.manifest.id}: vision on ${v.device}`);
+        this.emitStatus();
+        return v;
+      },
+      (e) => {
+        r.vision = undefined;
+        throw e;
+      },
+    );
+    return r.vision;
+  }
+
+  /** decode → preprocess → vision → findings line. */
+  private async analyse(image: string, model: string | undefined, hooks: JobHooks = {}): Promise<Analysed> {
+    const resident = await this.residentFor(model);
+    hooks.onProgress?.({ stage: "decode" });
+    let t = performance.now();
+    const decoded = await decodeImage(image, { allowedRoots: this.opts.allowedRoots });
+    const gray = toGray(decoded);
+    const { manifest } = resident.entry;
+    const tensor = preprocess(gray, manifest.vision.input);
+    const decodeMs = ms(t);
+    hooks.onProgress?.({ stage: "vision" });
+    const vision = await this.vision(resident);
+    t = performance.now();
+    const out = await vision.run(tensor);
+    const visionMs = ms(t);
+    const findings: Findings = { labels: out.labels, ...(out.view ? { view: out.view } : {}) };
+    if (manifest.conditioning.mode === "findings-text") findings.conditioningText = findingsLine(out.labels, out.view, manifest.conditioning);
+    else throw new EngineError("ModelUnavailable", `Model ${manifest.id}: conditioning "${manifest.conditioning.mode}" needs the soft-token engine, which this build does not have`);
+    hooks.onProgress?.({ stage: "vision", findings });
+    return { resident, info: decoded.info, findings, decodeMs, visionMs };
+  }
+
+  private settings(entry: LoadedManifest, g: GenerationSettings | undefined): SamplingSettings {
+    const d = entry.manifest.generation;
+    const s = { ...d, ...Object.fromEntries(Object.entries(g ?? {}).filter(([, v]) => v !== undefined)) } as SamplingSettings;
+    if (!Number.isInteger(s.maxTokens) || s.maxTokens < 1 || s.maxTokens > 8192) throw new EngineError("InvalidParams", `maxTokens must be an integer from 1 to 8192 (got ${s.maxTokens})`);
+    if (!(s.temperature >= 0 && s.temperature <= 5)) throw new EngineError("InvalidParams", `temperature must be from 0 to 5 (got ${s.temperature})`);
+    return s;
+  }
+
+  /** Queue a generation on the model; a job cancelled while queued resolves as cancelled. */
+  private async generate(r: ResidentModel, prompt: string, settings: SamplingSettings, hooks: JobHooks, owner: string): Promise<{ done: GenerationDone | undefined; queuedMs: number }> {
+    const queuedAt = performance.now();
+    let queuedMs = 0;
+    try {
+      const done = await r.queue.run(
+        owner,
+        async () => {
+          queuedMs = ms(queuedAt);
+          if (!r.llm.loaded) hooks.onProgress?.({ stage: "loading" });
+          await r.llm.ensureLoaded();
+          this.emitStatus();
+          hooks.onProgress?.({ stage: "generate" });
+          return r.llm.generate(prompt, settings, r.entry.manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken });
+        },
+        { signal: hooks.signal, onPosition: (position) => hooks.onProgress?.({ stage: "queued", position }) },
+      );
+      return { done, queuedMs };
+    } catch (e) {
+      if (e instanceof AbortedError) return { done: undefined, queuedMs: ms(queuedAt) };
+      throw e;
+    } finally {
+      this.emitStatus();
+    }
+  }
+
+  private timings(a: Analysed, done: GenerationDone | undefined, queuedMs: number, start: number): Timings {
+    const generateMs = done?.generateMs ?? 0;
+    return {
+      decodeMs: a.decodeMs,
+      visionMs: a.visionMs,
+      promptMs: done?.promptMs ?? 0,
+      generateMs,
+      totalMs: ms(start),
+      tokens: done?.tokens ?? 0,
+      tokensPerSecond: done && generateMs > 0 ? (1000 * done.tokens) / generateMs : 0,
+      queuedMs,
+    };
+  }
+
+  private modelRef(entry: LoadedManifest) {
+    return { id: entry.manifest.id, version: entry.manifest.version, manifestHash: entry.hash };
+  }
+
+  async summarize(params: WithoutJob<SummarizeParams>, hooks: JobHooks = {}): Promise<WithoutJob<SummarizeResult>> {
+    const start = performance.now();
+    const a = await this.analyse(params.image, params.model, hooks);
+    const { entry } = a.resident;
+    const settings = this.settings(entry, params.generation);
+    const prompt = params.prompt ?? entry.manifest.prompt.defaultPrompt;
+    const text = firstTurnPrompt(entry.manifest, a.findings, prompt);
+    const { done, queuedMs } = await this.generate(a.resident, text, settings, hooks, params.image);
+    hooks.onProgress?.({ stage: "done" });
+    return {
+      model: this.modelRef(entry),
+      image: a.info,
+      findings: a.findings,
+      prompt,
+      generation: settings,
+      text: done?.text.trim() ?? "",
+      stopReason: (done?.stopReason ?? "cancelled") as StopReason,
+      timings: this.timings(a, done, queuedMs, start),
+    };
+  }
+
+  async chat(params: WithoutJob<ChatParams>, hooks: JobHooks = {}): Promise<WithoutJob<ChatResult>> {
+    const start = performance.now();
+    if (!params.message?.trim()) throw new EngineError("InvalidParams", "chat message is empty");
+    let session: ChatSession | undefined;
+    let a: Analysed;
+    if (params.sessionId) {
+      session = this.sessions.get(params.sessionId);
+      if (!session) throw new EngineError("UnknownSession", `chat session ${params.sessionId} is unknown or expired; start a new one`);
+      const resident = await this.residentFor(session.model);
+      a = { resident, info: undefined as never, findings: session.findings, decodeMs: 0, visionMs: 0 };
+      session.prompt += followUpText(resident.entry.manifest, session.lastAnswer ?? "", params.message.trim());
+    } else {
+      a = await this.analyse(params.image, params.model, hooks);
+      session = {
+        id: randomUUID(),
+        model: a.resident.entry.manifest.id,
+        image: params.image,
+        findings: a.findings,
+        prompt: firstTurnPrompt(a.resident.entry.manifest, a.findings, params.message.trim()),
+        lastUsed: Date.now(),
+      };
+      this.sessions.set(session.id, session);
+      this.evictSessions();
+    }
+    session.lastUsed = Date.now();
+    const settings = this.settings(a.resident.entry, params.generation);
+    const { done, queuedMs } = await this.generate(a.resident, session.prompt, settings, hooks, session.id);
+    session.lastAnswer = done?.text.trim() ?? "";
+    hooks.onProgress?.({ stage: "done" });
+    return {
+      sessionId: session.id,
+      model: this.modelRef(a.resident.entry),
+      findings: session.findings,
+      text: session.lastAnswer,
+      stopReason: (done?.stopReason ?? "cancelled") as StopReason,
+      timings: this.timings(a, done, queuedMs, start),
+    };
+  }
+
+  private evictSessions(): void {
+    while (this.sessions.size > MAX_SESSIONS) {
+      const oldest = [...this.sessions.values()].reduce((x, y) => (y.lastUsed < x.lastUsed ? y : x));
+      this.sessions.delete(oldest.id);
+    }
+  }
+
+  async endChat(sessionId: string): Promise<boolean> {
+    return this.sessions.delete(sessionId);
+  }
+
+  async findings(params: FindingsParams): Promise<FindingsResult> {
+    const start = performance.now();
+    const a = await this.analyse(params.image, params.model);
+    return { model: this.modelRef(a.resident.entry), image: a.info, findings: a.findings, timings: { decodeMs: a.decodeMs, visionMs: a.visionMs, totalMs: ms(start) } };
+  }
+
+  async decode(params: DecodeImageParams): Promise<DecodeImageResult> {
+    const decoded = await decodeImage(params.image, { allowedRoots: this.opts.allowedRoots });
+    const img = params.maxSize ? downscale(decoded, params.maxSize) : decoded;
+    return {
+      info: decoded.info,
+      width: img.width,
+      height: img.height,
+      pixels: Buffer.from(img.pixels.buffer, img.pixels.byteOffset, img.pixels.byteLength).toString("base64"),
+      window: img.window,
+      tags: redactedTags(decoded.tags, params.includePatientTags ?? false),
+    };
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    this.registry = undefined;
+    const registry = await this.scan();
+    return [...registry.values()].map((e) => this.modelInfo(e));
+  }
+
+  private modelInfo(e: RegistryEntry): ModelInfo {
+    const m = e.loaded?.manifest;
+    return {
+      id: e.id,
+      name: m?.name ?? e.id,
+      version: m?.version ?? "",
+      description: m?.description,
+      license: m?.license ?? "",
+      conditioning: m?.conditioning.mode ?? "findings-text",
+      manifestPath: e.manifestPath,
+      manifestHash: e.loaded?.hash ?? "",
+      available: !!e.loaded,
+      problem: e.problem,
+      loaded: !!this.resident.get(e.id)?.llm.loaded,
+      default: e.id === this.defaultModel,
+    };
+  }
+
+  async loadModel(id: string): Promise<ModelInfo> {
+    const r = await this.residentFor(id);
+    await Promise.all([this.vision(r), r.llm.ensureLoaded()]);
+    this.emitStatus();
+    return this.modelInfo((await this.scan()).get(id)!);
+  }
+
+  async unloadModel(id: string): Promise<ModelInfo> {
+    const r = this.resident.get(id);
+    if (r) {
+      r.llm.stop();
+      this.resident.delete(id);
+      if (r.vision) await (await r.vision.catch(() => undefined))?.dispose();
+    }
+    this.emitStatus();
+    const e = (await this.scan()).get(id);
+    if (!e) throw new EngineError("ModelUnavailable", `Model "${id}" is not installed`);
+    return this.modelInfo(e);
+  }
+
+  status(): ServerStatus {
+    let running = 0;
+    let queued = 0;
+    let llm: ServerStatus["device"]["llm"] = "none";
+    let detail: string | undefined;
+    const loaded: string[] = [];
+    for (const [id, r] of this.resident) {
+      running += r.queue.size.running;
+      queued += r.queue.size.queued;
+      if (r.llm.info) {
+        loaded.push(id);
+        llm = r.llm.info.device;
+        detail = r.llm.info.detail;
+      }
+    }
+    return {
+      version: VERSION,
+      protocolVersion: PROTOCOL_VERSION,
+      ...this.health,
+      quiescent: running === 0 && queued === 0,
+      defaultModel: this.defaultModel,
+      loadedModels: loaded,
+      device: { vision: this.visionDevice(), llm, ...(detail ? { detail } : {}) },
+      queue: { running, queued },
+      pid: process.pid,
+    };
+  }
+
+  private visionDevice(): ServerStatus["device"]["vision"] {
+    for (const r of this.resident.values()) if (r.visionDevice) return r.visionDevice;
+    return "none";
+  }
+
+  onStatus(listener: (s: ServerStatus) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emitStatus(): void {
+    if (this.listeners.size === 0) return;
+    const s = this.status();
+    for (const l of this.listeners) l(s);
+  }
+
+  async dispose(): Promise<void> {
+    for (const id of [...this.resident.keys()]) await this.unloadModel(id).catch(() => undefined);
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The engine: the daemon's core, used by the JSON-RPC daemon, the CLI and the batch annotator.
+ * It owns the model registry, the model processes, the job queue and the pipeline stages.
+ */
+import type {
+  ChatParams,
+  ChatResult,
+  DecodeImageParams,
+  DecodeImageResult,
+  FindingsParams,
+  FindingsResult,
+  ModelInfo,
+  ProgressParams,
+  ServerStatus,
+  SummarizeParams,
+  SummarizeResult,
+} from "@xraygpt/protocol";
+
+export interface JobHooks {
+  /** Aborting ends generation early; the result then has stopReason "cancelled". */
+  signal?: AbortSignal;
+  onToken?(text: string, index: number): void;
+  onProgress?(progress: Omit<ProgressParams, "jobId">): void;
+}
+
+export interface EngineOptions {
+  /** Folders holding `<id>/model.json`; the bundled models/ folder is always included. */
+  modelsDirs?: string[];
+  /** Model used when a request names none (default: "xraygpt-mini"). */
+  defaultModel?: string;
+  /** Image paths must lie under one of these (absolute); unrestricted when absent. */
+  allowedRoots?: string[];
+  device?: "auto" | "cpu" | "gpu";
+  /**
+   * CPU threads per model (llama.cpp and ONNX Runtime). Default: cores − 1, at least 1 and at
+   * most 8 — spinning more threads than free cores makes llama.cpp many times slower.
+   */
+  threads?: number;
+  /** Generations run at once per model (default 1; the rest wait in a fair queue). */
+  parallel?: number;
+  log?(line: string): void;
+}
+
+export type WithoutJob<T> = Omit<T, "jobId">;
+
+export interface Engine {
+  listModels(): Promise<ModelInfo[]>;
+  loadModel(id: string): Promise<ModelInfo>;
+  unloadModel(id: string): Promise<ModelInfo>;
+  summarize(params: WithoutJob<SummarizeParams>, hooks?: JobHooks): Promise<WithoutJob<SummarizeResult>>;
+  chat(params: WithoutJob<ChatParams>, hooks?: JobHooks): Promise<WithoutJob<ChatResult>>;
+  endChat(sessionId: string): Promise<boolean>;
+  findings(params: FindingsParams, hooks?: Pick<JobHooks, "signal">): Promise<FindingsResult>;
+  decode(params: DecodeImageParams): Promise<DecodeImageResult>;
+  status(): ServerStatus;
+  /** Called whenever status() changes (queue, loaded models, health). */
+  onStatus(listener: (s: ServerStatus) => void): () => void;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,122 @@
+/**
+ * The model process: loads one GGUF with node-llama-cpp (never building or downloading
+ * llama.cpp) and runs generations one at a time, streaming tokens back over IPC. It runs in its
+ * own process because a malformed GGUF can abort the process it is loaded in (GGML_ASSERT).
+ */
+import { getLlama, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import type { Device } from "@xraygpt/protocol";
+import type { FromHost, ToHost } from "./messages.js";
+import { scanStops } from "./stop-strings.js";
+
+let llama: Llama | undefined;
+let model: LlamaModel | undefined;
+let context: LlamaContext | undefined;
+let sequence: LlamaContextSequence | undefined;
+const cancelled = new Set<number>();
+let chain: Promise<void> = Promise.resolve();
+
+function send(m: FromHost): void {
+  process.send?.(m);
+}
+
+async function load(m: Extract<ToHost, { type: "load" }>): Promise<void> {
+  const t0 = performance.now();
+  try {
+    llama = await getLlama({ gpu: m.device === "cpu" ? false : "auto", build: "never", progressLogs: false, logLevel: "error" as never });
+    model = await llama.loadModel({ modelPath: m.ggufPath, gpuLayers: m.device === "cpu" ? 0 : "auto" });
+    context = await model.createContext({ contextSize: Math.min(m.contextSize, model.trainContextSize), sequences: 1, threads: m.threads });
+    sequence = context.getSequence();
+    const device: Device = llama.gpu === false || model.gpuLayers === 0 ? "cpu" : (llama.gpu as Device);
+    send({
+      type: "loaded",
+      device,
+      gpuLayers: model.gpuLayers,
+      detail: `${device === "cpu" ? "CPU" : `${llama.gpu} (${model.gpuLayers} layers offloaded)`}, llama.cpp ${llama.buildType}`,
+      loadMs: performance.now() - t0,
+    });
+  } catch (e) {
+    send({ type: "loadFailed", message: (e as Error).message });
+  }
+}
+
+async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void> {
+  if (!model || !sequence) return send({ type: "failed", id: m.id, message: "model not loaded" });
+  const t0 = performance.now();
+  const bos = model.tokens.bos;
+  const prompt: Token[] = [...(bos !== null && model.tokens.shouldPrependBosToken ? [bos] : []), ...model.tokenize(m.prompt)];
+  const room = sequence.context.contextSize - prompt.length;
+  if (room < 2) return send({ type: "failed", id: m.id, message: `the prompt (${prompt.length} tokens) does not fit the context (${sequence.context.contextSize} tokens)` });
+  // Reuse the cached prefix (earlier chat turns); keep at least one token to evaluate for logits.
+  await sequence.adaptStateToTokens(prompt, false);
+  if (sequence.nextTokenIndex >= prompt.length) await sequence.eraseContextTokenRanges([{ start: prompt.length - 1, end: sequence.nextTokenIndex }]);
+  const reusedTokens = sequence.nextTokenIndex;
+  const { settings } = m;
+  const maxTokens = Math.min(settings.maxTokens, room - 1);
+  const generated: Token[] = [];
+  let emitted = 0;
+  let text = "";
+  let stopReason: "eos" | "stop" | "maxTokens" | "cancelled" = "maxTokens";
+  let promptMs = 0;
+  const iterator = sequence.evaluate(prompt.slice(reusedTokens), {
+    temperature: settings.temperature,
+    topK: settings.topK,
+    topP: settings.topP,
+    seed: settings.seed,
+    repeatPenalty: settings.repeatPenalty !== 1 ? { punishTokens: () => generated.slice(-64), penalty: settings.repeatPenalty } : undefined,
+  });
+  try {
+    for await (const token of iterator) {
+      if (generated.length === 0) promptMs = performance.now() - t0;
+      if (cancelled.has(m.id)) {
+        stopReason = "cancelled";
+        break;
+      }
+      if (model.isEogToken(token)) {
+        stopReason = "eos";
+        break;
+      }
+      generated.push(token);
+      text = model.detokenize(generated);
+      const scan = scanStops(text, m.stop);
+      const end = scan.stopAt >= 0 ? scan.stopAt : text.endsWith("\uFFFD") ? Math.min(scan.safeEnd, text.length - 1) : scan.safeEnd;
+      if (end > emitted) {
+        send({ type: "token", id: m.id, text: text.slice(emitted, end), index: generated.length });
+        emitted = end;
+      }
+      if (scan.stopAt >= 0) {
+        text = text.slice(0, scan.stopAt);
+        stopReason = "stop";
+        break;
+      }
+      if (generated.length >= maxTokens) break;
+    }
+  } finally {
+    await iterator.return();
+    cancelled.delete(m.id);
+  }
+  if (stopReason !== "stop" && emitted < text.length) send({ type: "token", id: m.id, text: text.slice(emitted), index: generated.length });
+  send({
+    type: "done",
+    id: m.id,
+    text,
+    stopReason,
+    tokens: generated.length,
+    promptTokens: prompt.length,
+    reusedTokens,
+    promptMs,
+    generateMs: performance.now() - t0 - promptMs,
+  });
+}
+
+process.on("message", (m: ToHost) => {
+  if (m.type === "cancel") {
+    cancelled.add(m.id);
+    return;
+  }
+  const run = m.type === "load" ? () => load(m) : () => generate(m);
+  chain = chain.then(run).catch((e: Error) => {
+    if (m.type === "generate") send({ type: "failed", id: m.id, message: e.message });
+    else send({ type: "loadFailed", message: e.message });
+  });
+});
+process.on("disconnect", () => process.exit(0));

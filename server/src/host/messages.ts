@@ -1,0 +1,23 @@
+/** Messages between the daemon and a model process (child_process.fork IPC). */
+import type { Device, StopReason } from "@xraygpt/protocol";
+
+export interface SamplingSettings {
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  repeatPenalty: number;
+  seed: number;
+}
+
+export type ToHost =
+  | { type: "load"; ggufPath: string; contextSize: number; device: "auto" | "cpu" | "gpu"; sequences: number; threads: number }
+  | { type: "generate"; id: number; prompt: string; settings: SamplingSettings; stop: string[] }
+  | { type: "cancel"; id: number };
+
+export type FromHost =
+  | { type: "loaded"; device: Device; gpuLayers: number; detail: string; loadMs: number }
+  | { type: "loadFailed"; message: string }
+  | { type: "token"; id: number; text: string; index: number }
+  | { type: "done"; id: number; text: string; stopReason: StopReason; tokens: number; promptTokens: number; reusedTokens: number; promptMs: number; generateMs: number }
+  | { type: "failed"; id: number; message: string };

@@ -1,0 +1,160 @@
+/**
+ * The daemon's side of a model process: spawns host-main.js on first use, loads the GGUF,
+ * forwards generations and cancellations, and turns a dead process into errors for whatever
+ * was pending. The next use after a crash starts a fresh process.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Device } from "@xraygpt/protocol";
+import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
+import { EngineError } from "../engine/errors.js";
+
+const HOST_MAIN = fileURLToPath(new URL("./host-main.js", import.meta.url));
+
+export interface ModelProcessOptions {
+  ggufPath: string;
+  contextSize: number;
+  device: "auto" | "cpu" | "gpu";
+  /** CPU threads for llama.cpp. */
+  threads: number;
+  /** Names the model in errors and logs. */
+  label: string;
+  log?(line: string): void;
+}
+
+export interface LoadInfo {
+  device: Device;
+  gpuLayers: number;
+  detail: string;
+  loadMs: number;
+}
+
+export type GenerationDone = Extract<FromHost, { type: "done" }>;
+
+interface Pending {
+  onToken?(text: string, index: number): void;
+  resolve(d: GenerationDone): void;
+  reject(e: Error): void;
+}
+
+export class ModelProcess {
+  private child: ChildProcess | undefined;
+  private loading: Promise<LoadInfo> | undefined;
+  private pending = new Map<number, Pending>();
+  private nextId = 1;
+  private stderrTail = "";
+  info: LoadInfo | undefined;
+  /** Number of times the process died unexpectedly. */
+  crashes = 0;
+
+  constructor(private readonly opts: ModelProcessOptions) {}
+
+  get loaded(): boolean {
+    return this.info !== undefined && this.child !== undefined;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Start the process and load the model, once; concurrent callers share the same load. */
+  ensureLoaded(): Promise<LoadInfo> {
+    if (this.loaded) return Promise.resolve(this.info!);
+    this.loading ??= this.start().finally(() => (this.loading = undefined));
+    return this.loading;
+  }
+
+  private start(): Promise<LoadInfo> {
+    return new Promise<LoadInfo>((resolve, reject) => {
+      const child = fork(HOST_MAIN, [], { serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"] });
+      this.child = child;
+      this.stderrTail = "";
+      child.stderr?.setEncoding("utf8");
+      child.stderr?.on("data", (d: string) => {
+        this.stderrTail = (this.stderrTail + d).slice(-2000);
+      });
+      let settled = false;
+      child.on("message", (m: FromHost) => {
+        if (m.type === "loaded") {
+          settled = true;
+          this.info = { device: m.device, gpuLayers: m.gpuLayers, detail: m.detail, loadMs: m.loadMs };
+          this.opts.log?.(`model ${this.opts.label}: loaded on ${m.detail} in ${m.loadMs.toFixed(0)} ms (pid ${child.pid})`);
+          resolve(this.info);
+        } else if (m.type === "loadFailed") {
+          settled = true;
+          this.stop();
+          reject(new EngineError("ModelUnavailable", `Model ${this.opts.label}: cannot load ${this.opts.ggufPath}: ${m.message}`));
+        } else this.onMessage(m);
+      });
+      child.on("exit", (code, signal) => {
+        if (this.child !== child) return;
+        this.child = undefined;
+        this.info = undefined;
+        const why = this.crashReason(code, signal);
+        if (!settled) {
+          settled = true;
+          this.crashes++;
+          reject(new EngineError("ModelUnavailable", `Model ${this.opts.label}: the model process died while loading ${this.opts.ggufPath} (${why})`));
+        } else if (code !== 0 || this.pending.size > 0) {
+          this.crashes++;
+          this.opts.log?.(`model ${this.opts.label}: model process exited (${why}); it restarts on next use`);
+        }
+        this.failPending(new EngineError("ModelCrashed", `Model ${this.opts.label}: the model process died (${why}); it restarts on the next request`));
+      });
+      const load: ToHost = { type: "load", ggufPath: this.opts.ggufPath, contextSize: this.opts.contextSize, device: this.opts.device, sequences: 1, threads: this.opts.threads };
+      child.send(load);
+    });
+  }
+
+  private crashReason(code: number | null, signal: NodeJS.Signals | null): string {
+    const assert = /GGML_ASSERT[^\n]*|error[^\n]*/i.exec(this.stderrTail)?.[0];
+    const base = signal ? `signal ${signal}` : `exit code ${code}`;
+    return assert ? `${base}: ${assert.trim().slice(0, 300)}` : base;
+  }
+
+  private onMessage(m: FromHost): void {
+    if (m.type === "token") this.pending.get(m.id)?.onToken?.(m.text, m.index);
+    else if (m.type === "done") {
+      this.pending.get(m.id)?.resolve(m);
+      this.pending.delete(m.id);
+    } else if (m.type === "failed") {
+      this.pending.get(m.id)?.reject(new EngineError("InvalidParams", `Model ${this.opts.label}: ${m.message}`));
+      this.pending.delete(m.id);
+    }
+  }
+
+  private failPending(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  async generate(prompt: string, settings: SamplingSettings, stop: string[], hooks: { signal?: AbortSignal; onToken?(text: string, index: number): void } = {}): Promise<GenerationDone> {
+    await this.ensureLoaded();
+    const child = this.child!;
+    const id = this.nextId++;
+    return new Promise<GenerationDone>((resolve, reject) => {
+      const onAbort = () => child.connected && child.send({ type: "cancel", id } satisfies ToHost);
+      hooks.signal?.addEventListener("abort", onAbort, { once: true });
+      const cleanup = () => hooks.signal?.removeEventListener("abort", onAbort);
+      this.pending.set(id, {
+        onToken: hooks.onToken,
+        resolve: (d) => (cleanup(), resolve(d)),
+        reject: (e) => (cleanup(), reject(e)),
+      });
+      child.send({ type: "generate", id, prompt, settings, stop } satisfies ToHost);
+      if (hooks.signal?.aborted) onAbort();
+    });
+  }
+
+  /** Kill the process (unload); pending generations fail. */
+  stop(): void {
+    const child = this.child;
+    this.child = undefined;
+    this.info = undefined;
+    if (child) {
+      child.removeAllListeners("exit");
+      child.kill();
+    }
+    this.failPending(new EngineError("ModelCrashed", `Model ${this.opts.label} was unloaded`));
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Vision stage: an onnxruntime-node session over the manifest's vision ONNX. Uses the CUDA
+ * execution provider when asked for (device gpu/auto) and available, else the CPU; `device`
+ * says which one the session got.
+ */
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import * as ort from "onnxruntime-node";
+import type { Device, LabelProbability } from "@xraygpt/protocol";
+import type { VisionSpec } from "../models/manifest.js";
+import { EngineError } from "../engine/errors.js";
+
+export interface VisionOutputs {
+  /** Finding labels (role "findings"), in manifest order. */
+  labels: LabelProbability[];
+  view?: LabelProbability[];
+  /** The embeddings output ([tokens, dim]) for soft-token models. */
+  embeddings?: { data: Float32Array; tokens: number; dim: number };
+}
+
+/**
+ * ONNX Runtime's CUDA provider is a separate library that onnxruntime-node downloads at install
+ * unless told to skip (this project's .npmrc skips it; see README "GPU"). Only try CUDA when
+ * that library is there, so CPU-only installs don't log a failed load on every start.
+ */
+export function cudaProviderInstalled(): boolean {
+  try {
+    const bin = join(dirname(createRequire(import.meta.url).resolve("onnxruntime-node")), "..", "bin", "napi-v6", process.platform, process.arch);
+    return existsSync(join(bin, "libonnxruntime_providers_cuda.so"));
+  } catch {
+    return false;
+  }
+}
+
+function activate(values: Float32Array, activation: "sigmoid" | "softmax" | "none"): number[] {
+  const v = Array.from(values);
+  if (activation === "sigmoid") return v.map((x) => 1 / (1 + Math.exp(-x)));
+  if (activation === "softmax") {
+    const max = Math.max(...v);
+    const e = v.map((x) => Math.exp(x - max));
+    const sum = e.reduce((a, b) => a + b, 0);
+    return e.map((x) => x / sum);
+  }
+  return v;
+}
+
+export class VisionModel {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly spec: VisionSpec,
+    readonly device: Device,
+  ) {}
+
+  static async load(path: string, spec: VisionSpec, want: "auto" | "cpu" | "gpu", threads = 1): Promise<VisionModel> {
+    const attempts: { providers: string[]; device: Device }[] = want !== "cpu" && cudaProviderInstalled() ? [{ providers: ["cuda"], device: "cuda" }] : [];
+    attempts.push({ providers: ["cpu"], device: "cpu" });
+    let lastError: unknown;
+    for (const a of attempts) {
+      try {
+        const session = await ort.InferenceSession.create(path, { executionProviders: a.providers, graphOptimizationLevel: "all", intraOpNumThreads: threads, interOpNumThreads: 1 });
+        const model = new VisionModel(session, spec, a.device);
+        model.checkSignature();
+        return model;
+      } catch (e) {
+        if (e instanceof EngineError) throw e;
+        lastError = e;
+      }
+    }
+    throw new EngineError("ModelUnavailable", `cannot load vision model ${path}: ${(lastError as Error).message}`, path);
+  }
+
+  private checkSignature(): void {
+    const { inputNames, outputNames } = this.session;
+    if (!inputNames.includes(this.spec.input.name))
+      throw new EngineError("ModelUnavailable", `vision model has no input "${this.spec.input.name}" (it has: ${inputNames.join(", ")})`);
+    for (const o of this.spec.outputs)
+      if (!outputNames.includes(o.name)) throw new EngineError("ModelUnavailable", `vision model has no output "${o.name}" (it has: ${outputNames.join(", ")})`);
+  }
+
+  /** Run on a preprocessed NCHW tensor (see preprocess.ts). */
+  async run(tensor: Float32Array): Promise<VisionOutputs> {
+    const { input } = this.spec;
+    const feeds = { [input.name]: new ort.Tensor("float32", tensor, [1, input.channels, input.height, input.width]) };
+    const results = await this.session.run(feeds);
+    const out: VisionOutputs = { labels: [] };
+    for (const o of this.spec.outputs) {
+      const t = results[o.name]!;
+      const data = t.data as Float32Array;
+      if (o.kind === "embeddings") {
+        const [tokens, dim] = o.shape;
+        if (data.length !== tokens * dim) throw new EngineError("ModelUnavailable", `vision output "${o.name}" has ${data.length} values, the manifest says [${tokens}, ${dim}]`);
+        out.embeddings = { data: new Float32Array(data), tokens, dim };
+        continue;
+      }
+      if (data.length !== o.labels.length) throw new EngineError("ModelUnavailable", `vision output "${o.name}" has ${data.length} values for ${o.labels.length} labels`);
+      const probs = activate(data, o.activation).map((p, i) => ({ name: o.labels[i]!, probability: p }));
+      if (o.role === "view") out.view = probs;
+      else out.labels.push(...probs);
+    }
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
