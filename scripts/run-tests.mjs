@@ -4,7 +4,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 
-const roots = ["protocol/dist", "server/dist", "client/dist"];
+const roots = ["protocol/dist", "server/dist", "client/out"];
 const filters = process.argv.slice(2);
 const files = [];
 function walk(dir) {

@@ -70,8 +70,12 @@ export interface Timings {
   promptMs: number;
   generateMs: number;
   totalMs: number;
+  /** Generated tokens. */
   tokens: number;
   tokensPerSecond: number;
+  /** Prompt length in tokens, and how many of them came from the cache (earlier chat turns). */
+  promptTokens: number;
+  cachedPromptTokens: number;
   queuedMs: number;
 }
 

@@ -3,7 +3,7 @@
  * connection of `serve --socket` — all sharing one engine, so windows share resident models.
  * Bad requests get specific errors; nothing a request does can take the daemon down.
  */
-import { connect, createServer, type Server } from "node:net";
+import { connect, createServer, type Server, type Socket } from "node:net";
 import { rmSync } from "node:fs";
 import {
   createConnection,
@@ -139,21 +139,35 @@ function socketInUse(path: string): Promise<boolean> {
   });
 }
 
+export interface SocketServer {
+  server: Server;
+  /** Stop listening, drop every client and remove the socket file. */
+  close(): Promise<void>;
+}
+
 /** Serve on a local (Unix domain) socket; every connection shares the engine. */
-export async function serveSocket(engine: Engine, path: string, log: Log): Promise<Server> {
+export async function serveSocket(engine: Engine, path: string, log: Log): Promise<SocketServer> {
   if (await socketInUse(path)) throw new Error(`a daemon is already serving on ${path}`);
   rmSync(path, { force: true });
-  return new Promise((resolve, reject) => {
-    const server = createServer((socket) => {
-      log("client connected");
-      const connection = createConnection(socket, socket);
-      socket.on("close", () => log("client disconnected"));
-      attachConnection(connection, engine, log);
-    });
-    server.on("error", reject);
-    server.listen(path, () => {
-      log(`listening on ${path}`);
-      resolve(server);
-    });
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    log("client connected");
+    const connection = createConnection(socket, socket);
+    socket.on("close", () => (sockets.delete(socket), log("client disconnected")));
+    attachConnection(connection, engine, log);
   });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(path, () => resolve());
+  });
+  log(`listening on ${path}`);
+  return {
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
 }

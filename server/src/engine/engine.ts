@@ -215,6 +215,8 @@ export class XrayEngine implements Engine {
       generateMs,
       totalMs: ms(start),
       tokens: done?.tokens ?? 0,
+      promptTokens: done?.promptTokens ?? 0,
+      cachedPromptTokens: done?.reusedTokens ?? 0,
       tokensPerSecond: done && generateMs > 0 ? (1000 * done.tokens) / generateMs : 0,
       queuedMs,
     };

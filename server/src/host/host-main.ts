@@ -90,6 +90,8 @@ async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void>
       }
       if (generated.length >= maxTokens) break;
     }
+    // The generator can also end on its own (end of generation): that is an end of sequence.
+    if (stopReason === "maxTokens" && generated.length < maxTokens) stopReason = "eos";
   } finally {
     await iterator.return();
     cancelled.delete(m.id);

@@ -21,11 +21,11 @@ export interface TinyClassifierOptions {
   scale?: number;
 }
 
-function floatTensor(name: string, dims: number[], data: Float32Array): OnnxTypes.ITensorProto {
+export function floatTensor(name: string, dims: number[], data: Float32Array): OnnxTypes.ITensorProto {
   return { name, dims, dataType: onnx.TensorProto.DataType.FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-function valueInfo(name: string, dims: number[]): OnnxTypes.IValueInfoProto {
+export function valueInfo(name: string, dims: number[]): OnnxTypes.IValueInfoProto {
   return {
     name,
     type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((d) => ({ dimValue: d })) } } },

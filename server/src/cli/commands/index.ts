@@ -5,5 +5,7 @@ import { command as chat } from "./chat.js";
 import { command as findings } from "./findings.js";
 import { command as models } from "./models.js";
 import { command as serve } from "./serve.js";
+import { command as annotate } from "./annotate.js";
+import { command as evaluate } from "./evaluate.js";
 
-export const commands: CliCommand[] = [summarize, chat, findings, models, serve];
+export const commands: CliCommand[] = [summarize, chat, findings, annotate, evaluate, models, serve];

@@ -21,12 +21,13 @@ ${ENGINE_HELP}`,
     const log = (line: string) => io.stderr(`[xraygpt ${new Date().toISOString()}] ${line}\n`);
     const engine = engineFromFlags(flags, log);
     if (typeof flags.socket === "string") {
-      const server = await serveSocket(engine, resolve(flags.socket), log);
+      const served = await serveSocket(engine, resolve(flags.socket), log);
       await new Promise<void>((done) => {
-        const stop = () => server.close(() => done());
+        const stop = () => void served.close().then(done);
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
+      log("stopped");
       await engine.dispose();
       return 0;
     }

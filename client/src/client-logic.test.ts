@@ -1,0 +1,62 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { JobRouter } from "./jobs.js";
+import { statusText } from "./status-text.js";
+import { ChatHistory, MAX_ENTRIES } from "./chat-history.js";
+import { readConfig } from "./config.js";
+import { serveCommand } from "./bootstrap.js";
+import type { ServerStatus } from "@xraygpt/protocol";
+
+test("tokens and progress reach only their own job, and stop after it ends", () => {
+  const r = new JobRouter();
+  const a: string[] = [];
+  const b: string[] = [];
+  const ja = r.start({ onToken: (t) => a.push(t) });
+  const jb = r.start({ onToken: (t) => b.push(t), onProgress: (p) => b.push(`[${p.stage}]`) });
+  assert.notEqual(ja.jobId, jb.jobId);
+  r.token({ jobId: ja.jobId, text: "x", index: 0 });
+  r.progress({ jobId: jb.jobId, stage: "generate" });
+  r.token({ jobId: jb.jobId, text: "y", index: 0 });
+  ja.end();
+  r.token({ jobId: ja.jobId, text: "late", index: 1 });
+  r.token({ jobId: "unknown", text: "z", index: 0 });
+  assert.deepEqual([a, b, r.size], [["x"], ["[generate]", "y"], 1]);
+});
+
+const status: ServerStatus = {
+  version: "0.1.0", protocolVersion: 1, health: "ok", quiescent: false, defaultModel: "xraygpt-mini", loadedModels: ["xraygpt-mini"],
+  device: { vision: "cpu", llm: "cuda" }, queue: { running: 1, queued: 2 }, pid: 42,
+};
+
+test("status bar text shows model, device and queue", () => {
+  const s = statusText("running", status, undefined);
+  assert.equal(s.text, "$(loading~spin) xraygpt-mini · GPU · 1 running, 2 queued");
+  assert.match(s.tooltip, /Device: vision cpu, LLM cuda/);
+  assert.equal(statusText("running", { ...status, queue: { running: 0, queued: 0 }, device: { vision: "cpu", llm: "cpu" } }, "tiny").text, "$(pulse) tiny · CPU");
+  const failed = statusText("failed", undefined, undefined);
+  assert.equal(failed.error, true);
+  assert.match(failed.text, /failed/);
+});
+
+test("chat history is kept per image, bounded, with its session id", async () => {
+  const m = new Map<string, unknown>();
+  const h = new ChatHistory({ get: <T>(k: string) => m.get(k) as T | undefined, update: async (k, v) => void (v === undefined ? m.delete(k) : m.set(k, v)) });
+  assert.equal(await h.append("/a.png", { role: "user", text: "q" }, "s1"), 0);
+  assert.equal(await h.append("/a.png", { role: "assistant", text: "a", interrupted: true }), 1);
+  await h.append("/b.png", { role: "user", text: "other" });
+  assert.deepEqual(h.get("/a.png"), { sessionId: "s1", entries: [{ role: "user", text: "q" }, { role: "assistant", text: "a", interrupted: true }] });
+  assert.equal(h.get("/b.png").entries.length, 1);
+  for (let i = 0; i < MAX_ENTRIES + 5; i++) await h.append("/c.png", { role: "user", text: String(i) });
+  assert.equal(h.get("/c.png").entries.length, MAX_ENTRIES);
+  assert.equal(h.get("/c.png").entries[0]!.text, "5");
+  await h.clear("/a.png");
+  assert.deepEqual(h.get("/a.png"), { entries: [] });
+});
+
+test("the daemon command line follows the settings", () => {
+  const { config } = readConfig((k) => ({ model: "tiny", modelsFolder: "/m", device: "cpu" } as Record<string, unknown>)[k]);
+  const exists = (p: string) => p === "/repo/server/dist/cli.js";
+  assert.deepEqual(serveCommand(config, "/repo/client", exists), { command: "node", args: ["/repo/server/dist/cli.js", "serve", "--stdio", "--model", "tiny", "--models-dir", "/m", "--device", "cpu"] });
+  const shared = readConfig((k) => ({ daemonMode: "shared", socketPath: "/tmp/x.sock" } as Record<string, unknown>)[k]).config;
+  assert.deepEqual(serveCommand(shared, "/nowhere", () => false), { command: "xraygpt", args: ["serve", "--socket", "/tmp/x.sock", "--device", "auto"] });
+});

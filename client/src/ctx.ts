@@ -1,0 +1,90 @@
+/**
+ * The extension's state: settings, the daemon, the job router, running generations (for the
+ * status bar and cancel), and the image the chat is about.
+ */
+import * as vscode from "vscode";
+import { ModelsRequest } from "@xraygpt/protocol";
+import { readConfig, type XrayConfig } from "./config.js";
+import { Daemon } from "./daemon.js";
+import { JobRouter } from "./jobs.js";
+
+export class Ctx implements vscode.Disposable {
+  config: XrayConfig;
+  readonly output = vscode.window.createOutputChannel("XrayGPT");
+  readonly jobs = new JobRouter();
+  readonly daemon: Daemon;
+  /** Running generations, each cancellable from the status bar. */
+  readonly running = new Set<vscode.CancellationTokenSource>();
+  private readonly runningChanged = new vscode.EventEmitter<void>();
+  readonly onRunningChange = this.runningChanged.event;
+  /** The radiograph the chat is about (the active viewer's image, or the active report's). */
+  activeImage: string | undefined;
+  private readonly activeImageChanged = new vscode.EventEmitter<string | undefined>();
+  readonly onActiveImageChange = this.activeImageChanged.event;
+  readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.config = this.readSettings();
+    this.daemon = new Daemon(() => this.config, extension.extensionPath, this.output, this.jobs);
+    this.subscriptions.push(
+      this.output,
+      this.daemon,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration("xraygpt")) return;
+        const before = this.config;
+        this.config = this.readSettings();
+        const restartKeys = ["modelsFolder", "device", "daemonMode", "socketPath", "serverPath", "nodePath"] as const;
+        if (restartKeys.some((k) => before[k] !== this.config[k])) void this.daemon.restart();
+      }),
+    );
+  }
+
+  private readSettings(): XrayConfig {
+    const c = vscode.workspace.getConfiguration("xraygpt");
+    const { config, problems } = readConfig((k) => c.get(k));
+    for (const p of problems) this.output.appendLine(`settings: ${p}`);
+    return config;
+  }
+
+  /** The model requests will use (the setting, else the daemon's default), with its version. */
+  async modelRef(): Promise<{ id: string; version: string }> {
+    const id = this.config.model ?? this.daemon.status?.defaultModel ?? "default";
+    try {
+      const { models } = await this.daemon.get().sendRequest(ModelsRequest, {});
+      const m = models.find((x) => x.id === id) ?? models.find((x) => x.default);
+      return m ? { id: m.id, version: m.version } : { id, version: "unknown" };
+    } catch {
+      return { id, version: "unknown" };
+    }
+  }
+
+  /** A cancellation source registered as running until `done` is called. */
+  track(): { token: vscode.CancellationToken; done(): void } {
+    const cts = new vscode.CancellationTokenSource();
+    this.running.add(cts);
+    this.runningChanged.fire();
+    return {
+      token: cts.token,
+      done: () => {
+        this.running.delete(cts);
+        cts.dispose();
+        this.runningChanged.fire();
+      },
+    };
+  }
+
+  cancelAll(): void {
+    for (const c of this.running) c.cancel();
+  }
+
+  setActiveImage(image: string | undefined): void {
+    if (image === this.activeImage) return;
+    this.activeImage = image;
+    this.activeImageChanged.fire(image);
+  }
+
+  dispose(): void {
+    this.cancelAll();
+    for (const d of this.subscriptions) d.dispose();
+  }
+}

@@ -1,0 +1,170 @@
+/**
+ * The connection to the daemon through vscode-languageclient: a per-window child over stdio, or a
+ * shared daemon on a local socket (started when nobody serves there yet). If the daemon dies,
+ * pending requests fail (their callers mark their output interrupted), the state shows in the
+ * status bar, and the client restarts it with bounded backoff.
+ */
+import { spawn } from "node:child_process";
+import { connect, type Socket } from "node:net";
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  State,
+  type LanguageClientOptions,
+  type ServerOptions,
+  type StreamInfo,
+} from "vscode-languageclient/node";
+import { ProgressNotification, ServerStatusNotification, StatusRequest, TokenNotification, type ServerStatus } from "@xraygpt/protocol";
+import { RestartPolicy } from "./backoff.js";
+import { serveCommand } from "./bootstrap.js";
+import type { XrayConfig } from "./config.js";
+import type { JobRouter } from "./jobs.js";
+import type { DaemonState } from "./status-text.js";
+
+function connectSocket(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect(path);
+    s.once("connect", () => resolve(s));
+    s.once("error", reject);
+  });
+}
+
+async function sharedServer(config: XrayConfig, extensionPath: string, out: vscode.OutputChannel): Promise<StreamInfo> {
+  try {
+    const s = await connectSocket(config.socketPath);
+    out.appendLine(`attached to the shared daemon on ${config.socketPath}`);
+    return { reader: s, writer: s };
+  } catch {
+    const cmd = serveCommand(config, extensionPath);
+    out.appendLine(`starting the shared daemon: ${cmd.command} ${cmd.args.join(" ")}`);
+    const child = spawn(cmd.command, cmd.args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    child.stderr?.on("data", (b: Buffer) => out.append(b.toString()));
+    child.unref();
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      try {
+        const s = await connectSocket(config.socketPath);
+        return { reader: s, writer: s };
+      } catch (e) {
+        if (child.exitCode !== null) throw new Error(`the shared daemon exited with code ${child.exitCode} (see the XrayGPT output)`);
+        if (Date.now() > deadline) throw new Error(`no daemon answered on ${config.socketPath} within 60 s: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
+  }
+}
+
+export class Daemon implements vscode.Disposable {
+  client: LanguageClient | undefined;
+  state: DaemonState = "stopped";
+  status: ServerStatus | undefined;
+  private readonly policy = new RestartPolicy();
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChange = this.changed.event;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private disposed = false;
+
+  constructor(
+    private readonly config: () => XrayConfig,
+    private readonly extensionPath: string,
+    readonly output: vscode.OutputChannel,
+    private readonly jobs: JobRouter,
+  ) {}
+
+  private setState(s: DaemonState): void {
+    this.state = s;
+    if (s !== "running") this.status = undefined;
+    this.changed.fire();
+  }
+
+  async start(): Promise<void> {
+    const config = this.config();
+    const cmd = serveCommand(config, this.extensionPath);
+    const serverOptions: ServerOptions =
+      config.daemonMode === "shared"
+        ? () => sharedServer(config, this.extensionPath, this.output)
+        : { command: cmd.command, args: cmd.args, options: { env: { ...process.env } } };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: "file", language: "markdown", pattern: "**/*.report.md" }],
+      outputChannel: this.output,
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: () => {
+          this.onCrash();
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
+    };
+    const client = new LanguageClient("xraygpt", "XrayGPT daemon", serverOptions, clientOptions);
+    this.client = client;
+    client.onNotification(TokenNotification, (p) => this.jobs.token(p));
+    client.onNotification(ProgressNotification, (p) => this.jobs.progress(p));
+    client.onNotification(ServerStatusNotification, (s) => {
+      this.status = s;
+      this.changed.fire();
+    });
+    this.setState("starting");
+    this.output.appendLine(config.daemonMode === "shared" ? `daemon: shared on ${config.socketPath}` : `daemon: ${cmd.command} ${cmd.args.join(" ")}`);
+    try {
+      await client.start();
+      this.status = await client.sendRequest(StatusRequest, {});
+      this.setState("running");
+      this.status = this.status ?? (await client.sendRequest(StatusRequest, {}));
+      this.changed.fire();
+    } catch (e) {
+      this.output.appendLine(`daemon: failed to start: ${e instanceof Error ? e.message : String(e)}`);
+      if (client.state !== State.Stopped) await client.stop().catch(() => undefined);
+      this.onCrash();
+    }
+  }
+
+  private onCrash(): void {
+    if (this.disposed || this.restartTimer) return;
+    const delay = this.policy.onCrash(Date.now());
+    if (delay === undefined) {
+      this.setState("failed");
+      void vscode.window.showErrorMessage("XrayGPT: the daemon keeps stopping; it will not be restarted. See the XrayGPT output.", "Show Output", "Restart").then((a) => {
+        if (a === "Show Output") this.output.show();
+        if (a === "Restart") void this.restart();
+      });
+      return;
+    }
+    this.output.appendLine(`daemon: stopped; restarting in ${delay} ms`);
+    this.setState("restarting");
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      const old = this.client;
+      this.client = undefined;
+      void (async () => {
+        await old?.dispose().catch(() => undefined);
+        await this.start();
+      })();
+    }, delay);
+  }
+
+  async restart(): Promise<void> {
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.policy.reset();
+    const old = this.client;
+    this.client = undefined;
+    this.setState("stopped");
+    await old?.dispose().catch(() => undefined);
+    await this.start();
+  }
+
+  /** The running client, or an error saying why there is none. */
+  get(): LanguageClient {
+    if (!this.client || this.state !== "running") throw new Error(`the XrayGPT daemon is ${this.state}${this.state === "failed" ? " (run \"XrayGPT: Restart Daemon\")" : ""}`);
+    return this.client;
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    clearTimeout(this.restartTimer);
+    void this.client?.dispose().catch(() => undefined);
+    this.changed.dispose();
+  }
+}

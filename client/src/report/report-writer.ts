@@ -1,0 +1,102 @@
+/**
+ * Streams model text into report documents with WorkspaceEdits. Edits of one document are
+ * serialized, tokens are batched (one edit per ~50 ms), and every edit is computed from the
+ * document's current text, so the user can keep typing elsewhere in the report while it streams.
+ * A report that exists is never overwritten; a new one is created with its front matter.
+ */
+import { basename } from "node:path";
+import { stat } from "node:fs/promises";
+import * as vscode from "vscode";
+import {
+  appendDraftEdit,
+  finishDraftEdit,
+  insertDraftInSectionEdit,
+  newReportText,
+  streamInsertEdit,
+  type DraftMeta,
+  type OffsetEdit,
+  type SectionName,
+} from "xraygpt/daemon/report/report-format";
+import { imageFieldFor, reportPathFor } from "xraygpt/daemon/report/report-paths";
+import type { ModelRef } from "@xraygpt/protocol";
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function applyOffsetEdit(doc: vscode.TextDocument, make: (text: string) => OffsetEdit | undefined): Promise<boolean> {
+  const e = make(doc.getText());
+  if (!e) return false;
+  const we = new vscode.WorkspaceEdit();
+  we.replace(doc.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.text);
+  return vscode.workspace.applyEdit(we);
+}
+
+/** Opens the image's report (creating it when missing), beside the active editor. */
+export async function openReport(image: string, reportsFolder: string | undefined, model: ModelRef | { id: string; version: string }): Promise<vscode.TextDocument> {
+  const root = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(image))?.uri.fsPath;
+  const path = reportPathFor(image, reportsFolder, root);
+  const uri = vscode.Uri.file(path);
+  if (!(await exists(path))) {
+    const text = newReportText({ image: imageFieldFor(path, image), model: model.id, modelVersion: model.version, time: new Date().toISOString() }, basename(image));
+    const we = new vscode.WorkspaceEdit();
+    we.createFile(uri, { ignoreIfExists: true });
+    we.insert(uri, new vscode.Position(0, 0), text);
+    await vscode.workspace.applyEdit(we);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await doc.save();
+  }
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: false });
+  return doc;
+}
+
+/** A draft being streamed into a report. */
+export class DraftStream {
+  private queue = "";
+  private chain: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private lost = false;
+
+  private constructor(
+    readonly doc: vscode.TextDocument,
+    readonly jobId: string,
+  ) {}
+
+  /** Starts a draft block: appended at the end (a dated section), or in a section. */
+  static async begin(doc: vscode.TextDocument, meta: DraftMeta, where: "append" | SectionName): Promise<DraftStream> {
+    const ok = await applyOffsetEdit(doc, (t) => (where === "append" ? appendDraftEdit(t, meta) : insertDraftInSectionEdit(t, where, meta)));
+    if (!ok) throw new Error(`could not edit ${doc.uri.fsPath}`);
+    return new DraftStream(doc, meta.jobId);
+  }
+
+  push(text: string): void {
+    this.queue += text;
+    this.timer ??= setTimeout(() => this.flush(), 50);
+  }
+
+  private flush(): Promise<unknown> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const text = this.queue;
+    this.queue = "";
+    if (!text) return this.chain;
+    this.chain = this.chain.then(async () => {
+      const ok = await applyOffsetEdit(this.doc, (t) => streamInsertEdit(t, this.jobId, text));
+      if (!ok) this.lost = true;
+    });
+    return this.chain;
+  }
+
+  /** Ends the block (complete or interrupted with a reason) and saves the report. */
+  async finish(state: "complete" | "interrupted", reason?: string): Promise<void> {
+    await this.flush();
+    await this.chain;
+    await applyOffsetEdit(this.doc, (t) => finishDraftEdit(t, this.jobId, state, reason));
+    await this.doc.save();
+    if (this.lost) void vscode.window.showWarningMessage(`XrayGPT: the draft's end marker was removed from ${basename(this.doc.uri.fsPath)}; part of the text was not inserted.`);
+  }
+}

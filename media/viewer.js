@@ -1,0 +1,169 @@
+// The radiograph viewer webview: window/level by dragging, presets, invert, zoom/pan/fit, a DICOM
+// tag panel, the model's findings and a Summarize button. Talks to the extension by messages.
+import { createRenderer, decodePixels } from "./window-level.js";
+
+const vscode = acquireVsCodeApi();
+const $ = (id) => document.getElementById(id);
+const canvas = $("image");
+const stage = $("stage");
+const renderer = createRenderer(canvas);
+
+const state = { width: 0, height: 0, center: 32768, window: 65536, invert: false, scale: 1, x: 0, y: 0, defaults: { center: 32768, width: 65536 } };
+const PRESETS = {
+  default: () => state.defaults,
+  full: () => ({ center: 32768, width: 65536 }),
+  soft: () => ({ center: state.defaults.center, width: state.defaults.width * 0.5 }),
+  bright: () => ({ center: state.defaults.center * 0.8, width: state.defaults.width }),
+  dense: () => ({ center: state.defaults.center * 1.2, width: state.defaults.width * 0.7 }),
+};
+
+let pending = false;
+function scheduleRender() {
+  if (pending) return;
+  pending = true;
+  requestAnimationFrame(() => {
+    pending = false;
+    renderer.render(state.center, state.window, state.invert);
+    $("wl").textContent = `C ${Math.round(state.center)} / W ${Math.round(state.window)}`;
+    canvas.dataset.center = String(Math.round(state.center));
+    canvas.dataset.window = String(Math.round(state.window));
+    canvas.dataset.invert = String(state.invert);
+    document.body.dataset.rendered = String((Number(document.body.dataset.rendered) || 0) + 1);
+  });
+}
+
+function applyTransform() {
+  canvas.style.transform = `translate(${state.x}px, ${state.y}px) scale(${state.scale})`;
+  $("zoom").textContent = `${Math.round(state.scale * 100)}%`;
+}
+
+function fit() {
+  if (!state.width) return;
+  const r = stage.getBoundingClientRect();
+  state.scale = Math.min(r.width / state.width, r.height / state.height) || 1;
+  state.x = (r.width - state.width * state.scale) / 2;
+  state.y = (r.height - state.height * state.scale) / 2;
+  applyTransform();
+}
+
+function setWindow(c, w) {
+  state.center = Math.min(65535, Math.max(0, c));
+  state.window = Math.min(131072, Math.max(1, w));
+  scheduleRender();
+}
+
+// Left-drag: window (horizontal) and level (vertical). Shift-drag or middle-drag: pan.
+let drag;
+stage.addEventListener("pointerdown", (e) => {
+  drag = { x: e.clientX, y: e.clientY, pan: e.shiftKey || e.button === 1, c: state.center, w: state.window, px: state.x, py: state.y };
+  stage.setPointerCapture(e.pointerId);
+});
+stage.addEventListener("pointermove", (e) => {
+  if (!drag) return;
+  const dx = e.clientX - drag.x;
+  const dy = e.clientY - drag.y;
+  if (drag.pan) {
+    state.x = drag.px + dx;
+    state.y = drag.py + dy;
+    applyTransform();
+  } else {
+    const k = Math.max(drag.w, 256) / 256;
+    setWindow(drag.c + dy * k, drag.w + dx * k);
+  }
+});
+stage.addEventListener("pointerup", () => (drag = undefined));
+stage.addEventListener("wheel", (e) => {
+  e.preventDefault();
+  const r = stage.getBoundingClientRect();
+  const mx = e.clientX - r.left;
+  const my = e.clientY - r.top;
+  const f = Math.exp(-e.deltaY * 0.0015);
+  const s = Math.min(32, Math.max(0.02, state.scale * f));
+  state.x = mx - ((mx - state.x) * s) / state.scale;
+  state.y = my - ((my - state.y) * s) / state.scale;
+  state.scale = s;
+  applyTransform();
+}, { passive: false });
+
+$("preset").addEventListener("change", (e) => {
+  const p = PRESETS[e.target.value];
+  if (p) {
+    const v = p();
+    setWindow(v.center, v.width);
+  }
+});
+$("invert").addEventListener("change", (e) => {
+  state.invert = e.target.checked;
+  scheduleRender();
+});
+$("fit").addEventListener("click", fit);
+$("actual").addEventListener("click", () => {
+  state.scale = 1;
+  state.x = 0;
+  state.y = 0;
+  applyTransform();
+});
+$("summarize").addEventListener("click", () => vscode.postMessage({ type: "summarize" }));
+document.addEventListener("keydown", (e) => {
+  if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
+  if (e.key === "i") $("invert").click();
+  else if (e.key === "f") fit();
+  else if (e.key === "r") setWindow(state.defaults.center, state.defaults.width);
+});
+window.addEventListener("resize", () => fit());
+
+function showImage(m) {
+  state.width = m.width;
+  state.height = m.height;
+  state.defaults = { center: m.window.center, width: m.window.width };
+  renderer.setImage(decodePixels(m.pixels), m.width, m.height);
+  setWindow(m.window.center, m.window.width);
+  fit();
+  $("info").textContent = `${m.info.format.toUpperCase()} ${m.info.width}×${m.info.height}, ${m.info.bitsStored}-bit` + (m.info.view ? `, ${m.info.view}` : "");
+  const tbody = $("tags");
+  tbody.replaceChildren();
+  for (const t of m.tags) {
+    const tr = document.createElement("tr");
+    for (const v of [t.tag, t.name, t.value]) {
+      const td = document.createElement("td");
+      td.textContent = v;
+      tr.append(td);
+    }
+    tbody.append(tr);
+  }
+  $("tags-note").textContent = m.patientTagsHidden ? "Patient-identifying tags are hidden (setting xraygpt.viewer.showPatientTags)." : "";
+  $("status").textContent = "";
+  document.body.dataset.loaded = "true";
+}
+
+function showFindings(labels) {
+  const list = $("findings");
+  list.replaceChildren();
+  for (const l of [...labels].sort((a, b) => b.probability - a.probability)) {
+    const li = document.createElement("li");
+    const name = document.createElement("span");
+    name.textContent = l.name;
+    const bar = document.createElement("meter");
+    bar.min = 0;
+    bar.max = 1;
+    bar.value = l.probability;
+    const p = document.createElement("span");
+    p.className = "p";
+    p.textContent = l.probability.toFixed(2);
+    li.append(name, bar, p);
+    list.append(li);
+  }
+}
+
+window.addEventListener("message", (e) => {
+  const m = e.data;
+  if (!m || typeof m.type !== "string") return;
+  if (m.type === "image" && typeof m.pixels === "string" && Number.isInteger(m.width) && Number.isInteger(m.height)) showImage(m);
+  else if (m.type === "findings" && Array.isArray(m.labels)) showFindings(m.labels);
+  else if (m.type === "busy") $("summarize").disabled = Boolean(m.busy);
+  else if (m.type === "error" && typeof m.message === "string") {
+    $("status").textContent = m.message;
+    document.body.dataset.error = "true";
+  }
+});
+vscode.postMessage({ type: "ready" });

@@ -1,0 +1,1 @@
+from xraygpt.processors import blip_processors  # noqa: F401 (registers the processors)

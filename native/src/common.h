@@ -1,0 +1,80 @@
+// Shared declarations of the llama-embed addon: three wrapped classes (Model, Context, Sampler)
+// over llama.cpp's C API, plus the module-level init.
+#pragma once
+#include <napi.h>
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+#include "llama.h"
+
+class Model : public Napi::ObjectWrap<Model> {
+ public:
+  static Napi::FunctionReference ctor;
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit Model(const Napi::CallbackInfo& info);
+  ~Model() override;
+  // The llama_model is freed when the Model and every Context made from it are freed.
+  std::shared_ptr<llama_model> get(Napi::Env env);  // throws when freed
+  const llama_vocab* vocab() const { return llama_model_get_vocab(model_.get()); }
+
+ private:
+  std::shared_ptr<llama_model> model_;
+  Napi::Value NEmbd(const Napi::CallbackInfo& info);
+  Napi::Value NVocab(const Napi::CallbackInfo& info);
+  Napi::Value NLayer(const Napi::CallbackInfo& info);
+  Napi::Value NCtxTrain(const Napi::CallbackInfo& info);
+  Napi::Value Bos(const Napi::CallbackInfo& info);
+  Napi::Value Eos(const Napi::CallbackInfo& info);
+  Napi::Value IsEog(const Napi::CallbackInfo& info);
+  Napi::Value Tokenize(const Napi::CallbackInfo& info);
+  Napi::Value TokenToPiece(const Napi::CallbackInfo& info);
+  Napi::Value Detokenize(const Napi::CallbackInfo& info);
+  Napi::Value Description(const Napi::CallbackInfo& info);
+  Napi::Value SizeBytes(const Napi::CallbackInfo& info);
+  Napi::Value Free(const Napi::CallbackInfo& info);
+};
+
+class Context : public Napi::ObjectWrap<Context> {
+ public:
+  static Napi::FunctionReference ctor;
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit Context(const Napi::CallbackInfo& info);
+  ~Context() override;
+  llama_context* get(Napi::Env env);  // throws when freed or busy
+  std::atomic<bool> busy{false};
+
+ private:
+  std::shared_ptr<llama_model> model_;
+  llama_context* ctx_ = nullptr;
+  Napi::Value Decode(const Napi::CallbackInfo& info);
+  Napi::Value DecodeSync(const Napi::CallbackInfo& info);
+  Napi::Value Logits(const Napi::CallbackInfo& info);
+  Napi::Value SeqRemove(const Napi::CallbackInfo& info);
+  Napi::Value SeqPosMax(const Napi::CallbackInfo& info);
+  Napi::Value Clear(const Napi::CallbackInfo& info);
+  Napi::Value NCtx(const Napi::CallbackInfo& info);
+  Napi::Value NSeq(const Napi::CallbackInfo& info);
+  Napi::Value Free(const Napi::CallbackInfo& info);
+};
+
+class Sampler : public Napi::ObjectWrap<Sampler> {
+ public:
+  static Napi::FunctionReference ctor;
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit Sampler(const Napi::CallbackInfo& info);
+  ~Sampler() override;
+
+ private:
+  llama_sampler* chain_ = nullptr;
+  llama_sampler* get(Napi::Env env);
+  Napi::Value Sample(const Napi::CallbackInfo& info);
+  Napi::Value Accept(const Napi::CallbackInfo& info);
+  Napi::Value Reset(const Napi::CallbackInfo& info);
+  Napi::Value Free(const Napi::CallbackInfo& info);
+};
+
+// Option helpers: read a property of an options object, or the default when absent/undefined.
+double optNumber(const Napi::Object& o, const char* key, double def);
+bool optBool(const Napi::Object& o, const char* key, bool def);
+Napi::Object optObject(const Napi::CallbackInfo& info, size_t i);

@@ -1,0 +1,94 @@
+// Sampler: a llama.cpp sampler chain (repeat penalty -> top-k -> top-p -> min-p -> temperature
+// -> seeded dist; greedy when temperature <= 0).
+#include "common.h"
+
+Napi::FunctionReference Sampler::ctor;
+
+void Sampler::Init(Napi::Env env, Napi::Object exports) {
+  Napi::Function f = DefineClass(env, "Sampler", {
+    InstanceMethod("sample", &Sampler::Sample),
+    InstanceMethod("accept", &Sampler::Accept),
+    InstanceMethod("reset", &Sampler::Reset),
+    InstanceMethod("free", &Sampler::Free),
+  });
+  ctor = Napi::Persistent(f);
+  exports.Set("Sampler", f);
+}
+
+// new Sampler(model, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0, repeatPenalty = 1,
+//                      repeatLastN = 64, seed })
+Sampler::Sampler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sampler>(info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(Model::ctor.Value()))
+    throw Napi::TypeError::New(env, "new Sampler(model, options): model must be a Model");
+  Model* m = Model::Unwrap(info[0].As<Napi::Object>());
+  m->get(env);
+  Napi::Object o = optObject(info, 1);
+  const float temperature = static_cast<float>(optNumber(o, "temperature", 0.8));
+  const int32_t topK = static_cast<int32_t>(optNumber(o, "topK", 40));
+  const float topP = static_cast<float>(optNumber(o, "topP", 0.95));
+  const float minP = static_cast<float>(optNumber(o, "minP", 0));
+  const float repeatPenalty = static_cast<float>(optNumber(o, "repeatPenalty", 1));
+  const int32_t repeatLastN = static_cast<int32_t>(optNumber(o, "repeatLastN", 64));
+  const uint32_t seed = static_cast<uint32_t>(optNumber(o, "seed", LLAMA_DEFAULT_SEED));
+  if (repeatPenalty <= 0) throw Napi::RangeError::New(env, "repeatPenalty must be > 0");
+
+  chain_ = llama_sampler_chain_init(llama_sampler_chain_default_params());
+  if (repeatPenalty != 1.0f && repeatLastN != 0)
+    llama_sampler_chain_add(chain_, llama_sampler_init_penalties(llama_vocab_n_tokens(m->vocab()), repeatLastN, repeatPenalty, 0, 0));
+  if (temperature <= 0) {
+    llama_sampler_chain_add(chain_, llama_sampler_init_greedy());
+    return;
+  }
+  if (topK > 0) llama_sampler_chain_add(chain_, llama_sampler_init_top_k(topK));
+  if (topP < 1.0f) llama_sampler_chain_add(chain_, llama_sampler_init_top_p(topP, 1));
+  if (minP > 0) llama_sampler_chain_add(chain_, llama_sampler_init_min_p(minP, 1));
+  llama_sampler_chain_add(chain_, llama_sampler_init_temp(temperature));
+  llama_sampler_chain_add(chain_, llama_sampler_init_dist(seed));
+}
+
+Sampler::~Sampler() {
+  if (chain_) llama_sampler_free(chain_);
+}
+
+llama_sampler* Sampler::get(Napi::Env env) {
+  if (!chain_) throw Napi::Error::New(env, "the sampler was freed");
+  return chain_;
+}
+
+// sample(context, i = -1) -> token: samples from output i of the context's last decode and
+// records the token for the repeat penalty.
+Napi::Value Sampler::Sample(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  llama_sampler* s = get(env);
+  if (info.Length() < 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(Context::ctor.Value()))
+    throw Napi::TypeError::New(env, "sample(context, i): context must be a Context");
+  llama_context* ctx = Context::Unwrap(info[0].As<Napi::Object>())->get(env);
+  int32_t i = info.Length() > 1 && info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : -1;
+  return Napi::Number::New(env, llama_sampler_sample(s, ctx, i));
+}
+
+// accept(token | Int32Array): records tokens (e.g. the prompt) for the repeat penalty.
+Napi::Value Sampler::Accept(const Napi::CallbackInfo& info) {
+  llama_sampler* s = get(info.Env());
+  if (info.Length() > 0 && info[0].IsTypedArray() && info[0].As<Napi::TypedArray>().TypedArrayType() == napi_int32_array) {
+    Napi::Int32Array a = info[0].As<Napi::Int32Array>();
+    for (size_t k = 0; k < a.ElementLength(); k++) llama_sampler_accept(s, a[k]);
+  } else if (info.Length() > 0 && info[0].IsNumber()) {
+    llama_sampler_accept(s, info[0].As<Napi::Number>().Int32Value());
+  } else {
+    throw Napi::TypeError::New(info.Env(), "accept(token | Int32Array)");
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value Sampler::Reset(const Napi::CallbackInfo& info) {
+  llama_sampler_reset(get(info.Env()));
+  return info.Env().Undefined();
+}
+
+Napi::Value Sampler::Free(const Napi::CallbackInfo& info) {
+  if (chain_) llama_sampler_free(chain_);
+  chain_ = nullptr;
+  return info.Env().Undefined();
+}

@@ -1,0 +1,95 @@
+// The acceptance scenario: annotate a folder of 50 synthetic images with the fixture model in a
+// child process, kill -9 it mid-batch, re-run the same command, and find each image exactly once.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { FIXTURE_MODEL, makeTestWorkspace, writeSyntheticPng, type TestWorkspace } from "../testing/workspace.js";
+import type { AnnotationRecord } from "./record.js";
+
+const COUNT = 50;
+const cliModule = new URL("../cli/commands/annotate.js", import.meta.url).href;
+let ws: TestWorkspace;
+let batch: string;
+let images: string[];
+
+before(async () => {
+  ws = await makeTestWorkspace(0);
+  batch = join(ws.dir, "batch");
+  mkdirSync(batch);
+  images = [];
+  for (let i = 0; i < COUNT; i++) {
+    const p = join(batch, `cxr-${String(i).padStart(2, "0")}.png`);
+    await writeSyntheticPng(p, i, 64, 56);
+    images.push(p);
+  }
+});
+after(() => ws.cleanup());
+
+function runCli(out: string): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
+  const args = [batch, "--out", out, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL, "--concurrency", "2", "--quiet"];
+  // A script file, not "node -e": the engine forks its model process with this process's execArgv.
+  const runner = join(ws.dir, "run-annotate.mjs");
+  writeFileSync(
+    runner,
+    `import { command } from ${JSON.stringify(cliModule)};
+const io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
+process.exitCode = await command.run(${JSON.stringify(args)}, io);
+`,
+  );
+  const child = spawn(process.execPath, [runner], { env: { ...process.env, XRAYGPT_THREADS: "1" } });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => (stdout += d));
+  child.stderr!.on("data", (d) => (stderr += d));
+  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+const lines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter(Boolean) : []);
+
+async function waitForLines(path: string, n: number, exited: Promise<unknown>): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  while (lines(path).length < n) {
+    if (gone) throw new Error(`the annotate process ended before writing ${n} records`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+test("kill -9 mid-batch, re-run: every image exactly once; a second process is refused meanwhile", { timeout: 300_000 }, async () => {
+  const out = join(ws.dir, "annotations.jsonl");
+  const first = runCli(out);
+  await waitForLines(out, 5, first.done);
+
+  const second = await runCli(out).done;
+  assert.equal(second.code, 1, second.stderr);
+  assert.match(second.stderr, new RegExp(`in use by process ${first.child.pid}`));
+
+  first.child.kill("SIGKILL");
+  const killed = await first.done;
+  assert.equal(killed.signal, "SIGKILL");
+  const before = lines(out).length;
+  assert.ok(before >= 5 && before < COUNT, `killed after ${before} records`);
+  console.log(`# killed after ${before} of ${COUNT} records`);
+  assert.ok(existsSync(`${out}.lock`), "the killed process left its lock behind");
+  // A torn write as a crash inside write(2) would leave it (a real kill rarely lands there).
+  const torn = '{"type":"annotation","schema":1,"image":"/half';
+  appendFileSync(out, torn);
+
+  const rerun = await runCli(out).done;
+  assert.equal(rerun.code, 0, rerun.stderr + rerun.stdout + lines(out).filter((l) => l.includes("error")).join("\n"));
+  assert.match(rerun.stderr, /cut short by an interrupted write/);
+  assert.match(rerun.stdout, new RegExp(`${COUNT - before} annotated, 0 failed, ${before} already done of ${COUNT} images`));
+  assert.equal(readFileSync(`${out}.corrupt`, "utf8"), torn + "\n");
+  assert.ok(!existsSync(`${out}.lock`), "the lock is released at the end");
+
+  const records = lines(out).map((l) => JSON.parse(l) as AnnotationRecord);
+  assert.equal(records.length, COUNT);
+  assert.deepEqual(records.map((r) => r.image).sort(), [...images].sort());
+  assert.equal(new Set(records.map((r) => r.sha256)).size, COUNT);
+  assert.ok(records.every((r) => !r.error && typeof r.text === "string"));
+});

@@ -1,0 +1,200 @@
+/**
+ * The batch annotator: every image through `engine.summarize`, one fsynced log line per image,
+ * resumable. Images already in the log with the same SHA-256, model manifest hash and requested
+ * prompt are skipped (failed ones too, unless `retryFailed`), so a re-run after a crash finishes
+ * the batch with every image exactly once. Failed images get a record with their error and the
+ * batch goes on; when the model itself is unavailable the batch stops with that error instead
+ * (nothing is recorded for the image, so a re-run tries it again). Up to `concurrency` images are in flight: the engine decodes and runs vision
+ * outside its per-model generation queue, so vision for the next images overlaps generation for
+ * the current one.
+ */
+import type { GenerationSettings, ModelRef } from "@xraygpt/protocol";
+import type { Engine } from "../engine/types.js";
+import { describeError } from "../engine/errors.js";
+import { Journal } from "./journal.js";
+import { acquireLock } from "./lock.js";
+import { sha256File } from "./hash.js";
+import { isAnnotation, LOG_SCHEMA, resumeKey, type AnnotationRecord } from "./record.js";
+
+export interface AnnotateProgress {
+  total: number;
+  /** Images finished this run (annotated + failed + skipped). */
+  done: number;
+  annotated: number;
+  failed: number;
+  /** Already in the log (or a duplicate of an image earlier in this batch). */
+  skipped: number;
+  /** Estimated ms left, from the mean time per image annotated so far. */
+  etaMs?: number;
+  /** The record just written, when an image finished. */
+  record?: AnnotationRecord;
+}
+
+export interface AnnotateOptions {
+  engine: Engine;
+  images: string[];
+  out: string;
+  /** Model id; the engine's default model when absent. */
+  model?: string;
+  /** Instruction for the model; the model's default prompt when absent. */
+  prompt?: string;
+  generation?: GenerationSettings;
+  /** Images in flight at once (default 2). */
+  concurrency?: number;
+  /** Run again the images whose log records are all errors. */
+  retryFailed?: boolean;
+  signal?: AbortSignal;
+  onProgress?(p: AnnotateProgress): void;
+  warn?(message: string): void;
+}
+
+export interface AnnotateSummary {
+  total: number;
+  annotated: number;
+  failed: number;
+  skipped: number;
+  /** Images not finished because the run was cancelled (they are not in the log). */
+  cancelled: number;
+  model: ModelRef;
+  out: string;
+}
+
+export class AnnotateError extends Error {
+  override name = "AnnotateError";
+}
+
+/** Resume-key stand-in for a file that could not be read (it has no SHA-256). */
+const unreadable = (image: string) => `unreadable:${image}`;
+
+async function resolveModel(engine: Engine, id: string | undefined): Promise<ModelRef> {
+  const models = await engine.listModels();
+  const m = id ? models.find((x) => x.id === id) : models.find((x) => x.default);
+  if (!m) throw new AnnotateError(id ? `unknown model "${id}" (installed: ${models.map((x) => x.id).join(", ") || "none"})` : "no default model installed; pass --model");
+  if (!m.available) throw new AnnotateError(`model "${m.id}" is not available: ${m.problem ?? "unknown problem"}`);
+  return { id: m.id, version: m.version, manifestHash: m.manifestHash };
+}
+
+export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateSummary> {
+  const { engine, images, out } = options;
+  const warn = options.warn ?? (() => {});
+  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
+  const promptRequested = options.prompt ?? null;
+  const lock = acquireLock(out);
+  let journal: Journal | undefined;
+  try {
+    journal = Journal.open(out, warn);
+    const model = await resolveModel(engine, options.model);
+    const done = new Set<string>();
+    for (const r of journal.state.records) {
+      if (!isAnnotation(r) || r.model?.manifestHash !== model.manifestHash || (r.promptRequested ?? null) !== promptRequested) continue;
+      if (r.error && options.retryFailed) continue;
+      done.add(resumeKey(r.sha256 || unreadable(r.image), model.manifestHash, promptRequested));
+    }
+    const progress: AnnotateProgress = { total: images.length, done: 0, annotated: 0, failed: 0, skipped: 0 };
+    let cancelled = 0;
+    let workMs = 0;
+    let next = 0;
+    let fatal: AnnotateError | undefined;
+    const j = journal;
+    const report = (record?: AnnotationRecord) => {
+      progress.done++;
+      const worked = progress.annotated + progress.failed;
+      const left = images.length - progress.done;
+      progress.etaMs = worked > 0 ? (workMs / worked / concurrency) * left : undefined;
+      options.onProgress?.({ ...progress, record });
+    };
+    const worker = async () => {
+      while (next < images.length && !options.signal?.aborted) {
+        const image = images[next++]!;
+        const started = performance.now();
+        const startedAt = new Date().toISOString();
+        let sha256 = "";
+        const base = () => ({
+          type: "annotation" as const,
+          schema: LOG_SCHEMA,
+          image,
+          sha256,
+          model,
+          promptRequested,
+          generation: options.generation ?? {},
+          startedAt,
+        });
+        try {
+          sha256 = await sha256File(image);
+        } catch (e) {
+          const err = e as NodeJS.ErrnoException;
+          const unreadableKey = resumeKey(unreadable(image), model.manifestHash, promptRequested);
+          if (done.has(unreadableKey)) {
+            progress.skipped++;
+            report();
+            continue;
+          }
+          done.add(unreadableKey);
+          const record: AnnotationRecord = { ...base(), wallMs: performance.now() - started, error: { message: `${image}: cannot read (${err.code ?? err.message})`, kind: "BadImage" }, finishedAt: new Date().toISOString() };
+          j.append(record);
+          progress.failed++;
+          workMs += record.wallMs;
+          report(record);
+          continue;
+        }
+        const key = resumeKey(sha256, model.manifestHash, promptRequested);
+        if (done.has(key)) {
+          progress.skipped++;
+          report();
+          continue;
+        }
+        done.add(key);
+        let record: AnnotationRecord;
+        try {
+          const r = await engine.summarize({ image, model: model.id, prompt: options.prompt, generation: options.generation }, { signal: options.signal });
+          if (r.stopReason === "cancelled") {
+            done.delete(key);
+            cancelled++;
+            continue;
+          }
+          record = {
+            ...base(),
+            model: r.model,
+            prompt: r.prompt,
+            generation: r.generation,
+            imageInfo: r.image,
+            findings: r.findings,
+            text: r.text,
+            stopReason: r.stopReason,
+            timings: r.timings,
+            wallMs: performance.now() - started,
+            finishedAt: new Date().toISOString(),
+          };
+          if (r.model.manifestHash !== model.manifestHash) warn(`model ${model.id} changed during the batch (manifest hash ${r.model.manifestHash})`);
+          progress.annotated++;
+        } catch (e) {
+          if (options.signal?.aborted) {
+            done.delete(key);
+            cancelled++;
+            continue;
+          }
+          const d = describeError(e);
+          if (d.kind === "ModelUnavailable") {
+            // The model, not the image: stop the batch and record nothing for this image.
+            done.delete(key);
+            fatal ??= new AnnotateError(d.message);
+            next = images.length;
+            continue;
+          }
+          record = { ...base(), wallMs: performance.now() - started, error: { message: d.message, kind: d.kind }, finishedAt: new Date().toISOString() };
+          progress.failed++;
+        }
+        j.append(record);
+        workMs += record.wallMs;
+        report(record);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, images.length)) }, worker));
+    if (fatal) throw fatal;
+    cancelled += images.length - next;
+    return { total: images.length, annotated: progress.annotated, failed: progress.failed, skipped: progress.skipped, cancelled, model, out };
+  } finally {
+    journal?.close();
+    lock.release();
+  }
+}

@@ -1,0 +1,199 @@
+/**
+ * `npm run bench`: speed figures measured in one run on this machine, printed as ratios against
+ * raw components where a goal is a ratio. Nothing here is asserted: machines are shared and noisy.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import * as ort from "onnxruntime-node";
+import { getLlama } from "node-llama-cpp";
+import { XrayEngine } from "../engine/engine.js";
+import { writeFixtureModel } from "../testing/fixture-model.js";
+import { writeSyntheticPng } from "../testing/workspace.js";
+import { decodeImage, toGray } from "../pipeline/decode/index.js";
+import { preprocess } from "../pipeline/preprocess.js";
+import { loadManifest } from "../models/manifest.js";
+import { benchDecode } from "../pipeline/decode/bench-decode.js";
+import { benchAnnotate } from "../annotate/bench.js";
+import { benchSoftToken } from "../softtoken/bench-softtoken.js";
+import { BUNDLED_MODELS_DIR } from "../models/registry.js";
+
+const THREADS = 1;
+const rows: { name: string; value: string; goal?: string }[] = [];
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function report(name: string, value: string, goal?: string): void {
+  rows.push({ name, value, goal });
+  console.log(`${name.padEnd(58)} ${value.padEnd(26)} ${goal ?? ""}`);
+}
+
+async function section(name: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (e) {
+    report(name, `failed: ${(e as Error).message.split("\n")[0]}`);
+  }
+}
+
+/** Raw node-llama-cpp tokens/s on a GGUF with the same prompt and settings the daemon uses. */
+async function rawLlamaTokensPerSecond(gguf: string, prompt: string, tokens: number): Promise<number> {
+  const llama = await getLlama({ gpu: false, build: "never" });
+  const model = await llama.loadModel({ modelPath: gguf, gpuLayers: 0 });
+  const ctx = await model.createContext({ contextSize: 2048, threads: THREADS });
+  const rates: number[] = [];
+  for (let round = 0; round < 3; round++) {
+    const seq = ctx.getSequence();
+    const input = [model.tokens.bos!, ...model.tokenize(prompt)];
+    let n = 0;
+    let t0 = 0;
+    for await (const token of seq.evaluate(input, { temperature: 0 })) {
+      void token;
+      if (n === 0) t0 = performance.now();
+      if (++n > tokens) break;
+    }
+    rates.push((1000 * tokens) / (performance.now() - t0));
+    seq.dispose();
+  }
+  await ctx.dispose();
+  await model.dispose();
+  return median(rates);
+}
+
+async function main(): Promise<void> {
+  console.log(`xraygpt bench — ${new Date().toISOString()} — ${THREADS} thread(s) per model, CPU\n`);
+  const dir = await mkdtemp(join(tmpdir(), "xraygpt-bench-"));
+  const modelsDir = join(dir, "models");
+  // A fixture big enough for timing to mean something: 256-wide, 4 layers, no stop strings.
+  await writeFixtureModel(modelsDir, "bench-llm", {
+    llm: { nEmbd: 256, nLayer: 4, nFf: 512, contextLength: 2048 },
+    manifest: {
+      llm: { file: "llm.gguf", contextSize: 2048 },
+      prompt: { template: "###Patient: {findings} {prompt} ###Doctor:", stop: [], defaultPrompt: "Describe the image." },
+      generation: { maxTokens: 128, temperature: 0, topP: 1, topK: 40, repeatPenalty: 1, seed: 1 },
+    },
+  });
+  const image = join(dir, "chest.png");
+  await writeSyntheticPng(image, 1, 512, 512);
+  const engine = new XrayEngine({ modelsDirs: [modelsDir], defaultModel: "bench-llm", threads: THREADS, device: "cpu" });
+  try {
+    await section("summary latency (fixture model)", async () => {
+      const cold = performance.now();
+      await engine.summarize({ image });
+      const coldMs = performance.now() - cold;
+      const warm: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        const t = performance.now();
+        await engine.summarize({ image });
+        warm.push(performance.now() - t);
+      }
+      report("summary latency: cold / warm (ms)", `${coldMs.toFixed(0)} / ${median(warm).toFixed(0)}`);
+      report("warm over cold latency", (median(warm) / coldMs).toFixed(3), "(lower is better)");
+    });
+
+    await section("daemon tokens/s over raw node-llama-cpp", async () => {
+      const daemonRates: number[] = [];
+      let prompt = "";
+      for (let i = 0; i < 3; i++) {
+        const r = await engine.summarize({ image, generation: { maxTokens: 128 } }, { onProgress: () => undefined });
+        daemonRates.push(r.timings.tokensPerSecond);
+        prompt = `###Patient: ${r.findings.conditioningText} Describe the image. ###Doctor:`;
+      }
+      const raw = await rawLlamaTokensPerSecond(join(modelsDir, "bench-llm", "llm.gguf"), prompt, 128);
+      const d = median(daemonRates);
+      report("LLM tokens/s: daemon / raw node-llama-cpp", `${d.toFixed(0)} / ${raw.toFixed(0)}`);
+      report("daemon tokens/s over raw node-llama-cpp", (d / raw).toFixed(3), "goal ≥ 0.97");
+    });
+
+    await section("vision stage over raw ORT run", async () => {
+      const loaded = await loadManifest(join(modelsDir, "bench-llm", "model.json"));
+      const tensor = preprocess(toGray(await decodeImage(image)), loaded.manifest.vision.input);
+      const session = await ort.InferenceSession.create(loaded.visionPath, { executionProviders: ["cpu"], intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+      const { input } = loaded.manifest.vision;
+      const rawTimes: number[] = [];
+      for (let i = 0; i < 200; i++) {
+        const t = performance.now();
+        await session.run({ [input.name]: new ort.Tensor("float32", tensor, [1, 1, input.height, input.width]) });
+        rawTimes.push(performance.now() - t);
+      }
+      const engineTimes: number[] = [];
+      for (let i = 0; i < 200; i++) engineTimes.push((await engine.findings({ image })).timings.visionMs);
+      const raw = median(rawTimes);
+      const eng = median(engineTimes);
+      report("vision ms/image: daemon stage / raw ORT run", `${eng.toFixed(3)} / ${raw.toFixed(3)}`);
+      report("vision speed: raw time over daemon time", (raw / eng).toFixed(3), "goal ≥ 0.97");
+    });
+
+    await section("decode+preprocess 2048² 16-bit DICOM", async () => {
+      const { msPerImage } = await benchDecode();
+      report("decode+preprocess 2048×2048 16-bit DICOM (ms/image)", msPerImage.toFixed(1), "goal ≤ 25");
+    });
+
+    await section("batch annotate over serial", async () => {
+      const images: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const p = join(dir, `batch-${i}.png`);
+        await writeSyntheticPng(p, i, 1024, 1024);
+        images.push(p);
+      }
+      const r = await benchAnnotate(engine, images, dir, { concurrency: 2, generation: { maxTokens: 32 } });
+      report("batch annotate: images/min batch / serial", `${r.batchImagesPerMin.toFixed(0)} / ${r.serialImagesPerMin.toFixed(0)}`);
+      report("batch over serial", r.speedup.toFixed(3), "goal ≥ 1.5");
+    });
+  } finally {
+    await engine.dispose();
+  }
+
+  await section("soft-token addon over node-llama-cpp", async () => {
+    const r = await benchSoftToken({ threads: THREADS });
+    report("soft-token addon tokens/s / node-llama-cpp tokens/s", `${r.addonTokensPerSecond.toFixed(0)} / ${r.nodeLlamaCppTokensPerSecond.toFixed(0)}`);
+    report("soft-token addon over node-llama-cpp", r.ratio.toFixed(3), "goal ≥ 0.97");
+    report("splice 32 soft tokens (ms)", r.spliceMsFor32Tokens.toFixed(1));
+  });
+
+  await section("viewer window/level in Chromium", async () => {
+    const benchPath = fileURLToPath(new URL("../../../client/out/bench/window-level-bench.js", import.meta.url));
+    if (!existsSync("/usr/bin/chromium")) return report("viewer window/level", "skipped: /usr/bin/chromium not installed");
+    const { benchWindowLevel } = createRequire(import.meta.url)(benchPath) as { benchWindowLevel(): Promise<{ fps: number }> };
+    const r = await benchWindowLevel();
+    report("viewer window/level 2048×2048 16-bit (frames/s)", r.fps.toFixed(1), "goal ≥ 30");
+  });
+
+  await section("xraygpt-mini", async () => {
+    if (!existsSync(join(BUNDLED_MODELS_DIR, "xraygpt-mini", "model.json"))) return report("xraygpt-mini", "skipped: not installed");
+    const mini = new XrayEngine({ threads: Number(process.env.XRAYGPT_THREADS ?? 1) });
+    try {
+      const sample = join(fileURLToPath(new URL("../../../../shared/data/samples/", import.meta.url)), "img1.png");
+      const img = existsSync(sample) ? sample : image;
+      await mini.summarize({ image: img });
+      const totals: number[] = [];
+      const rates: number[] = [];
+      const vision: number[] = [];
+      let tokens = 0;
+      for (let i = 0; i < 5; i++) {
+        const r = await mini.summarize({ image: img });
+        totals.push(r.timings.totalMs);
+        rates.push(r.timings.tokensPerSecond);
+        vision.push(r.timings.visionMs);
+        tokens = r.timings.tokens;
+      }
+      report(`xraygpt-mini full summary, median ms (${tokens} tokens)`, median(totals).toFixed(0), "goal ≤ 1500");
+      report("xraygpt-mini tokens/s", median(rates).toFixed(0));
+      report("xraygpt-mini vision stage (ms/image)", median(vision).toFixed(2));
+    } finally {
+      await mini.dispose();
+    }
+  });
+
+  await rm(dir, { recursive: true, force: true });
+  console.log(`\n${rows.filter((r) => r.value.startsWith("failed")).length} section(s) failed.`);
+}
+
+await main();
+process.exit(0);

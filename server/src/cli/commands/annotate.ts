@@ -1,0 +1,80 @@
+import { resolve } from "node:path";
+import { parseArgs, UsageError, type CliCommand } from "../command.js";
+import { ENGINE_FLAGS, ENGINE_HELP, engineFromFlags, GENERATION_FLAGS, GENERATION_HELP, generationFromFlags } from "../engine-flags.js";
+import { annotateBatch } from "../../annotate/annotate.js";
+import { listImages } from "../../annotate/images.js";
+
+const seconds = (ms: number | undefined) => (ms === undefined ? "?" : ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`);
+
+export const command: CliCommand = {
+  name: "annotate",
+  summary: "summarize a folder or list of radiographs into a resumable JSONL log",
+  help: `Usage: xraygpt annotate DIR|LIST --out FILE.jsonl [options]
+
+Runs every image of DIR (searched recursively: .png .jpg .jpeg .webp .tif .tiff .dcm .dicom)
+or of LIST (a text file, one path per line) through the model and appends one JSON line per
+image to FILE.jsonl: image path, SHA-256, model id/version/manifest hash, prompt, generation
+settings, vision findings, summary text, timings, or the error the image failed with.
+
+Every line is fsynced. Re-running the same command after an interruption (even kill -9)
+skips the images already in the log (same SHA-256, model manifest and --prompt) and finishes
+the batch. A half-written last line is repaired (kept in FILE.jsonl.corrupt when incomplete).
+A second process on the same FILE.jsonl is refused (FILE.jsonl.lock).
+
+Options:
+  --out FILE           the log (created when absent, appended to otherwise)
+  --prompt TEXT        instruction for the model (default: the model's own)
+  --concurrency N      images in flight (default 2): vision of the next images overlaps
+                       generation of the current one
+  --retry-failed       run again the images whose earlier attempts all failed
+  --quiet              no per-image lines, only the summary
+${GENERATION_HELP}
+${ENGINE_HELP}`,
+  async run(args, io) {
+    const { flags, positionals } = parseArgs(args, { strings: [...ENGINE_FLAGS, ...GENERATION_FLAGS, "prompt", "out", "concurrency"], booleans: ["retry-failed", "quiet"] });
+    if (flags.help) return io.stdout(this.help + "\n"), 0;
+    if (positionals.length !== 1) throw new UsageError("annotate needs exactly one DIR or LIST");
+    if (typeof flags.out !== "string") throw new UsageError("annotate needs --out FILE.jsonl");
+    const concurrency = flags.concurrency === undefined ? 2 : Number(flags.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency needs an integer from 1 to 64 (got ${String(flags.concurrency)})`);
+    const images = listImages(positionals[0]!);
+    const out = resolve(flags.out);
+    const engine = engineFromFlags(flags);
+    const ac = new AbortController();
+    const onSigint = () => {
+      if (!ac.signal.aborted) io.stderr("\ninterrupting: finishing the log; run the same command again to continue\n");
+      ac.abort();
+    };
+    process.once("SIGINT", onSigint);
+    try {
+      const summary = await annotateBatch({
+        engine,
+        images,
+        out,
+        model: flags.model as string | undefined,
+        prompt: flags.prompt as string | undefined,
+        generation: generationFromFlags(flags),
+        concurrency,
+        retryFailed: flags["retry-failed"] === true,
+        signal: ac.signal,
+        warn: (m) => io.stderr(`warning: ${m}\n`),
+        onProgress: (p) => {
+          if (flags.quiet || !p.record) return;
+          const r = p.record;
+          const what = r.error ? `FAILED ${r.error.message}` : `ok ${Math.round(r.wallMs)} ms`;
+          io.stderr(`[${p.done}/${p.total}] ${r.image}: ${what} · ETA ${seconds(p.etaMs)}\n`);
+        },
+      });
+      io.stdout(
+        `${summary.out}: ${summary.annotated} annotated, ${summary.failed} failed, ${summary.skipped} already done` +
+          (summary.cancelled ? `, ${summary.cancelled} left (interrupted)` : "") +
+          ` of ${summary.total} images · model ${summary.model.id} ${summary.model.version}\n`,
+      );
+      if (summary.cancelled) return 130;
+      return summary.failed > 0 ? 1 : 0;
+    } finally {
+      process.off("SIGINT", onSigint);
+      await engine.dispose();
+    }
+  },
+};

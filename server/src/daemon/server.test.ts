@@ -1,0 +1,142 @@
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createMessageConnection, StreamMessageReader, StreamMessageWriter, CancellationTokenSource, ResponseError, type MessageConnection } from "vscode-jsonrpc/node.js";
+import {
+  ChatRequest,
+  ErrorCodes,
+  FindingsRequest,
+  ModelsRequest,
+  ProgressNotification,
+  StatusRequest,
+  SummarizeRequest,
+  TokenNotification,
+  DecodeImageRequest,
+  type ProgressParams,
+  type TokenParams,
+} from "@xraygpt/protocol";
+import { BROKEN_MODEL, FIXTURE_MODEL, LONG_MODEL, makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
+
+const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
+
+let ws: TestWorkspace;
+let daemon: ChildProcess;
+let rpc: MessageConnection;
+let stderr = "";
+
+function startDaemon(args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [CLI, "serve", ...args, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL], {
+    stdio: ["pipe", "pipe", "pipe"],
+    env: { ...process.env, XRAYGPT_THREADS: "1" },
+  });
+  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  return child;
+}
+
+async function initialize(c: MessageConnection): Promise<void> {
+  const init = (await c.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities: {} })) as { serverInfo: { name: string } };
+  assert.equal(init.serverInfo.name, "xraygpt");
+  await c.sendNotification("initialized", {});
+}
+
+before(async () => {
+  ws = await makeTestWorkspace(2);
+  daemon = startDaemon(["--stdio"]);
+  rpc = createMessageConnection(new StreamMessageReader(daemon.stdout!), new StreamMessageWriter(daemon.stdin!));
+  rpc.listen();
+  await initialize(rpc);
+});
+
+after(async () => {
+  await rpc.sendRequest("shutdown").catch(() => undefined);
+  await rpc.sendNotification("exit").catch(() => undefined);
+  rpc.dispose();
+  await new Promise((r) => (daemon.exitCode !== null ? r(null) : daemon.once("exit", r)));
+  await ws.cleanup();
+});
+
+test("summarize over JSON-RPC streams token notifications tagged with the job id", async () => {
+  const tokens: TokenParams[] = [];
+  const progress: ProgressParams[] = [];
+  const d1 = rpc.onNotification(TokenNotification, (p) => tokens.push(p));
+  const d2 = rpc.onNotification(ProgressNotification, (p) => progress.push(p));
+  const r = await rpc.sendRequest(SummarizeRequest, { jobId: "job-1", image: ws.images[0]! });
+  d1.dispose();
+  d2.dispose();
+  assert.equal(r.jobId, "job-1");
+  assert.ok(tokens.length > 0 && tokens.every((t) => t.jobId === "job-1"));
+  assert.deepEqual(tokens.map((t) => t.index), [...tokens.map((t) => t.index)].sort((a, b) => a - b), "in order");
+  assert.equal(tokens.map((t) => t.text).join("").trim(), r.text);
+  assert.ok(progress.some((p) => p.stage === "vision" && p.findings));
+  assert.equal(progress.at(-1)?.stage, "done");
+});
+
+test("$/cancelRequest stops a generation; the partial text comes back", async () => {
+  const source = new CancellationTokenSource();
+  let count = 0;
+  const d = rpc.onNotification(TokenNotification, (p) => p.jobId === "job-cancel" && ++count === 3 && source.cancel());
+  const r = await rpc.sendRequest(SummarizeRequest, { jobId: "job-cancel", image: ws.images[0]!, model: LONG_MODEL }, source.token).catch((e: ResponseError<unknown>) => e);
+  d.dispose();
+  if (r instanceof ResponseError) assert.equal(r.code, ErrorCodes.RequestCancelled);
+  else {
+    assert.equal(r.stopReason, "cancelled");
+    assert.ok(r.timings.tokens < 1000);
+  }
+});
+
+test("bad requests get specific errors and the daemon answers the next one", async () => {
+  const bad = await rpc.sendRequest(SummarizeRequest, { jobId: "j", image: join(ws.dir, "nope.dcm") }).catch((e: ResponseError<{ kind: string }>) => e);
+  assert.ok(bad instanceof ResponseError);
+  assert.equal(bad.code, ErrorCodes.BadImage);
+  assert.equal(bad.data?.kind, "BadImage");
+  assert.match(bad.message, /nope\.dcm/);
+  const noParams = await rpc.sendRequest(FindingsRequest, { image: 42 as unknown as string }).catch((e: ResponseError<unknown>) => e);
+  assert.ok(noParams instanceof ResponseError);
+  assert.equal(noParams.code, ErrorCodes.InvalidParams);
+  assert.match(noParams.message, /"image" must be a string/);
+  const crash = await rpc.sendRequest(SummarizeRequest, { jobId: "j2", image: ws.images[0]!, model: BROKEN_MODEL }).catch((e: ResponseError<unknown>) => e);
+  assert.ok(crash instanceof ResponseError);
+  assert.equal(crash.code, ErrorCodes.ModelUnavailable);
+  const ok = await rpc.sendRequest(FindingsRequest, { image: ws.images[1]! });
+  assert.equal(ok.findings.labels.length, 3);
+  const status = await rpc.sendRequest(StatusRequest, {});
+  assert.equal(status.health, "ok");
+  assert.equal(status.device.llm, "cpu");
+});
+
+test("decodeImage returns 16-bit pixels for the viewer", async () => {
+  const r = await rpc.sendRequest(DecodeImageRequest, { image: ws.images[0]! });
+  assert.equal(Buffer.from(r.pixels, "base64").length, r.width * r.height * 2);
+  assert.equal(r.info.format, "png");
+});
+
+test("a shared socket daemon serves two clients with one resident model", async () => {
+  const socketPath = join(ws.dir, "xraygpt.sock");
+  const shared = startDaemon(["--socket", socketPath]);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const t = setInterval(() => stderr.includes(`listening on ${socketPath}`) && (clearInterval(t), resolve()), 50);
+      shared.once("exit", (code) => (clearInterval(t), reject(new Error(`daemon exited ${code}: ${stderr}`))));
+    });
+    const clients = [0, 1].map(() => {
+      const s = connect(socketPath);
+      const c = createMessageConnection(new StreamMessageReader(s), new StreamMessageWriter(s));
+      c.listen();
+      return c;
+    });
+    await Promise.all(clients.map(initialize));
+    const [a, b] = await Promise.all(clients.map((c, i) => c.sendRequest(ChatRequest, { jobId: `c${i}`, image: ws.images[i]!, message: "Is there a pleural effusion?" })));
+    assert.notEqual(a!.sessionId, b!.sessionId);
+    const status = await clients[1]!.sendRequest(StatusRequest, {});
+    assert.deepEqual(status.loadedModels, [FIXTURE_MODEL]);
+    const models = await clients[0]!.sendRequest(ModelsRequest, {});
+    assert.ok(models.models.find((m) => m.id === FIXTURE_MODEL)?.loaded);
+    clients.forEach((c) => c.dispose());
+  } finally {
+    shared.kill("SIGTERM");
+    await new Promise((r) => shared.once("exit", r));
+  }
+});

@@ -1,0 +1,78 @@
+/**
+ * The first frame of a DICOM image as raw samples: sliced from native pixel data, or located in
+ * the encapsulated fragments (Basic Offset Table, one fragment per frame, or JPEG markers) and
+ * decoded by the matching codec. Throws Error with a value-free cause.
+ */
+import { createRequire } from "node:module";
+import type { DataSet } from "dicom-parser";
+import type { DicomImageHeader } from "./dicom-header.js";
+import type { TransferSyntax } from "./dicom-syntax.js";
+import { decodeFrame, type DecodedFrame } from "./frame-codecs.js";
+
+const require = createRequire(import.meta.url);
+const dicomParser = require("dicom-parser") as typeof import("dicom-parser");
+
+/** Bytes of one native frame; uncompressed YBR_FULL_422 packs two samples per pixel. */
+export function nativeFrameBytes(h: DicomImageHeader): number {
+  const samples = h.photometric === "YBR_FULL_422" && h.samplesPerPixel === 3 ? 2 : h.samplesPerPixel;
+  return (h.rows * h.columns * samples * h.bitsAllocated) / 8;
+}
+
+function nativeFrame(ds: DataSet, h: DicomImageHeader): DecodedFrame {
+  const el = ds.elements.x7fe00010!;
+  const size = nativeFrameBytes(h);
+  const available = Math.min(el.length, ds.byteArray.length - el.dataOffset);
+  if (available < size) throw new Error(`truncated pixel data: ${Math.max(0, available)} bytes, the first frame needs ${size}`);
+  return {
+    data: ds.byteArray.subarray(el.dataOffset, el.dataOffset + size),
+    photometric: h.photometric,
+    planarConfiguration: h.planarConfiguration,
+  };
+}
+
+function encapsulatedFirstFrame(ds: DataSet, h: DicomImageHeader, syntax: TransferSyntax): Uint8Array {
+  const el = ds.elements.x7fe00010!;
+  const fragments = el.fragments ?? [];
+  if (fragments.length === 0) throw new Error("encapsulated pixel data has no fragments");
+  const last = fragments[fragments.length - 1]!;
+  if (last.position + last.length > ds.byteArray.length) throw new Error("truncated pixel data fragment");
+  if (h.frames === 1) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, fragments.length);
+  const table = el.basicOffsetTable ?? [];
+  if (table.length > 0) return dicomParser.readEncapsulatedImageFrame(ds, el, 0, table);
+  if (fragments.length === h.frames) return dicomParser.readEncapsulatedPixelDataFromFragments(ds, el, 0, 1);
+  if (syntax.codec === "jpeg") {
+    return dicomParser.readEncapsulatedImageFrame(ds, el, 0, dicomParser.createJPEGBasicOffsetTable(ds, el));
+  }
+  throw new Error("cannot locate the first frame: no offset table and several fragments per frame");
+}
+
+export async function firstFrame(ds: DataSet, h: DicomImageHeader, syntax: TransferSyntax): Promise<DecodedFrame> {
+  const el = ds.elements.x7fe00010!;
+  if (!syntax.codec) {
+    if (el.encapsulatedPixelData) throw new Error(`encapsulated pixel data in the uncompressed syntax ${syntax.name}`);
+    return nativeFrame(ds, h);
+  }
+  if (!el.encapsulatedPixelData) throw new Error(`native pixel data in the compressed syntax ${syntax.name}`);
+  const encoded = encapsulatedFirstFrame(ds, h, syntax);
+  let frame: DecodedFrame;
+  try {
+    frame = await decodeFrame(syntax.codec, encoded, {
+      width: h.columns,
+      height: h.rows,
+      bitsAllocated: h.bitsAllocated,
+      bitsStored: h.bitsStored,
+      samplesPerPixel: h.samplesPerPixel,
+      pixelRepresentation: h.pixelRepresentation,
+      planarConfiguration: h.planarConfiguration,
+      photometric: h.photometric,
+    });
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new Error(`corrupt ${syntax.name} pixel data (${why.replace(/[^\x20-\x7e]/g, "?").slice(0, 120)})`);
+  }
+  const expected = (h.rows * h.columns * h.samplesPerPixel * h.bitsAllocated) / 8;
+  if (frame.data.length < expected) {
+    throw new Error(`corrupt ${syntax.name} pixel data: decoded ${frame.data.length} bytes, expected ${expected}`);
+  }
+  return frame;
+}

@@ -1,0 +1,63 @@
+/**
+ * From the decode stage's 16-bit grey scale to what the other stages use: `toGray` applies a
+ * linear window, g = clamp((p − (center − width/2)) / width, 0, 1), through a 65536-entry table;
+ * `downscale` shrinks for the viewer by area averaging (the preprocess stage's weights).
+ */
+import type { GrayImage } from "../preprocess.js";
+import { areaWeights } from "../preprocess.js";
+import type { DecodedImage } from "./decoded-image.js";
+import type { Window } from "./pixel-scale.js";
+
+let cachedTable: { key: string; table: Float32Array } | undefined;
+
+function windowTable(window: Window): Float32Array {
+  const key = `${window.center}:${window.width}`;
+  if (cachedTable?.key === key) return cachedTable.table;
+  const table = new Float32Array(65536);
+  const width = Math.max(window.width, 1e-9);
+  const low = window.center - width / 2;
+  for (let p = 0; p < 65536; p++) table[p] = Math.min(1, Math.max(0, (p - low) / width));
+  cachedTable = { key, table };
+  return table;
+}
+
+export function toGray(img: DecodedImage, window: Window = img.window): GrayImage {
+  const table = windowTable(window);
+  const { pixels } = img;
+  const data = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) data[i] = table[pixels[i]!]!;
+  return { width: img.width, height: img.height, data };
+}
+
+/** Area-averaged copy whose longer side is `maxSize`; the image itself when already small. */
+export function downscale(img: DecodedImage, maxSize: number): DecodedImage {
+  const longer = Math.max(img.width, img.height);
+  if (longer <= maxSize || maxSize < 1) return img;
+  const scale = maxSize / longer;
+  const width = Math.max(1, Math.round(img.width * scale));
+  const height = Math.max(1, Math.round(img.height * scale));
+  const wx = areaWeights(img.width, width);
+  const wy = areaWeights(img.height, height);
+  const rows = new Float64Array(img.height * width);
+  for (let y = 0; y < img.height; y++) {
+    const base = y * img.width;
+    for (let ox = 0; ox < width; ox++) {
+      const start = base + wx.start[ox]!;
+      const w = wx.weights[ox]!;
+      let acc = 0;
+      for (let k = 0; k < w.length; k++) acc += w[k]! * img.pixels[start + k]!;
+      rows[y * width + ox] = acc;
+    }
+  }
+  const pixels = new Uint16Array(width * height);
+  for (let oy = 0; oy < height; oy++) {
+    const start = wy.start[oy]!;
+    const w = wy.weights[oy]!;
+    for (let ox = 0; ox < width; ox++) {
+      let acc = 0;
+      for (let k = 0; k < w.length; k++) acc += w[k]! * rows[(start + k) * width + ox]!;
+      pixels[oy * width + ox] = Math.min(65535, Math.round(acc));
+    }
+  }
+  return { ...img, width, height, pixels };
+}

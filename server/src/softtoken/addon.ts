@@ -1,0 +1,188 @@
+/**
+ * The soft-token addon (native/, package @xraygpt/llama-embed): typed access and loading. When it
+ * cannot be used (not built, fails to load, no CPU backend) `loadSoftTokenAddon` says why in one
+ * line instead of throwing, so the daemon keeps serving findings-text models.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+export interface AddonDevice {
+  name: string;
+  description: string;
+  type: "cpu" | "gpu" | "igpu" | "accel";
+}
+
+export interface AddonInitInfo {
+  libraryDir: string;
+  devices: AddonDevice[];
+  supportsGpuOffload: boolean;
+}
+
+export interface NativeModel {
+  nEmbd(): number;
+  nVocab(): number;
+  nLayer(): number;
+  nCtxTrain(): number;
+  bos(): number;
+  eos(): number;
+  isEog(token: number): boolean;
+  tokenize(text: string, addSpecial?: boolean, parseSpecial?: boolean): Int32Array;
+  /** Raw bytes: a piece can be part of a UTF-8 character. */
+  tokenToPiece(token: number, special?: boolean): Uint8Array;
+  detokenize(tokens: Int32Array, special?: boolean): string;
+  description(): string;
+  sizeBytes(): number;
+  free(): void;
+}
+
+export interface DecodeOptions {
+  /** Position of the first input row. */
+  pos: number;
+  seq?: number;
+  /** Which rows produce logits (default "last"). */
+  logits?: "last" | "all" | "none";
+}
+
+export interface NativeContext {
+  /** Token ids (Int32Array) or embeddings (Float32Array, n_embd per row). */
+  decode(input: Int32Array | Float32Array, options: DecodeOptions): Promise<void>;
+  decodeSync(input: Int32Array | Float32Array, options: DecodeOptions): void;
+  /** Logits of output i of the last decode (-1: the last output). */
+  logits(i?: number): Float32Array;
+  /** Drops positions [p0, p1) of a sequence; -1 is an open end. */
+  seqRemove(seq: number, p0?: number, p1?: number): boolean;
+  seqPosMax(seq: number): number;
+  clear(): void;
+  nCtx(): number;
+  nSeq(): number;
+  free(): void;
+}
+
+export interface ContextOptions {
+  nCtx?: number;
+  nSeq?: number;
+  nBatch?: number;
+  nThreads?: number;
+  nThreadsBatch?: number;
+}
+
+export interface SamplerOptions {
+  /** <= 0: greedy. */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  repeatPenalty?: number;
+  repeatLastN?: number;
+  seed?: number;
+}
+
+export interface NativeSampler {
+  /** Samples from output i of the context's last decode and records the token. */
+  sample(context: NativeContext, i?: number): number;
+  accept(tokens: number | Int32Array): void;
+  reset(): void;
+  free(): void;
+}
+
+export interface LlamaEmbedAddon {
+  init(options: { gpuBackends?: string[]; verbose?: boolean }): AddonInitInfo;
+  systemInfo(): string;
+  loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean }): Promise<NativeModel>;
+  Context: new (model: NativeModel, options?: ContextOptions) => NativeContext;
+  Sampler: new (model: NativeModel, options?: SamplerOptions) => NativeSampler;
+}
+
+export type AddonLoadResult =
+  | { ok: true; addon: LlamaEmbedAddon; info: AddonInitInfo; addonPath: string }
+  | { ok: false; reason: string };
+
+export interface AddonLoadOptions {
+  /** The .node file (default: the built @xraygpt/llama-embed addon). */
+  addonPath?: string;
+  /** The build's one-line failure reason file (default: the package's). */
+  reasonPath?: string;
+  /** Load the GPU backends (CUDA, Vulkan) of the installed node-llama-cpp GPU packages (default true). */
+  gpu?: boolean;
+}
+
+const require = createRequire(import.meta.url);
+let cached: AddonLoadResult | undefined;
+
+function firstLine(e: unknown): string {
+  return String(e instanceof Error ? e.message : e).split("\n")[0]!.trim();
+}
+
+function packagePaths(): { addonPath: string; reasonPath: string; gpuBackendFiles(): string[] } | string {
+  try {
+    return require("@xraygpt/llama-embed") as { addonPath: string; reasonPath: string; gpuBackendFiles(): string[] };
+  } catch (e) {
+    return `the soft-token addon package @xraygpt/llama-embed (native/) is not installed: ${firstLine(e)}`;
+  }
+}
+
+/**
+ * Loads and initialises the addon once per process (the default paths are cached, and the
+ * first call decides whether GPU backends are loaded; explicit paths are not cached). Never throws.
+ */
+export function loadSoftTokenAddon(opts: AddonLoadOptions = {}): AddonLoadResult {
+  const useDefault = !opts.addonPath && !opts.reasonPath;
+  if (useDefault && cached) return cached;
+  const result = tryLoad(opts);
+  if (useDefault) cached = result;
+  return result;
+}
+
+function tryLoad(opts: AddonLoadOptions): AddonLoadResult {
+  let addonPath = opts.addonPath;
+  let reasonPath = opts.reasonPath;
+  let gpuBackends: string[] = [];
+  if (!addonPath || !reasonPath || opts.gpu !== false) {
+    const pkg = packagePaths();
+    if (typeof pkg === "string") {
+      if (!addonPath) return { ok: false, reason: pkg };
+    } else {
+      addonPath ??= pkg.addonPath;
+      reasonPath ??= pkg.reasonPath;
+      if (opts.gpu !== false) gpuBackends = safeGpuBackends(pkg.gpuBackendFiles);
+    }
+  }
+  if (!existsSync(addonPath)) {
+    const why = reasonPath && existsSync(reasonPath) ? readFileSync(reasonPath, "utf8").trim().split("\n")[0] : undefined;
+    return {
+      ok: false,
+      reason: why
+        ? `soft-token addon not built: ${why}`
+        : `soft-token addon not built: ${addonPath} is missing (run \`npm rebuild @xraygpt/llama-embed\`)`,
+    };
+  }
+  let addon: LlamaEmbedAddon;
+  try {
+    addon = require(addonPath) as LlamaEmbedAddon;
+  } catch (e) {
+    return { ok: false, reason: `soft-token addon ${addonPath} does not load: ${firstLine(e)}` };
+  }
+  try {
+    const info = addon.init({ gpuBackends });
+    return { ok: true, addon, info, addonPath };
+  } catch (e) {
+    return { ok: false, reason: `soft-token addon could not start llama.cpp: ${firstLine(e)}` };
+  }
+}
+
+function safeGpuBackends(list: () => string[]): string[] {
+  try {
+    return list();
+  } catch {
+    return [];
+  }
+}
+
+/** The device class a model offloaded to, for status reports. */
+export function offloadDevice(info: AddonInitInfo, gpuLayers: number): "cpu" | "cuda" | "vulkan" | "metal" {
+  if (gpuLayers === 0) return "cpu";
+  const gpu = info.devices.find((d) => d.type === "gpu" || d.type === "igpu");
+  if (!gpu) return "cpu";
+  const name = gpu.name.toLowerCase();
+  return name.startsWith("cuda") ? "cuda" : name.startsWith("vulkan") ? "vulkan" : name.startsWith("metal") ? "metal" : "cpu";
+}

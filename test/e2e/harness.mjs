@@ -1,0 +1,126 @@
+// End-to-end harness: a fixture workspace (tiny models, a PNG and a DICOM), code-server 4.139.1
+// (installed by scripts/setup-code-server.sh) with the packaged extension, and Chromium driven by
+// playwright-core. Screenshots go to test-results/e2e/.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+export const RESULTS = join(ROOT, "test-results", "e2e");
+const CODE_SERVER = join(ROOT, ".code-server", "code-server");
+const CLI = join(ROOT, "server", "dist", "cli.js");
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const p = s.address().port;
+      s.close(() => res(p));
+    });
+    s.on("error", rej);
+  });
+}
+
+/** The fixture workspace: models/fixture-tiny, chest.png, chest.dcm, workspace settings. */
+export async function makeWorkspace() {
+  const { writeFixtureModel } = await import(join(ROOT, "server/dist/testing/fixture-model.js"));
+  const { writeSyntheticPng } = await import(join(ROOT, "server/dist/testing/workspace.js"));
+  const { writeDicom, syntheticGrey } = await import(join(ROOT, "server/dist/testing/dicom-fixtures.js"));
+  const base = mkdtempSync(join(tmpdir(), "xraygpt-e2e-"));
+  const ws = join(base, "workspace");
+  const models = join(base, "models");
+  mkdirSync(join(ws, ".vscode"), { recursive: true });
+  await writeFixtureModel(models, "fixture-tiny");
+  await writeSyntheticPng(join(ws, "chest.png"), 1, 192, 160);
+  writeDicom(join(ws, "chest.dcm"), { width: 128, height: 112, pixels: syntheticGrey(128, 112, 4095), bitsStored: 12 });
+  writeFileSync(
+    join(ws, ".vscode", "settings.json"),
+    JSON.stringify(
+      {
+        "xraygpt.model": "fixture-tiny",
+        "xraygpt.modelsFolder": models,
+        "xraygpt.server.path": CLI,
+        "xraygpt.server.nodePath": process.execPath,
+        "xraygpt.device": "cpu",
+        "xraygpt.maxTokens": 24,
+      },
+      null,
+      2,
+    ),
+  );
+  return { base, ws, models, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/** Starts code-server with the packaged extension installed; resolves when it answers. */
+export async function startCodeServer(base) {
+  if (!existsSync(CODE_SERVER)) throw new Error(`code-server is not set up: run scripts/setup-code-server.sh (${CODE_SERVER} missing)`);
+  const vsix = join(ROOT, "xraygpt.vsix");
+  const r = spawnSync("npm", ["run", "package", "-w", "client"], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`packaging the extension failed:\n${r.stdout}\n${r.stderr}`);
+  const userData = join(base, "user-data");
+  const extensions = join(base, "extensions");
+  mkdirSync(join(userData, "User"), { recursive: true });
+  writeFileSync(
+    join(userData, "User", "settings.json"),
+    JSON.stringify({ "workbench.startupEditor": "none", "security.workspace.trust.enabled": false, "workbench.tips.enabled": false, "telemetry.telemetryLevel": "off", "extensions.autoUpdate": false, "extensions.autoCheckUpdates": false, "chat.disableAIFeatures": true, "workbench.welcomePage.walkthroughs.openOnInstall": false }),
+  );
+  const common = ["--user-data-dir", userData, "--extensions-dir", extensions];
+  const inst = spawnSync(CODE_SERVER, [...common, "--install-extension", vsix], { encoding: "utf8", env: { ...process.env } });
+  if (inst.status !== 0) throw new Error(`installing the VSIX into code-server failed:\n${inst.stdout}\n${inst.stderr}`);
+  const port = await freePort();
+  const log = [];
+  const child = spawn(CODE_SERVER, [...common, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override"], {
+    env: { ...process.env, XRAYGPT_THREADS: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.on("data", (b) => log.push(b.toString()));
+  child.stderr.on("data", (b) => log.push(b.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${url}/healthz`);
+      if (res.ok) break;
+    } catch {
+      // not up yet
+    }
+    if (child.exitCode !== null) throw new Error(`code-server exited (${child.exitCode}):\n${log.join("")}`);
+    if (Date.now() > deadline) throw new Error(`code-server did not answer within 60 s:\n${log.join("")}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  return { url, log, stop: () => child.kill("SIGTERM") };
+}
+
+export async function openBrowser() {
+  return chromium.launch({
+    executablePath: process.env.XRAYGPT_CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    headless: true,
+  });
+}
+
+/** The inner frame of a VS Code webview whose document has `selector`. */
+export async function webviewFrame(page, selector, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const f of page.frames()) {
+      if (!f.url().includes("fake.html") && !f.url().includes("index.html")) continue;
+      try {
+        if (await f.$(selector)) return f;
+      } catch {
+        // frame navigated away
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`no webview with ${selector} appeared`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function shot(page, name) {
+  mkdirSync(RESULTS, { recursive: true });
+  await page.screenshot({ path: join(RESULTS, `${name}.png`) });
+}
