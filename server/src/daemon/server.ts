@@ -32,7 +32,7 @@ import {
   ErrorCodes,
   type ErrorData,
 } from "@xraygpt/protocol";
-import type { Engine } from "../engine/types.js";
+import type { Engine, JobHooks } from "../engine/types.js";
 import { describeError } from "../engine/errors.js";
 import { checkParams, type ParamSpec } from "./params.js";
 import { registerReportFeatures } from "./report-features.js";
@@ -64,6 +64,13 @@ export function attachConnection(connection: Connection, engine: Engine, log: Lo
   }));
   reportCapabilities = registerReportFeatures(connection, documents, engine);
 
+  /** Streams a job's tokens and progress as notifications tagged with its id; cancels with the request. */
+  const jobHooks = (jobId: string, token: CancellationToken): JobHooks => ({
+    signal: abortSignal(token),
+    onToken: (text, index) => void connection.sendNotification(TokenNotification, { jobId, text, index }),
+    onProgress: (pr) => void connection.sendNotification(ProgressNotification, { jobId, ...pr }),
+  });
+
   const handle = <P, R>(method: string, spec: ParamSpec, fn: (params: P, token: CancellationToken) => Promise<R>) => {
     return async (params: P, token: CancellationToken): Promise<R | ResponseError<ErrorData>> => {
       const t0 = performance.now();
@@ -84,24 +91,14 @@ export function attachConnection(connection: Connection, engine: Engine, log: Lo
     SummarizeRequest,
     handle("summarize", jobSpec, async (p: import("@xraygpt/protocol").SummarizeParams, token) => {
       const { jobId, ...rest } = p;
-      const result = await engine.summarize(rest, {
-        signal: abortSignal(token),
-        onToken: (text, index) => void connection.sendNotification(TokenNotification, { jobId, text, index }),
-        onProgress: (pr) => void connection.sendNotification(ProgressNotification, { jobId, ...pr }),
-      });
-      return { jobId, ...result };
+      return { jobId, ...(await engine.summarize(rest, jobHooks(jobId, token))) };
     }),
   );
   connection.onRequest(
     ChatRequest,
     handle("chat", { ...jobSpec, message: "string", sessionId: "string?" }, async (p: import("@xraygpt/protocol").ChatParams, token) => {
       const { jobId, ...rest } = p;
-      const result = await engine.chat(rest, {
-        signal: abortSignal(token),
-        onToken: (text, index) => void connection.sendNotification(TokenNotification, { jobId, text, index }),
-        onProgress: (pr) => void connection.sendNotification(ProgressNotification, { jobId, ...pr }),
-      });
-      return { jobId, ...result };
+      return { jobId, ...(await engine.chat(rest, jobHooks(jobId, token))) };
     }),
   );
   connection.onRequest(ChatEndRequest, handle("chatEnd", { sessionId: "string" }, async (p: { sessionId: string }) => ({ ended: await engine.endChat(p.sessionId) })));

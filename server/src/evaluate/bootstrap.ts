@@ -3,17 +3,9 @@
  * the same interval on every run and machine.
  */
 
-/** mulberry32: a small, fast, seedable PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../util/random.js";
+
+export { mulberry32 };
 
 /** The q-quantile (0..1) of ascending values, interpolating linearly (numpy's default). */
 export function quantile(sorted: readonly number[], q: number): number {

@@ -18,6 +18,20 @@ export interface GrayImage {
   data: Float32Array;
 }
 
+/** Step 1's result: grey quantized to 0..255. */
+export interface ByteImage {
+  width: number;
+  height: number;
+  data: Uint8Array;
+}
+
+/** Step 1: q = round(g × 255). */
+export function quantize(img: GrayImage): ByteImage {
+  const data = new Uint8Array(img.data.length);
+  for (let i = 0; i < data.length; i++) data[i] = Math.round(img.data[i]! * 255);
+  return { width: img.width, height: img.height, data };
+}
+
 interface AxisWeights {
   /** First source index of each output sample. */
   start: Int32Array;
@@ -51,22 +65,20 @@ export function areaWeights(src: number, dst: number): AxisWeights {
   return result;
 }
 
-/** Step 1 + 2: quantized, area-resized values in 0..255 (float64). */
-export function resizeArea(img: GrayImage, width: number, height: number): Float64Array {
+/** Step 2: area-resized values in 0..255 (float64). */
+export function resizeArea(img: ByteImage, width: number, height: number): Float64Array {
   const { width: sw, height: sh, data } = img;
   const wx = areaWeights(sw, width);
   const wy = areaWeights(sh, height);
   // Rows first: sh × width.
   const tmp = new Float64Array(sh * width);
-  const row = new Float64Array(sw);
   for (let y = 0; y < sh; y++) {
     const base = y * sw;
-    for (let x = 0; x < sw; x++) row[x] = Math.round(data[base + x]! * 255);
     for (let ox = 0; ox < width; ox++) {
-      const s = wx.start[ox]!;
+      const s = base + wx.start[ox]!;
       const w = wx.weights[ox]!;
       let acc = 0;
-      for (let k = 0; k < w.length; k++) acc += w[k]! * row[s + k]!;
+      for (let k = 0; k < w.length; k++) acc += w[k]! * data[s + k]!;
       tmp[y * width + ox] = acc;
     }
   }
@@ -84,10 +96,14 @@ export function resizeArea(img: GrayImage, width: number, height: number): Float
   return out;
 }
 
-/** The full preprocess: NCHW float32 tensor data for the manifest's vision input. */
-export function preprocess(img: GrayImage, input: VisionSpec["input"]): Float32Array {
+/**
+ * The full preprocess: NCHW float32 tensor data for the manifest's vision input. Takes grey in
+ * [0, 1], or grey already quantized (the decode stage's `toGrayBytes`, the daemon's fast path).
+ */
+export function preprocess(img: GrayImage | ByteImage, input: VisionSpec["input"]): Float32Array {
   const { width, height, channels, mean, std } = input;
-  const resized = resizeArea(img, width, height);
+  const bytes = img.data instanceof Uint8Array ? (img as ByteImage) : quantize(img as GrayImage);
+  const resized = resizeArea(bytes, width, height);
   const plane = width * height;
   const out = new Float32Array(plane * channels);
   for (let c = 0; c < channels; c++) {

@@ -2,6 +2,7 @@
  * Tiny llama-architecture GGUF models for tests: random (seeded) weights, a SentencePiece-style
  * vocabulary with byte fallback, a few hundred tokens. Loads in llama.cpp in milliseconds.
  */
+import { mulberry32 } from "../util/random.js";
 import { writeGguf, type GgufTensor, type GgufValue } from "../gguf/writer.js";
 
 export interface TinyLlamaOptions {
@@ -24,17 +25,8 @@ export const DEFAULT_WORDS = [
   "Patient", "Doctor", "###", ":", ".", ",", "Assessed", "positive", "negative", "View", "frontal",
 ];
 
-/** mulberry32: a small seeded PRNG. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG the fixtures use. */
+export const rng = mulberry32;
 
 export function tinyVocab(words: string[]): { tokens: string[]; scores: number[]; types: number[] } {
   const tokens = ["<unk>", "<s>", "</s>"];

@@ -1,12 +1,12 @@
 /**
- * Benchmark for `npm run bench`: decode + toGray + preprocess of a 2048×2048 16-bit uncompressed
+ * Benchmark for `npm run bench`: decode + toGrayBytes + preprocess (the daemon's path) of a 2048×2048 16-bit uncompressed
  * DICOM (goal ≤ 25 ms per image, warm). Writes the file to a temp folder, median of 20 runs.
  */
 import { performance } from "node:perf_hooks";
 import { join } from "node:path";
 import type { VisionSpec } from "../../models/manifest.js";
 import { preprocess } from "../preprocess.js";
-import { decodeImage, toGray } from "./index.js";
+import { decodeImage, toGrayBytes } from "./index.js";
 import { fixtureDir, syntheticGrey, writeDicom } from "../../testing/dicom-fixtures.js";
 
 const SIZE = 2048;
@@ -27,7 +27,7 @@ export async function benchDecode(): Promise<{ msPerImage: number }> {
     });
     const once = async () => {
       const img = await decodeImage(file);
-      return preprocess(toGray(img), INPUT);
+      return preprocess(toGrayBytes(img), INPUT);
     };
     for (let i = 0; i < 3; i++) await once(); // warm-up: codecs, tables, JIT
     const times: number[] = [];

@@ -3,7 +3,7 @@
  * linear window, g = clamp((p − (center − width/2)) / width, 0, 1), through a 65536-entry table;
  * `downscale` shrinks for the viewer by area averaging (the preprocess stage's weights).
  */
-import type { GrayImage } from "../preprocess.js";
+import type { ByteImage, GrayImage } from "../preprocess.js";
 import { areaWeights } from "../preprocess.js";
 import type { DecodedImage } from "./decoded-image.js";
 import type { Window } from "./pixel-scale.js";
@@ -25,6 +25,27 @@ export function toGray(img: DecodedImage, window: Window = img.window): GrayImag
   const table = windowTable(window);
   const { pixels } = img;
   const data = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) data[i] = table[pixels[i]!]!;
+  return { width: img.width, height: img.height, data };
+}
+
+let cachedBytes: { key: string; table: Uint8Array } | undefined;
+
+/**
+ * `quantize(toGray(img, window))` in one pass through a 65536-entry byte table: exactly the
+ * same bytes (the table is built from the same float32 grey values), without the float image.
+ */
+export function toGrayBytes(img: DecodedImage, window: Window = img.window): ByteImage {
+  const key = `${window.center}:${window.width}`;
+  if (cachedBytes?.key !== key) {
+    const grey = windowTable(window);
+    const table = new Uint8Array(65536);
+    for (let p = 0; p < 65536; p++) table[p] = Math.round(grey[p]! * 255);
+    cachedBytes = { key, table };
+  }
+  const { table } = cachedBytes;
+  const { pixels } = img;
+  const data = new Uint8Array(pixels.length);
   for (let i = 0; i < pixels.length; i++) data[i] = table[pixels[i]!]!;
   return { width: img.width, height: img.height, data };
 }

@@ -21,7 +21,7 @@ import { sniffFormat } from "./sniff.js";
 
 export type { DecodedImage } from "./decoded-image.js";
 export { ImageError, type ImageErrorKind } from "./image-error.js";
-export { downscale, toGray } from "./gray.js";
+export { downscale, toGray, toGrayBytes } from "./gray.js";
 export { redactedTags } from "./dicom-tags.js";
 export { SUPPORTED_TRANSFER_SYNTAXES } from "./dicom-syntax.js";
 export { DEFAULT_MAX_PIXELS } from "./pixel-limit.js";
