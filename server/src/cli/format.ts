@@ -2,6 +2,7 @@
 import type { Findings, ModelInfo } from "@xraygpt/protocol";
 
 export function formatFindings(f: Findings): string {
+  if (f.labels.length === 0 && !f.view?.length) return "  (no finding labels: this model conditions on image embeddings)";
   const lines = f.labels.map((l) => `  ${l.name.padEnd(28)} ${l.probability.toFixed(3)}`);
   if (f.view?.length) lines.push(`  view: ${f.view.map((v) => `${v.name} ${v.probability.toFixed(3)}`).join(", ")}`);
   return lines.join("\n");

@@ -78,7 +78,19 @@ test("cancelling mid-generation ends the job with the text so far", async () => 
 test("jobs queue: one generation at a time, the second waits and reports its place", async () => {
   const order: string[] = [];
   const positions: number[] = [];
-  const first = engine.summarize({ image: ws.images[0]!, model: LONG_MODEL, generation: { maxTokens: 200 } }, { onProgress: (p) => p.stage === "done" && order.push("first done") });
+  let firstGenerating!: () => void;
+  const generating = new Promise<void>((r) => (firstGenerating = r));
+  const first = engine.summarize(
+    { image: ws.images[0]!, model: LONG_MODEL, generation: { maxTokens: 1000 } },
+    {
+      onProgress: (p) => {
+        if (p.stage === "generate") firstGenerating();
+        if (p.stage === "done") order.push("first done");
+      },
+    },
+  );
+  // Images are analysed concurrently; submit the second once the first holds the model.
+  await generating;
   const second = engine.summarize(
     { image: ws.images[1]!, model: LONG_MODEL, generation: { maxTokens: 10 } },
     {

@@ -4,6 +4,8 @@
  * Vision runs in this process (onnxruntime-node); the LLM runs in a model process per model.
  */
 import { randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import type {
   ChatParams,
@@ -26,12 +28,14 @@ import type {
 import { PROTOCOL_VERSION } from "@xraygpt/protocol";
 import { BUNDLED_MODELS_DIR, DEFAULT_MODEL_ID, scanModels, type RegistryEntry } from "../models/registry.js";
 import type { LoadedManifest } from "../models/manifest.js";
-import { decodeImage, downscale, redactedTags, toGray } from "../pipeline/decode/index.js";
+import { decodeImage, downscale, redactedTags, toGrayBytes } from "../pipeline/decode/index.js";
 import { preprocess } from "../pipeline/preprocess.js";
 import { VisionModel } from "../pipeline/vision.js";
-import { findingsLine, firstTurnPrompt, followUpText } from "../pipeline/condition.js";
+import { findingsLine, firstTurnPrompt, followUpText, renderTemplate } from "../pipeline/condition.js";
 import { ModelProcess, type GenerationDone } from "../host/model-process.js";
-import type { SamplingSettings } from "../host/messages.js";
+import type { SamplingSettings, SoftPrompt, SoftTokens } from "../host/messages.js";
+import { loadProjection, project, type Projection } from "../softtoken/projection.js";
+import { splitTemplate } from "../softtoken/prompt-items.js";
 import { AbortedError, JobQueue } from "./job-queue.js";
 import { EngineError } from "./errors.js";
 import type { Engine, EngineOptions, JobHooks, WithoutJob } from "./types.js";
@@ -42,6 +46,8 @@ interface ResidentModel {
   entry: LoadedManifest;
   vision?: Promise<VisionModel>;
   visionDevice?: Device;
+  /** soft-tokens: the manifest's projection matrix, when it has one. */
+  projection?: Promise<Projection>;
   llm: ModelProcess;
   queue: JobQueue;
 }
@@ -51,8 +57,10 @@ interface ChatSession {
   model: string;
   image: string;
   findings: Findings;
-  /** Prompt text so far (ends with the last question's "###Doctor:" marker). */
+  /** Prompt text so far (ends with the last question's "###Doctor:" marker); soft-tokens: the text after the soft tokens. */
   prompt: string;
+  /** soft-tokens: the image's soft tokens and the text before them (the same every turn: their KV cache is kept). */
+  soft?: SoftImage;
   lastAnswer?: string;
   lastUsed: number;
 }
@@ -61,8 +69,29 @@ interface Analysed {
   resident: ResidentModel;
   info: ImageInfo;
   findings: Findings;
+  /** soft-tokens: the vision embeddings, projected into the LLM's embedding space. */
+  soft?: SoftTokens;
   decodeMs: number;
   visionMs: number;
+}
+
+type SoftImage = SoftTokens & { prefixText: string };
+
+/**
+ * A first turn's prompt: the whole text (findings-text), or the text after the soft tokens plus
+ * the soft tokens with the text before them (soft-tokens; the template is split at <ImageHere>
+ * before `{prompt}` is filled in, so the user's text cannot split it).
+ */
+function firstTurn(a: Analysed, prompt: string): { text: string; image?: SoftImage } {
+  const { manifest } = a.resident.entry;
+  if (!a.soft) return { text: firstTurnPrompt(manifest, a.findings, prompt) };
+  const halves = splitTemplate(manifest.prompt.template, "{prompt}");
+  const values = { findings: a.findings.conditioningText ?? "", prompt };
+  return { text: renderTemplate(halves.suffixText, values), image: { ...a.soft, prefixText: renderTemplate(halves.prefixText, values) } };
+}
+
+function llmPrompt(text: string, image: SoftImage | undefined): string | SoftPrompt {
+  return image ? { ...image, suffixText: text } : text;
 }
 
 const MAX_SESSIONS = 64;
@@ -124,6 +153,7 @@ export class XrayEngine implements Engine {
           device: this.opts.device ?? "auto",
           threads: this.threads,
           label: key,
+          mode: entry.manifest.conditioning.mode,
           log: (l) => this.log(l),
         }),
         queue: new JobQueue(this.opts.parallel ?? 1),
@@ -150,13 +180,36 @@ export class XrayEngine implements Engine {
     return r.vision;
   }
 
-  /** decode → preprocess → vision → findings line. */
+  /** soft-tokens: the manifest's projection [inDim, outDim], loaded once (outDim follows from the file size). */
+  private projection(r: ResidentModel, inDim: number): Promise<Projection> {
+    const path = resolve(r.entry.dir, r.entry.manifest.conditioning.projection!);
+    r.projection ??= (async () => {
+      const size = (await stat(path).catch(() => undefined))?.size ?? 0;
+      const outDim = size / (4 * inDim);
+      if (!Number.isInteger(outDim) || outDim < 1) throw new Error(`soft-token projection ${path} has ${size} bytes, not a float32 [${inDim}, n] matrix`);
+      return loadProjection(path, inDim, outDim);
+    })().catch((e: Error) => {
+      r.projection = undefined;
+      throw new EngineError("ModelUnavailable", `Model ${r.entry.manifest.id}: ${e.message}`, path);
+    });
+    return r.projection;
+  }
+
+  /** soft-tokens: the vision embeddings, through the projection when the manifest has one. */
+  private async softTokens(r: ResidentModel, e: { data: Float32Array; tokens: number; dim: number } | undefined): Promise<SoftTokens> {
+    if (!e) throw new EngineError("ModelUnavailable", `Model ${r.entry.manifest.id}: the vision model gave no embeddings`);
+    if (!r.entry.manifest.conditioning.projection) return { embeddings: e.data, nTokens: e.tokens, dim: e.dim };
+    const p = await this.projection(r, e.dim);
+    return { embeddings: project(e.data, e.tokens, p), nTokens: e.tokens, dim: p.outDim };
+  }
+
+  /** decode → preprocess → vision → findings line (findings-text) or soft tokens (soft-tokens). */
   private async analyse(image: string, model: string | undefined, hooks: JobHooks = {}): Promise<Analysed> {
     const resident = await this.residentFor(model);
     hooks.onProgress?.({ stage: "decode" });
     let t = performance.now();
     const decoded = await decodeImage(image, { allowedRoots: this.opts.allowedRoots });
-    const gray = toGray(decoded);
+    const gray = toGrayBytes(decoded);
     const { manifest } = resident.entry;
     const tensor = preprocess(gray, manifest.vision.input);
     const decodeMs = ms(t);
@@ -164,12 +217,13 @@ export class XrayEngine implements Engine {
     const vision = await this.vision(resident);
     t = performance.now();
     const out = await vision.run(tensor);
+    const soft = manifest.conditioning.mode === "soft-tokens" ? await this.softTokens(resident, out.embeddings) : undefined;
     const visionMs = ms(t);
     const findings: Findings = { labels: out.labels, ...(out.view ? { view: out.view } : {}) };
-    if (manifest.conditioning.mode === "findings-text") findings.conditioningText = findingsLine(out.labels, out.view, manifest.conditioning);
-    else throw new EngineError("ModelUnavailable", `Model ${manifest.id}: conditioning "${manifest.conditioning.mode}" needs the soft-token engine, which this build does not have`);
+    // A soft-token model's labels (when it has a labels output) also fill a {findings} placeholder.
+    if (!soft || out.labels.length) findings.conditioningText = findingsLine(out.labels, out.view, manifest.conditioning);
     hooks.onProgress?.({ stage: "vision", findings });
-    return { resident, info: decoded.info, findings, decodeMs, visionMs };
+    return { resident, info: decoded.info, findings, ...(soft ? { soft } : {}), decodeMs, visionMs };
   }
 
   private settings(entry: LoadedManifest, g: GenerationSettings | undefined): SamplingSettings {
@@ -181,7 +235,7 @@ export class XrayEngine implements Engine {
   }
 
   /** Queue a generation on the model; a job cancelled while queued resolves as cancelled. */
-  private async generate(r: ResidentModel, prompt: string, settings: SamplingSettings, hooks: JobHooks, owner: string): Promise<{ done: GenerationDone | undefined; queuedMs: number }> {
+  private async generate(r: ResidentModel, prompt: string | SoftPrompt, settings: SamplingSettings, hooks: JobHooks, owner: string): Promise<{ done: GenerationDone | undefined; queuedMs: number }> {
     const queuedAt = performance.now();
     let queuedMs = 0;
     try {
@@ -232,8 +286,8 @@ export class XrayEngine implements Engine {
     const { entry } = a.resident;
     const settings = this.settings(entry, params.generation);
     const prompt = params.prompt ?? entry.manifest.prompt.defaultPrompt;
-    const text = firstTurnPrompt(entry.manifest, a.findings, prompt);
-    const { done, queuedMs } = await this.generate(a.resident, text, settings, hooks, params.image);
+    const first = firstTurn(a, prompt);
+    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(first.text, first.image), settings, hooks, params.image);
     hooks.onProgress?.({ stage: "done" });
     return {
       model: this.modelRef(entry),
@@ -260,12 +314,14 @@ export class XrayEngine implements Engine {
       session.prompt += followUpText(resident.entry.manifest, session.lastAnswer ?? "", params.message.trim());
     } else {
       a = await this.analyse(params.image, params.model, hooks);
+      const first = firstTurn(a, params.message.trim());
       session = {
         id: randomUUID(),
         model: a.resident.entry.manifest.id,
         image: params.image,
         findings: a.findings,
-        prompt: firstTurnPrompt(a.resident.entry.manifest, a.findings, params.message.trim()),
+        prompt: first.text,
+        ...(first.image ? { soft: first.image } : {}),
         lastUsed: Date.now(),
       };
       this.sessions.set(session.id, session);
@@ -273,7 +329,7 @@ export class XrayEngine implements Engine {
     }
     session.lastUsed = Date.now();
     const settings = this.settings(a.resident.entry, params.generation);
-    const { done, queuedMs } = await this.generate(a.resident, session.prompt, settings, hooks, session.id);
+    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(session.prompt, session.soft), settings, hooks, session.id);
     session.lastAnswer = done?.text.trim() ?? "";
     hooks.onProgress?.({ stage: "done" });
     return {

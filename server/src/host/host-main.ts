@@ -2,11 +2,13 @@
  * The model process: loads one GGUF with node-llama-cpp (never building or downloading
  * llama.cpp) and runs generations one at a time, streaming tokens back over IPC. It runs in its
  * own process because a malformed GGUF can abort the process it is loaded in (GGML_ASSERT).
+ * Soft-token models (load mode "soft-tokens") go through the project's addon instead: soft-host.ts.
  */
 import { getLlama, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import type { Device } from "@xraygpt/protocol";
 import type { FromHost, ToHost } from "./messages.js";
 import { scanStops } from "./stop-strings.js";
+import { cancelSoft, generateSoft, loadSoft } from "./soft-host.js";
 
 let llama: Llama | undefined;
 let model: LlamaModel | undefined;
@@ -22,6 +24,7 @@ function send(m: FromHost): void {
 async function load(m: Extract<ToHost, { type: "load" }>): Promise<void> {
   const t0 = performance.now();
   try {
+    if (m.mode === "soft-tokens") return send(await loadSoft(m));
     llama = await getLlama({ gpu: m.device === "cpu" ? false : "auto", build: "never", progressLogs: false, logLevel: "error" as never });
     model = await llama.loadModel({ modelPath: m.ggufPath, gpuLayers: m.device === "cpu" ? 0 : "auto" });
     context = await model.createContext({ contextSize: Math.min(m.contextSize, model.trainContextSize), sequences: 1, threads: m.threads });
@@ -113,11 +116,17 @@ async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void>
 process.on("message", (m: ToHost) => {
   if (m.type === "cancel") {
     cancelled.add(m.id);
+    cancelSoft(m.id);
     return;
   }
-  const run = m.type === "load" ? () => load(m) : () => generate(m);
+  const run =
+    m.type === "load"
+      ? () => load(m)
+      : m.type === "generate"
+        ? () => generate(m)
+        : () => generateSoft(m, send, cancelled.has(m.id)).finally(() => cancelled.delete(m.id));
   chain = chain.then(run).catch((e: Error) => {
-    if (m.type === "generate") send({ type: "failed", id: m.id, message: e.message });
+    if (m.type !== "load") send({ type: "failed", id: m.id, message: e.message });
     else send({ type: "loadFailed", message: e.message });
   });
 });

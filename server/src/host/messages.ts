@@ -10,9 +10,25 @@ export interface SamplingSettings {
   seed: number;
 }
 
+/** The image's soft tokens: nTokens rows of dim floats (row-major), already in the LLM's embedding space. */
+export interface SoftTokens {
+  embeddings: Float32Array;
+  nTokens: number;
+  dim: number;
+}
+
+/** A soft-token prompt: text, the soft tokens, text (BOS is prepended to the first text). */
+export interface SoftPrompt extends SoftTokens {
+  prefixText: string;
+  suffixText: string;
+}
+
+export type ConditioningMode = "findings-text" | "soft-tokens";
+
 export type ToHost =
-  | { type: "load"; ggufPath: string; contextSize: number; device: "auto" | "cpu" | "gpu"; sequences: number; threads: number }
+  | { type: "load"; ggufPath: string; contextSize: number; device: "auto" | "cpu" | "gpu"; sequences: number; threads: number; mode: ConditioningMode }
   | { type: "generate"; id: number; prompt: string; settings: SamplingSettings; stop: string[] }
+  | { type: "generateSoft"; id: number; prompt: SoftPrompt; settings: SamplingSettings; stop: string[] }
   | { type: "cancel"; id: number };
 
 export type FromHost =

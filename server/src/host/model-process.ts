@@ -6,7 +6,7 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Device } from "@xraygpt/protocol";
-import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
+import type { ConditioningMode, FromHost, SamplingSettings, SoftPrompt, ToHost } from "./messages.js";
 import { EngineError } from "../engine/errors.js";
 
 const HOST_MAIN = fileURLToPath(new URL("./host-main.js", import.meta.url));
@@ -19,6 +19,8 @@ export interface ModelProcessOptions {
   threads: number;
   /** Names the model in errors and logs. */
   label: string;
+  /** "soft-tokens" loads the GGUF through the soft-token addon (default "findings-text": node-llama-cpp). */
+  mode?: ConditioningMode;
   log?(line: string): void;
 }
 
@@ -101,7 +103,7 @@ export class ModelProcess {
         }
         this.failPending(new EngineError("ModelCrashed", `Model ${this.opts.label}: the model process died (${why}); it restarts on the next request`));
       });
-      const load: ToHost = { type: "load", ggufPath: this.opts.ggufPath, contextSize: this.opts.contextSize, device: this.opts.device, sequences: 1, threads: this.opts.threads };
+      const load: ToHost = { type: "load", ggufPath: this.opts.ggufPath, contextSize: this.opts.contextSize, device: this.opts.device, sequences: 1, threads: this.opts.threads, mode: this.opts.mode ?? "findings-text" };
       child.send(load);
     });
   }
@@ -128,7 +130,8 @@ export class ModelProcess {
     this.pending.clear();
   }
 
-  async generate(prompt: string, settings: SamplingSettings, stop: string[], hooks: { signal?: AbortSignal; onToken?(text: string, index: number): void } = {}): Promise<GenerationDone> {
+  /** `prompt`: the whole prompt text, or a soft-token prompt (for a model loaded in mode "soft-tokens"). */
+  async generate(prompt: string | SoftPrompt, settings: SamplingSettings, stop: string[], hooks: { signal?: AbortSignal; onToken?(text: string, index: number): void } = {}): Promise<GenerationDone> {
     await this.ensureLoaded();
     const child = this.child!;
     const id = this.nextId++;
@@ -141,7 +144,8 @@ export class ModelProcess {
         resolve: (d) => (cleanup(), resolve(d)),
         reject: (e) => (cleanup(), reject(e)),
       });
-      child.send({ type: "generate", id, prompt, settings, stop } satisfies ToHost);
+      const message: ToHost = typeof prompt === "string" ? { type: "generate", id, prompt, settings, stop } : { type: "generateSoft", id, prompt, settings, stop };
+      child.send(message);
       if (hooks.signal?.aborted) onAbort();
     });
   }

@@ -1,10 +1,13 @@
 /**
  * The model registry: every `<dir>/<id>/model.json` under the models folders (the bundled
  * models/ folder first, then configured ones; a later folder's model with the same id wins).
+ * A soft-token model is unavailable, with the addon's one-line reason, when the soft-token
+ * addon cannot load here; findings-text models don't need it.
  */
 import { access, readdir } from "node:fs/promises";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { loadSoftTokenAddon, type AddonLoadResult } from "../softtoken/addon.js";
 import { loadManifest, ManifestError, type LoadedManifest } from "./manifest.js";
 
 /** The repository's models/ folder (bundled models). */
@@ -28,13 +31,27 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
-async function inspect(id: string, manifestPath: string): Promise<RegistryEntry> {
+export interface ScanOptions {
+  /**
+   * Whether soft-token models can run here (default: the soft-token addon loads, CPU backend
+   * only: the daemon's own process never generates, its model processes load the GPU backends).
+   */
+  softTokenAddon?(): AddonLoadResult;
+}
+
+async function inspect(id: string, manifestPath: string, opts: ScanOptions): Promise<RegistryEntry> {
   try {
     const loaded = await loadManifest(manifestPath);
+    const { conditioning } = loaded.manifest;
+    const files = [loaded.visionPath, loaded.llmPath, ...(conditioning.projection ? [resolve(loaded.dir, conditioning.projection)] : [])];
     const missing = [];
-    for (const f of [loaded.visionPath, loaded.llmPath]) if (!(await exists(f))) missing.push(f);
+    for (const f of files) if (!(await exists(f))) missing.push(f);
     if (missing.length) return { id, manifestPath, problem: `missing file(s): ${missing.join(", ")}` };
     if (loaded.manifest.id !== id) return { id, manifestPath, problem: `manifest id "${loaded.manifest.id}" does not match its folder "${id}"` };
+    if (conditioning.mode === "soft-tokens") {
+      const addon = (opts.softTokenAddon ?? (() => loadSoftTokenAddon({ gpu: false })))();
+      if (!addon.ok) return { id, manifestPath, problem: addon.reason };
+    }
     return { id, manifestPath, loaded };
   } catch (e) {
     return { id, manifestPath, problem: e instanceof ManifestError ? e.problems.join("; ") : (e as Error).message };
@@ -42,7 +59,7 @@ async function inspect(id: string, manifestPath: string): Promise<RegistryEntry>
 }
 
 /** Scan the folders; folders that don't exist are skipped. */
-export async function scanModels(dirs: string[]): Promise<Map<string, RegistryEntry>> {
+export async function scanModels(dirs: string[], opts: ScanOptions = {}): Promise<Map<string, RegistryEntry>> {
   const found = new Map<string, RegistryEntry>();
   for (const dir of dirs) {
     let names: string[];
@@ -53,7 +70,7 @@ export async function scanModels(dirs: string[]): Promise<Map<string, RegistryEn
     }
     for (const name of names.sort()) {
       const manifestPath = join(dir, name, "model.json");
-      if (await exists(manifestPath)) found.set(name, await inspect(name, manifestPath));
+      if (await exists(manifestPath)) found.set(name, await inspect(name, manifestPath, opts));
     }
   }
   return found;

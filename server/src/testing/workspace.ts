@@ -1,12 +1,13 @@
 /**
  * A temporary test workspace: a fixture models folder (a working tiny model and a model whose
- * GGUF aborts llama.cpp) and synthetic radiograph-like PNGs.
+ * GGUF aborts llama.cpp) and synthetic radiograph-like PNGs; or one of soft-token models.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { writeFixtureModel } from "./fixture-model.js";
+import { SOFT_TOKEN_TEMPLATE, writeSoftTokenFixtureModel } from "./soft-token-fixture.js";
 import { writeTinyLlama } from "./tiny-llama.js";
 
 export interface TestWorkspace {
@@ -34,6 +35,16 @@ export const FIXTURE_MODEL = "fixture-tiny";
 export const LONG_MODEL = "fixture-long";
 export const BROKEN_MODEL = "fixture-broken";
 
+async function writeImages(dir: string, count: number): Promise<string[]> {
+  const images: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const p = join(dir, `image-${i}.png`);
+    await writeSyntheticPng(p, i);
+    images.push(p);
+  }
+  return images;
+}
+
 export async function makeTestWorkspace(imageCount = 3): Promise<TestWorkspace> {
   const dir = await mkdtemp(join(tmpdir(), "xraygpt-test-"));
   const modelsDir = join(dir, "models");
@@ -52,11 +63,34 @@ export async function makeTestWorkspace(imageCount = 3): Promise<TestWorkspace> 
   await writeTinyLlama(join(broken, "llm.gguf"), {
     metadata: { "llama.attention.head_count": { type: "u32", value: 0 }, "llama.attention.head_count_kv": { type: "u32", value: 0 } },
   });
-  const images: string[] = [];
-  for (let i = 0; i < imageCount; i++) {
-    const p = join(dir, `image-${i}.png`);
-    await writeSyntheticPng(p, i);
-    images.push(p);
-  }
+  const images = await writeImages(dir, imageCount);
+  return { dir, modelsDir, images, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** The ids of the soft-token fixture models (conditioning "soft-tokens") in a soft-token workspace. */
+export const SOFT_MODEL = "fixture-soft";
+export const SOFT_LONG_MODEL = "fixture-soft-long";
+
+/**
+ * A workspace of soft-token models: SOFT_MODEL (8 soft tokens of 24 values through a projection
+ * file into the LLM's 32), SOFT_LONG_MODEL (no projection; long outputs without stop strings,
+ * for cancellation, queueing and crash tests), and the findings-text FIXTURE_MODEL beside them.
+ */
+export async function makeSoftTokenWorkspace(imageCount = 3): Promise<TestWorkspace> {
+  const dir = await mkdtemp(join(tmpdir(), "xraygpt-soft-test-"));
+  const modelsDir = join(dir, "models");
+  await writeSoftTokenFixtureModel(modelsDir, SOFT_MODEL, { tokens: 8, nEmbd: 32, visionDim: 24 });
+  await writeSoftTokenFixtureModel(modelsDir, SOFT_LONG_MODEL, {
+    tokens: 6,
+    nEmbd: 64,
+    llm: { contextLength: 2048, nLayer: 4 },
+    manifest: {
+      llm: { file: "llm.gguf", contextSize: 2048 },
+      prompt: { template: SOFT_TOKEN_TEMPLATE, stop: [], defaultPrompt: "Describe the image." },
+      generation: { maxTokens: 1500, temperature: 0, topP: 1, topK: 0, repeatPenalty: 1, seed: 3 },
+    },
+  });
+  await writeFixtureModel(modelsDir, FIXTURE_MODEL);
+  const images = await writeImages(dir, imageCount);
   return { dir, modelsDir, images, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
