@@ -6,6 +6,8 @@ import { registerSummarize } from "./commands/summarize.js";
 import { registerDraftSection } from "./commands/draft-section.js";
 import { registerModelCommands } from "./commands/models.js";
 import { registerAnnotateFolder } from "./commands/annotate-folder.js";
+import { registerEvaluate } from "./commands/evaluate.js";
+import { registerMarkReviewed } from "./commands/mark-reviewed.js";
 import { registerViewer } from "./webview/viewer-provider.js";
 import { registerChatView } from "./webview/chat-view.js";
 
@@ -19,6 +21,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     registerSummarize(ctx),
     registerDraftSection(ctx),
     registerAnnotateFolder(ctx),
+    registerEvaluate(ctx),
+    ...registerMarkReviewed(ctx),
     ...registerModelCommands(ctx),
     ...registerViewer(ctx),
     ...registerChatView(ctx),

@@ -270,3 +270,140 @@ export interface ErrorData {
   kind: ErrorKind;
   file?: string;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Research workflow (issue "Research annotation workflow"): batch annotation into a resumable
+// JSONL log, evaluation against reference reports, and the human review loop.
+
+export interface AnnotateParams {
+  jobId: string;
+  /** Absolute image paths; give either `images` or `folder`. */
+  images?: string[];
+  /** A folder (searched recursively for images) or a list file (one path per line). */
+  folder?: string;
+  /** The annotation log (JSONL): created when absent, appended to (resumed) otherwise. */
+  out: string;
+  model?: string;
+  prompt?: string;
+  /** Images in flight at once (default 2). */
+  concurrency?: number;
+  generation?: GenerationSettings;
+  /** Run again the images whose earlier attempts all failed. */
+  retryFailed?: boolean;
+}
+
+export interface AnnotateResult {
+  jobId: string;
+  out: string;
+  total: number;
+  annotated: number;
+  failed: number;
+  /** Already in the log. */
+  skipped: number;
+  /** Not finished because the request was cancelled; a re-run does them. */
+  cancelled: number;
+  model: ModelRef;
+}
+/** Resolves with counts; `$/cancelRequest` stops the batch cleanly (result has `cancelled` > 0). */
+export const AnnotateRequest = new RequestType<AnnotateParams, AnnotateResult, void>("xraygpt/annotate");
+
+export interface AnnotateProgressParams {
+  jobId: string;
+  /** Images finished this run (annotated + failed + skipped). */
+  done: number;
+  total: number;
+  failed: number;
+  skipped: number;
+  /** Estimated milliseconds left; absent until one image has been annotated. */
+  etaMs?: number;
+  /** The image just finished. */
+  current?: string;
+}
+export const AnnotateProgressNotification = new NotificationType<AnnotateProgressParams>("xraygpt/annotateProgress");
+
+export interface EvaluateParams {
+  /** Predictions, JSON lines (an annotation log, or lines {"id", "text"}). */
+  pred: string;
+  /** Reference reports, CSV with a header row. */
+  ref: string;
+  /** Reference id column (default "uid"). */
+  idColumn?: string;
+  /** Reference text columns, joined (default ["findings", "impression"]). */
+  textColumns?: string[];
+  /** Only reference rows where column = value. */
+  where?: Record<string, string>;
+  /** Also write OUT.json and OUT.md (never replacing existing files). */
+  out?: string;
+}
+
+export interface EvaluationInterval {
+  low: number;
+  high: number;
+}
+export interface EvaluationMetric {
+  name: string;
+  value: number | null;
+  ci95: EvaluationInterval | null;
+}
+export interface EvaluationLabelScore {
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  support: number;
+  tp: number;
+  fp: number;
+  fn: number;
+}
+/** The report of `xraygpt evaluate` (the same object as its JSON output). */
+export interface EvaluationReport {
+  tool: "xraygpt evaluate";
+  createdAt: string;
+  predictions: string;
+  references: string;
+  reference: { idColumn: string; textColumns: string[]; where: Record<string, string> };
+  counts: {
+    pairs: number;
+    unmatchedPredictions: number;
+    referencesWithoutPrediction: number;
+    emptyReferences: number;
+    failedPredictions: number;
+    skippedLines: number;
+  };
+  scores: {
+    n: number;
+    metrics: EvaluationMetric[];
+    labels: {
+      perLabel: Record<string, EvaluationLabelScore>;
+      micro: { precision: number | null; recall: number | null; f1: number | null };
+      macro: { precision: number | null; recall: number | null; f1: number | null };
+      uncertain: "positive" | "negative";
+      n: number;
+    };
+    options: { stem: boolean; uncertain: "positive" | "negative"; bootstrap: number; seed: number };
+  };
+}
+export const EvaluateRequest = new RequestType<EvaluateParams, EvaluationReport, void>("xraygpt/evaluate");
+
+export interface ReviewParams {
+  /** The annotation log to append to. */
+  log: string;
+  image: string;
+  /** The radiologist's final text. */
+  final: string;
+  /** The AI draft; the latest annotation of the image in the log when absent. */
+  draft?: string;
+  reviewer?: string;
+}
+export interface ReviewResult {
+  type: "review";
+  image: string;
+  sha256: string;
+  model?: ModelRef;
+  draft: string;
+  final: string;
+  /** Word-level edit distance between draft and final. */
+  editDistance: { distance: number; normalized: number; wordsA: number; wordsB: number };
+  reviewer?: string;
+  reviewedAt: string;
+}
+export const ReviewRequest = new RequestType<ReviewParams, ReviewResult, void>("xraygpt/review");

@@ -100,7 +100,9 @@ test("a quick fix from the daemon marks the report reviewed", async () => {
   await page.keyboard.press("Enter");
   await waitFor(async () => (await page.$(".squiggly-info, .squiggly-warning, .squiggly-error")) !== null, "diagnostics in the report", 60_000);
   await page.keyboard.press("Control+.");
-  await page.locator('.action-widget .action-item:has-text("Mark report as reviewed"), .context-view .action-label:has-text("Mark report as reviewed")').first().click();
+  const fix = page.getByText("Mark report as reviewed", { exact: true }).first();
+  await fix.waitFor({ state: "visible", timeout: 30_000 });
+  await fix.click();
   await page.keyboard.press("Control+S");
   const after = await waitFor(() => /^status: reviewed$/m.test(readFileSync(report, "utf8")) && readFileSync(report, "utf8"), "the saved reviewed status", 30_000);
   assert.equal(after.replace("status: reviewed", "status: draft"), before, "only the status changed");

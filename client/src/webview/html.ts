@@ -96,3 +96,19 @@ export function chatHtml(r: PageResources): string {
 </div>`,
   );
 }
+
+export function evaluationHtml(r: PageResources): string {
+  return page(
+    r,
+    "XrayGPT Evaluation",
+    "evaluation.css",
+    "evaluation.js",
+    `<h1 id="title">Evaluation</h1>
+<p class="files">Predictions <button class="link" id="pred-name" title="Open the predictions file"></button>, references <button class="link" id="ref-name" title="Open the references file"></button></p>
+<p id="counts"></p>
+<div class="toolbar"><button id="toggle" aria-pressed="false" aria-controls="charts tables">Show tables</button></div>
+<div id="status" role="status"></div>
+<section id="charts" aria-label="Charts"></section>
+<section id="tables" aria-label="Tables" hidden></section>`,
+  );
+}

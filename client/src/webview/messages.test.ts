@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_QUESTION_CHARS, parseChatMessage, parseViewerMessage } from "./messages.js";
-import { csp, chatHtml, viewerHtml } from "./html.js";
+import { MAX_QUESTION_CHARS, parseChatMessage, parseEvaluationMessage, parseViewerMessage } from "./messages.js";
+import { csp, chatHtml, evaluationHtml, viewerHtml } from "./html.js";
 
 test("viewer messages: only known, exact shapes pass", () => {
   assert.deepEqual(parseViewerMessage({ type: "summarize" }), { ok: true, message: { type: "summarize" } });
@@ -32,4 +32,16 @@ test("pages carry a strict CSP whose nonce matches the script's", () => {
   }
   assert.notEqual(/nonce-([\w-]+)/.exec(chatHtml({ cspSource: "a", mediaUri: "m" }))?.[1], /nonce-([\w-]+)/.exec(chatHtml({ cspSource: "a", mediaUri: "m" }))?.[1], "fresh nonce per page");
   assert.equal(csp("src", "n"), "default-src 'none'; img-src src data: blob:; style-src src; font-src src; script-src 'nonce-n'");
+});
+
+test("evaluation messages: ready, and open of exactly the predictions or references file", () => {
+  assert.deepEqual(parseEvaluationMessage({ type: "ready" }), { ok: true, message: { type: "ready" } });
+  assert.deepEqual(parseEvaluationMessage({ type: "open", file: "references" }), { ok: true, message: { type: "open", file: "references" } });
+  for (const bad of [null, { type: "open" }, { type: "open", file: "/etc/passwd" }, { type: "open", file: "predictions", path: "/x" }, { type: "ready", x: 1 }, { type: "export" }, { file: "predictions" }]) {
+    assert.equal(parseEvaluationMessage(bad).ok, false, JSON.stringify(bad));
+  }
+  const html = evaluationHtml({ cspSource: "vscode-webview:", mediaUri: "m" });
+  const nonce = /script-src 'nonce-([\w-]+)'/.exec(html)?.[1];
+  assert.ok(nonce && html.includes(`<script type="module" nonce="${nonce}" src="m/evaluation.js">`));
+  assert.doesNotMatch(html, /https?:\/\//, "no remote resources");
 });

@@ -67,3 +67,21 @@ export function parseChatMessage(x: unknown): Parsed<ChatMessage> {
       return { ok: false, reason: `unknown message type "${x.type.slice(0, 40)}"` };
   }
 }
+
+export type EvaluationMessage = { type: "ready" } | { type: "open"; file: "predictions" | "references" };
+
+export function parseEvaluationMessage(x: unknown): Parsed<EvaluationMessage> {
+  if (!isRecord(x) || typeof x.type !== "string") return { ok: false, reason: "not a message object with a type" };
+  switch (x.type) {
+    case "ready":
+      return bare(x);
+    case "open": {
+      const extra = exactKeys(x, ["type", "file"]);
+      if (extra) return { ok: false, reason: extra };
+      if (x.file !== "predictions" && x.file !== "references") return { ok: false, reason: 'open.file must be "predictions" or "references"' };
+      return { ok: true, message: { type: "open", file: x.file } };
+    }
+    default:
+      return { ok: false, reason: `unknown message type "${x.type.slice(0, 40)}"` };
+  }
+}

@@ -18,17 +18,18 @@ import {
   type ProgressParams,
   type TokenParams,
 } from "@xraygpt/protocol";
+import { startStdioDaemon, type StdioDaemon } from "../testing/stdio-daemon.js";
 import { BROKEN_MODEL, FIXTURE_MODEL, LONG_MODEL, makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
 
 const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
 
 let ws: TestWorkspace;
-let daemon: ChildProcess;
+let daemon: StdioDaemon;
 let rpc: MessageConnection;
 let stderr = "";
 
-function startDaemon(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [CLI, "serve", ...args, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL], {
+function startSocketDaemon(socketPath: string): ChildProcess {
+  const child = spawn(process.execPath, [CLI, "serve", "--socket", socketPath, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL], {
     stdio: ["pipe", "pipe", "pipe"],
     env: { ...process.env, XRAYGPT_THREADS: "1" },
   });
@@ -44,17 +45,12 @@ async function initialize(c: MessageConnection): Promise<void> {
 
 before(async () => {
   ws = await makeTestWorkspace(2);
-  daemon = startDaemon(["--stdio"]);
-  rpc = createMessageConnection(new StreamMessageReader(daemon.stdout!), new StreamMessageWriter(daemon.stdin!));
-  rpc.listen();
-  await initialize(rpc);
+  daemon = await startStdioDaemon(ws.modelsDir, FIXTURE_MODEL);
+  rpc = daemon.rpc;
 });
 
 after(async () => {
-  await rpc.sendRequest("shutdown").catch(() => undefined);
-  await rpc.sendNotification("exit").catch(() => undefined);
-  rpc.dispose();
-  await new Promise((r) => (daemon.exitCode !== null ? r(null) : daemon.once("exit", r)));
+  await daemon.stop();
   await ws.cleanup();
 });
 
@@ -115,7 +111,7 @@ test("decodeImage returns 16-bit pixels for the viewer", async () => {
 
 test("a shared socket daemon serves two clients with one resident model", async () => {
   const socketPath = join(ws.dir, "xraygpt.sock");
-  const shared = startDaemon(["--socket", socketPath]);
+  const shared = startSocketDaemon(socketPath);
   try {
     await new Promise<void>((resolve, reject) => {
       const t = setInterval(() => stderr.includes(`listening on ${socketPath}`) && (clearInterval(t), resolve()), 50);

@@ -7,7 +7,6 @@ import { connect, createServer, type Server, type Socket } from "node:net";
 import { rmSync } from "node:fs";
 import {
   createConnection,
-  ResponseError,
   TextDocuments,
   TextDocumentSyncKind,
   type CancellationToken,
@@ -29,27 +28,12 @@ import {
   SummarizeRequest,
   TokenNotification,
   UnloadModelRequest,
-  ErrorCodes,
-  type ErrorData,
 } from "@xraygpt/protocol";
 import type { Engine, JobHooks } from "../engine/types.js";
-import { describeError } from "../engine/errors.js";
-import { checkParams, type ParamSpec } from "./params.js";
+import type { ParamSpec } from "./params.js";
+import { abortSignal, makeHandler, type Log } from "./rpc-handler.js";
 import { registerReportFeatures } from "./report-features.js";
-
-type Log = (line: string) => void;
-
-function toResponseError(e: unknown): ResponseError<ErrorData> {
-  const d = describeError(e);
-  return new ResponseError<ErrorData>(ErrorCodes[d.kind], d.message, { kind: d.kind, ...(d.file ? { file: d.file } : {}) });
-}
-
-function abortSignal(token: CancellationToken): AbortSignal {
-  const ac = new AbortController();
-  if (token.isCancellationRequested) ac.abort();
-  token.onCancellationRequested(() => ac.abort());
-  return ac.signal;
-}
+import { registerResearchRequests } from "./research.js";
 
 const jobSpec: ParamSpec = { jobId: "string", image: "string", model: "string?", prompt: "string?", generation: "object?" };
 
@@ -71,21 +55,7 @@ export function attachConnection(connection: Connection, engine: Engine, log: Lo
     onProgress: (pr) => void connection.sendNotification(ProgressNotification, { jobId, ...pr }),
   });
 
-  const handle = <P, R>(method: string, spec: ParamSpec, fn: (params: P, token: CancellationToken) => Promise<R>) => {
-    return async (params: P, token: CancellationToken): Promise<R | ResponseError<ErrorData>> => {
-      const t0 = performance.now();
-      try {
-        checkParams(method, params, spec);
-        const result = await fn(params, token);
-        log(`${method} ok in ${(performance.now() - t0).toFixed(0)} ms`);
-        return result;
-      } catch (e) {
-        const err = toResponseError(e);
-        log(`${method} failed (${err.data?.kind}): ${err.message}`);
-        return err;
-      }
-    };
-  };
+  const handle = makeHandler(log);
 
   connection.onRequest(
     SummarizeRequest,
@@ -111,6 +81,7 @@ export function attachConnection(connection: Connection, engine: Engine, log: Lo
   connection.onRequest(LoadModelRequest, handle("loadModel", { model: "string" }, (p: { model: string }) => engine.loadModel(p.model)));
   connection.onRequest(UnloadModelRequest, handle("unloadModel", { model: "string" }, (p: { model: string }) => engine.unloadModel(p.model)));
   connection.onRequest(StatusRequest, () => engine.status());
+  registerResearchRequests(connection, engine, log);
 
   const unsubscribe = engine.onStatus((s) => void connection.sendNotification(ServerStatusNotification, s).catch(() => undefined));
   connection.onShutdown(() => unsubscribe());

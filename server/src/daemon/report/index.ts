@@ -18,11 +18,11 @@ import type { TextDocument } from "vscode-languageserver-textdocument";
 import type { FindingsResult } from "@xraygpt/protocol";
 import type { Engine } from "../../engine/types.js";
 import { analyzeReport, type ReportProblem, type Severity } from "./report-analysis.js";
-import { DRAFT_SECTION_COMMAND, draftActions, findingHover } from "./report-actions.js";
+import { DRAFT_SECTION_COMMAND, RECORD_REVIEW_COMMAND, draftActions, findingHover } from "./report-actions.js";
 import { parseReport } from "./report-format.js";
 import { isReportPath, resolveImageField } from "./report-paths.js";
 
-export { DRAFT_SECTION_COMMAND } from "./report-actions.js";
+export { DRAFT_SECTION_COMMAND, RECORD_REVIEW_COMMAND } from "./report-actions.js";
 
 export const reportCapabilities: ServerCapabilities = {
   hoverProvider: true,
@@ -142,6 +142,7 @@ export function registerReportFeatures(
     const from = doc.offsetAt(params.range.start);
     const to = doc.offsetAt(params.range.end);
     const actions: CodeAction[] = [];
+    const annotationLog = Boolean(parseReport(doc.getText()).frontMatter?.fields.get("annotationLog")?.value);
     for (const p of problems) {
       if (!p.fix || p.end < from || p.start > to) continue;
       actions.push({
@@ -150,6 +151,8 @@ export function registerReportFeatures(
         diagnostics: [toDiagnostic(doc, p)],
         isPreferred: true,
         edit: { changes: { [doc.uri]: [{ range: { start: doc.positionAt(p.fix.edit.start), end: doc.positionAt(p.fix.edit.end) }, newText: p.fix.edit.text }] } },
+        // Marking reviewed also records the final text beside the AI draft in the annotation log.
+        ...(p.code === "unreviewed-draft" && annotationLog ? { command: { title: "Record review", command: RECORD_REVIEW_COMMAND, arguments: [doc.uri] } } : {}),
       });
     }
     for (const a of draftActions(doc.getText(), state.exists)) {

@@ -9,6 +9,13 @@ import { findSection, parseReport, type ParsedReport, type SectionName } from ".
 /** The command the extension registers: arguments [reportUri: string, section: SectionName]. */
 export const DRAFT_SECTION_COMMAND = "xraygpt.draftSection";
 
+/**
+ * The command the extension registers to record a review (`xraygpt/review`) in the annotation log
+ * the report's front matter names (`annotationLog`); arguments [reportUri: string]. Attached to the
+ * "Mark report as reviewed" quick fix, so it runs after the status edit.
+ */
+export const RECORD_REVIEW_COMMAND = "xraygpt.recordReview";
+
 export interface DraftAction {
   title: string;
   section: SectionName;

@@ -82,6 +82,17 @@ test("an unreviewed AI draft is diagnosed, with a quick fix and the drafting act
   assert.equal(doc.getText(edit.range), "draft");
   assert.equal(edit.newText, "reviewed");
   assert.deepEqual(actions[1]!.command?.arguments, [uri, "Findings"]);
+  assert.equal(actions[0]!.command, undefined, "no annotation log: marking reviewed only edits the status");
+});
+
+test("with an annotationLog in the front matter, marking reviewed also runs the record-review command", async () => {
+  const text = reportWithDraft("chest.png").replace("status: draft\n", "status: draft\nannotationLog: run.jsonl\n");
+  const uri = await open("logged.png.report.md", text);
+  const d = diagnostics.get(uri)!.diagnostics;
+  const actions = (await client.sendRequest("textDocument/codeAction", { textDocument: { uri }, range: d[0]!.range, context: { diagnostics: d } })) as CodeAction[];
+  const mark = actions.find((a) => a.title === "Mark report as reviewed")!;
+  assert.equal(mark.edit!.changes![uri]![0]!.newText, "reviewed");
+  assert.deepEqual(mark.command, { title: "Record review", command: "xraygpt.recordReview", arguments: [uri] });
 });
 
 test("hover on a finding term shows the engine's probability for it", async () => {

@@ -8,6 +8,8 @@
  *   modelVersion: 0.1.0
  *   time: 2025-01-01T12:00:00.000Z
  *   status: draft               (draft | reviewed)
+ *   annotationLog: run.jsonl    (optional, relative like image: marking the report reviewed
+ *                                also records its final text in this annotation log)
  *   ---
  *
  *   # Report: chest.png

@@ -1,0 +1,137 @@
+/**
+ * The research workflow over JSON-RPC: `xraygpt/annotate` (batch annotation into a resumable
+ * JSONL log, progress as `xraygpt/annotateProgress`, `$/cancelRequest` stops the batch cleanly),
+ * `xraygpt/evaluate` (the evaluation report of `xraygpt evaluate`) and `xraygpt/review` (a
+ * radiologist's final text recorded beside the AI draft). Thin adapters over annotateBatch,
+ * evaluateFiles and appendReview: the logic lives there.
+ */
+import { existsSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Connection } from "vscode-languageserver/node.js";
+import {
+  AnnotateProgressNotification,
+  AnnotateRequest,
+  EvaluateRequest,
+  ReviewRequest,
+  type AnnotateParams,
+  type AnnotateResult,
+  type EvaluateParams,
+  type EvaluationReport,
+  type ReviewParams,
+  type ReviewResult,
+} from "@xraygpt/protocol";
+import type { Engine } from "../engine/types.js";
+import { EngineError } from "../engine/errors.js";
+import { annotateBatch } from "../annotate/annotate.js";
+import { listImages } from "../annotate/images.js";
+import { appendReview } from "../annotate/review.js";
+import { evaluateFiles } from "../evaluate/run.js";
+import { formatMarkdown } from "../evaluate/report.js";
+import { abortSignal, makeHandler, type Log } from "./rpc-handler.js";
+
+/** Errors about the user's files or arguments (they name the file and the cause): InvalidParams on the wire. */
+const INPUT_ERRORS = new Set(["AnnotateError", "ImageListError", "LockError", "JournalError", "ReviewError", "EvaluationError", "PredictionError", "CsvError"]);
+
+async function asInputError<T>(f: () => Promise<T> | T): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof Error && INPUT_ERRORS.has(e.name)) throw new EngineError("InvalidParams", e.message);
+    throw e;
+  }
+}
+
+function stringArray(method: string, key: string, v: unknown): string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string" || x.length === 0)) throw new EngineError("InvalidParams", `${method}: "${key}" must be an array of non-empty strings`);
+  return v as string[];
+}
+
+function annotateImages(p: AnnotateParams): string[] {
+  const images = stringArray("annotate", "images", p.images);
+  if ((images === undefined) === (p.folder === undefined || p.folder === null)) throw new EngineError("InvalidParams", 'annotate: give exactly one of "images" and "folder"');
+  if (images) {
+    if (images.length === 0) throw new EngineError("InvalidParams", 'annotate: "images" is empty');
+    return images.map((i) => resolve(i));
+  }
+  return listImages(p.folder!);
+}
+
+function checkConcurrency(c: number | undefined): void {
+  if (c !== undefined && (!Number.isInteger(c) || c < 1 || c > 64)) throw new EngineError("InvalidParams", `annotate: "concurrency" must be an integer from 1 to 64 (got ${c})`);
+}
+
+/** Writes OUT.json and OUT.md beside each other; refuses when either exists (nothing is replaced). */
+function writeEvaluation(out: string, report: EvaluationReport & Parameters<typeof formatMarkdown>[0]): void {
+  const files = [`${out}.json`, `${out}.md`];
+  const taken = files.filter((f) => existsSync(f));
+  if (taken.length > 0) throw new EngineError("InvalidParams", `evaluate: ${taken.join(" and ")} already exist(s); choose another "out"`);
+  writeFileSync(files[0]!, JSON.stringify(report, null, 2) + "\n", { flag: "wx" });
+  writeFileSync(files[1]!, formatMarkdown(report), { flag: "wx" });
+}
+
+export function registerResearchRequests(connection: Connection, engine: Engine, log: Log): void {
+  const handle = makeHandler(log);
+
+  connection.onRequest(
+    AnnotateRequest,
+    handle(
+      "annotate",
+      { jobId: "string", folder: "string?", out: "string", model: "string?", prompt: "string?", concurrency: "number?", generation: "object?", retryFailed: "boolean?" },
+      async (p: AnnotateParams, token): Promise<AnnotateResult> => {
+        checkConcurrency(p.concurrency);
+        const images = await asInputError(() => annotateImages(p));
+        const s = await asInputError(() =>
+          annotateBatch({
+            engine,
+            images,
+            out: resolve(p.out),
+            model: p.model,
+            prompt: p.prompt,
+            generation: p.generation,
+            concurrency: p.concurrency,
+            retryFailed: p.retryFailed,
+            signal: abortSignal(token),
+            warn: (m) => log(`annotate: ${m}`),
+            onProgress: (pr) =>
+              void connection
+                .sendNotification(AnnotateProgressNotification, {
+                  jobId: p.jobId,
+                  done: pr.done,
+                  total: pr.total,
+                  failed: pr.failed,
+                  skipped: pr.skipped,
+                  ...(pr.etaMs !== undefined ? { etaMs: pr.etaMs } : {}),
+                  ...(pr.record ? { current: pr.record.image } : {}),
+                })
+                .catch(() => undefined),
+          }),
+        );
+        return { jobId: p.jobId, out: s.out, total: s.total, annotated: s.annotated, failed: s.failed, skipped: s.skipped, cancelled: s.cancelled, model: s.model };
+      },
+    ),
+  );
+
+  connection.onRequest(
+    EvaluateRequest,
+    handle("evaluate", { pred: "string", ref: "string", idColumn: "string?", where: "object?", out: "string?" }, async (p: EvaluateParams): Promise<EvaluationReport> => {
+      const textColumns = stringArray("evaluate", "textColumns", p.textColumns);
+      if (textColumns?.length === 0) throw new EngineError("InvalidParams", 'evaluate: "textColumns" is empty');
+      if (p.where && Object.values(p.where).some((v) => typeof v !== "string")) throw new EngineError("InvalidParams", 'evaluate: "where" values must be strings');
+      const report = await asInputError(() =>
+        evaluateFiles(p.pred, p.ref, { predictions: {}, references: { idColumn: p.idColumn, textColumns, where: p.where }, scores: {} }),
+      );
+      if (p.out) writeEvaluation(resolve(p.out), report);
+      return report;
+    }),
+  );
+
+  connection.onRequest(
+    ReviewRequest,
+    handle("review", { log: "string", image: "string", final: "string", draft: "string?", reviewer: "string?" }, async (p: ReviewParams): Promise<ReviewResult> => {
+      const r = await asInputError(() => appendReview(resolve(p.log), { image: p.image, final: p.final, draft: p.draft, reviewer: p.reviewer, warn: (m) => log(`review: ${m}`) }));
+      const { schema: _schema, ...rest } = r;
+      return rest;
+    }),
+  );
+}
