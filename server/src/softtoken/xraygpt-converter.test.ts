@@ -13,6 +13,10 @@ import { rng } from "../testing/tiny-llama.js";
 import { SoftTokenGenerator } from "./generator.js";
 import { splitTemplate } from "./prompt-items.js";
 import { maxAbsDiff, requireAddon, tempDir } from "./test-support.js";
+import { XrayEngine } from "../engine/engine.js";
+import { writeSyntheticPng } from "../testing/workspace.js";
+
+const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
 
 const converterDir = fileURLToPath(new URL("../../../models/converters/xraygpt/", import.meta.url));
 const python = "/usr/bin/python3";
@@ -80,6 +84,26 @@ describe("XrayGPT converter (stand-in checkout)", () => {
     ctx.free();
     model.free();
     assert.ok(diff <= 1e-3, `logits differ by ${diff}`);
+  });
+
+  it("the converted model summarizes an image through the engine and the CLI", async () => {
+    const image = join(dir, "chest.png");
+    await writeSyntheticPng(image, 4, 64, 64);
+    const engine = new XrayEngine({ modelsDirs: [join(dir, "models")], threads: 1, device: "cpu" });
+    try {
+      const r = await engine.summarize({ image, model: "xraygpt-standin", generation: { maxTokens: 6, temperature: 0 } });
+      assert.equal(r.model.id, "xraygpt-standin");
+      assert.ok(r.timings.tokens > 0);
+      assert.ok(r.timings.promptTokens > 4, "the prompt holds the 4 soft tokens and the text");
+    } finally {
+      await engine.dispose();
+    }
+    const cli = spawnSync(process.execPath, [CLI, "summarize", image, "--json", "--models-dir", join(dir, "models"), "--model", "xraygpt-standin", "--max-tokens", "6"], {
+      encoding: "utf8",
+      env: { ...process.env, XRAYGPT_THREADS: "1" },
+    });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(JSON.parse(cli.stdout).model.id, "xraygpt-standin");
   });
 
   it("an f16 conversion runs through the generator", async () => {
