@@ -8,7 +8,7 @@
  * outside its per-model generation queue, so vision for the next images overlaps generation for
  * the current one.
  */
-import type { GenerationSettings, ModelRef } from "@xraygpt/protocol";
+import type { AnnotateResult, GenerationSettings, ModelRef } from "@xraygpt/protocol";
 import type { Engine } from "../engine/types.js";
 import { describeError } from "../engine/errors.js";
 import { Journal } from "./journal.js";
@@ -48,16 +48,8 @@ export interface AnnotateOptions {
   warn?(message: string): void;
 }
 
-export interface AnnotateSummary {
-  total: number;
-  annotated: number;
-  failed: number;
-  skipped: number;
-  /** Images not finished because the run was cancelled (they are not in the log). */
-  cancelled: number;
-  model: ModelRef;
-  out: string;
-}
+/** A batch's counts: the protocol's annotate result without its job id. */
+export type AnnotateSummary = Omit<AnnotateResult, "jobId">;
 
 export class AnnotateError extends Error {
   override name = "AnnotateError";

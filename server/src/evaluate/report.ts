@@ -1,23 +1,10 @@
 /** Renders an evaluation as a terminal table, Markdown and JSON. */
 import { OBSERVATIONS } from "../metrics/chexpert.js";
+import type { EvaluationReport } from "@xraygpt/protocol";
 import type { MatchResult, Scores } from "./evaluate.js";
 
-export interface EvaluationReport {
-  tool: "xraygpt evaluate";
-  createdAt: string;
-  predictions: string;
-  references: string;
-  reference: { idColumn: string; textColumns: string[]; where: Record<string, string> };
-  counts: {
-    pairs: number;
-    unmatchedPredictions: number;
-    referencesWithoutPrediction: number;
-    emptyReferences: number;
-    failedPredictions: number;
-    skippedLines: number;
-  };
-  scores: Scores;
-}
+/** The report's type is the protocol's: the daemon sends it to the editor as it is. */
+export type { EvaluationReport };
 
 export function buildReport(
   args: Omit<EvaluationReport, "tool" | "createdAt" | "counts" | "scores">,

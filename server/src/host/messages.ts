@@ -1,14 +1,9 @@
 /** Messages between the daemon and a model process (child_process.fork IPC). */
 import type { Device, StopReason } from "@xraygpt/protocol";
+import type { Manifest } from "../models/manifest.js";
 
-export interface SamplingSettings {
-  maxTokens: number;
-  temperature: number;
-  topP: number;
-  topK: number;
-  repeatPenalty: number;
-  seed: number;
-}
+/** Fully resolved sampling settings: the manifest's defaults with the request's overrides. */
+export type SamplingSettings = Manifest["generation"];
 
 /** The image's soft tokens: nTokens rows of dim floats (row-major), already in the LLM's embedding space. */
 export interface SoftTokens {
