@@ -8,6 +8,7 @@ import { getLlama, type Llama, type LlamaContext, type LlamaContextSequence, typ
 import type { Device } from "@xraygpt/protocol";
 import type { FromHost, ToHost } from "./messages.js";
 import { scanStops } from "./stop-strings.js";
+import { Detokenizer } from "./detokenizer.js";
 import { cancelSoft, generateSoft, loadSoft } from "./soft-host.js";
 
 let llama: Llama | undefined;
@@ -58,6 +59,7 @@ async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void>
   const generated: Token[] = [];
   let emitted = 0;
   let text = "";
+  const detokenizer = new Detokenizer(model);
   let stopReason: "eos" | "stop" | "maxTokens" | "cancelled" = "maxTokens";
   let promptMs = 0;
   const iterator = sequence.evaluate(prompt.slice(reusedTokens), {
@@ -79,9 +81,9 @@ async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void>
         break;
       }
       generated.push(token);
-      text = model.detokenize(generated);
+      text += detokenizer.push(token);
       const scan = scanStops(text, m.stop);
-      const end = scan.stopAt >= 0 ? scan.stopAt : text.endsWith("\uFFFD") ? Math.min(scan.safeEnd, text.length - 1) : scan.safeEnd;
+      const end = scan.stopAt >= 0 ? scan.stopAt : scan.safeEnd;
       if (end > emitted) {
         send({ type: "token", id: m.id, text: text.slice(emitted, end), index: generated.length });
         emitted = end;
@@ -99,6 +101,7 @@ async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void>
     await iterator.return();
     cancelled.delete(m.id);
   }
+  if (stopReason !== "stop") text += detokenizer.flush();
   if (stopReason !== "stop" && emitted < text.length) send({ type: "token", id: m.id, text: text.slice(emitted), index: generated.length });
   send({
     type: "done",
