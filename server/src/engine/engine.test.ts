@@ -121,11 +121,12 @@ test("a malformed GGUF aborts only its model process; the engine keeps serving",
 });
 
 test("a model process killed mid-generation fails that job and restarts on the next", async () => {
+  let messages = 0;
   const pending = engine.summarize(
     { image: ws.images[0]!, model: LONG_MODEL },
     {
-      onToken: (_t, index) => {
-        if (index === 3) process.kill((engine as unknown as { resident: Map<string, { llm: { pid: number } }> }).resident.get(LONG_MODEL)!.llm.pid, "SIGKILL");
+      onToken: () => {
+        if (++messages === 2) process.kill((engine as unknown as { resident: Map<string, { llm: { pid: number } }> }).resident.get(LONG_MODEL)!.llm.pid, "SIGKILL");
       },
     },
   );

@@ -17,6 +17,7 @@ let context: LlamaContext | undefined;
 let sequence: LlamaContextSequence | undefined;
 const cancelled = new Set<number>();
 let chain: Promise<void> = Promise.resolve();
+const STREAM_INTERVAL_MS = 8;
 
 function send(m: FromHost): void {
   process.send?.(m);
@@ -60,6 +61,7 @@ async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void>
   let emitted = 0;
   let text = "";
   const detokenizer = new Detokenizer(model);
+  let lastSend = 0;
   let stopReason: "eos" | "stop" | "maxTokens" | "cancelled" = "maxTokens";
   let promptMs = 0;
   const iterator = sequence.evaluate(prompt.slice(reusedTokens), {
@@ -84,9 +86,13 @@ async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void>
       text += detokenizer.push(token);
       const scan = scanStops(text, m.stop);
       const end = scan.stopAt >= 0 ? scan.stopAt : scan.safeEnd;
-      if (end > emitted) {
+      // Stream in messages at most every STREAM_INTERVAL_MS: one IPC message per token would
+      // cost more than a small model takes to generate it.
+      const now = performance.now();
+      if (end > emitted && (now - lastSend >= STREAM_INTERVAL_MS || scan.stopAt >= 0)) {
         send({ type: "token", id: m.id, text: text.slice(emitted, end), index: generated.length });
         emitted = end;
+        lastSend = now;
       }
       if (scan.stopAt >= 0) {
         text = text.slice(0, scan.stopAt);
@@ -102,7 +108,7 @@ async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void>
     cancelled.delete(m.id);
   }
   if (stopReason !== "stop") text += detokenizer.flush();
-  if (stopReason !== "stop" && emitted < text.length) send({ type: "token", id: m.id, text: text.slice(emitted), index: generated.length });
+  if (emitted < text.length) send({ type: "token", id: m.id, text: text.slice(emitted), index: generated.length });
   send({
     type: "done",
     id: m.id,
