@@ -1,0 +1,5 @@
+"""The prompt format shared by training, export and model.json (XrayGPT style)."""
+TEMPLATE = "###Patient: {findings} {prompt} ###Doctor:"
+TURN_TEMPLATE = " ###Patient: {prompt} ###Doctor:"
+STOP = ["###"]
+DEFAULT_PROMPT = "Describe the given chest x-ray image in detail."

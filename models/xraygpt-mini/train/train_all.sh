@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Retrains everything of xraygpt-mini from ../shared/data on the CPU (about 25-40 minutes on two
+# cores): vision CNN ensemble → vision.onnx; SentencePiece tokenizer + report LM → GGUF; parity
+# fixtures; model.json. Reads only ../shared/data, writes only models/xraygpt-mini/.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../../.." && pwd)"
+PY=/usr/bin/python3
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+
+if ! "$PY" -c "import torch, torchvision, sentencepiece, onnx, numpy" 2>/dev/null; then
+  echo "installing the Debian Python packages for training" >&2
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+  $SUDO apt-get update
+  $SUDO apt-get install -y python3-torch python3-torchvision python3-sentencepiece python3-onnx python3-numpy libopenblas0-pthread
+fi
+
+mkdir -p "$HERE/work"
+cd "$HERE"
+echo "== vision (log: train/work/vision.log)"
+"$PY" vision.py | tee work/vision.log
+echo "== tokenizer + language model (log: train/work/lm.log)"
+"$PY" train_lm.py | tee work/lm.log
+echo "== export: PyTorch dump + parity fixtures"
+"$PY" export.py | tee work/export.log
+echo "== GGUF"
+(cd "$ROOT" && npx tsc -b && node server/dist/models/xraygpt-mini/export-gguf.js "$HERE/work/lm-dump.json" "$ROOT/models/xraygpt-mini/xraygpt-mini.gguf")
+"$PY" write_manifest.py
+ls -l "$ROOT/models/xraygpt-mini"
+echo "done: run 'npm test' (parity) and 'npm run eval' (EVAL.md)"

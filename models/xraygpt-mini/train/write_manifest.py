@@ -1,0 +1,39 @@
+"""Writes models/xraygpt-mini/model.json from the training outputs (vision spec + threshold)."""
+import json
+import os
+
+from common import MODEL_DIR, WORK
+from iu_data import VIEW_LABELS, VISION_LABELS
+from prompt_format import DEFAULT_PROMPT, STOP, TEMPLATE, TURN_TEMPLATE
+
+
+def main():
+    vision = json.load(open(os.path.join(WORK, "vision.json")))
+    lm = json.load(open(os.path.join(WORK, "lm-dump.json")))["config"]
+    manifest = {
+        "id": "xraygpt-mini",
+        "name": "XrayGPT-mini",
+        "version": "0.1.0",
+        "description": "Small bundled chest-radiograph model trained in this repository: a CNN ensemble (PneumoniaMNIST + COVID-CXR views) "
+        "and a %d-layer llama-architecture report writer trained on IU X-ray reports, conditioned on a findings line. Research and demonstration only; not for clinical use." % lm["layers"],
+        "license": "CC-BY-NC-ND-4.0 (weights derived from IU X-ray, CC BY-NC-ND 4.0; PneumoniaMNIST CC BY 4.0; COVID-CXR mostly CC BY-NC-SA). See MODEL_CARD.md.",
+        "vision": {
+            "file": "vision.onnx",
+            "input": vision["input"],
+            "outputs": [
+                {"kind": "labels", "name": "findings", "activation": "sigmoid", "labels": VISION_LABELS, "role": "findings"},
+                {"kind": "labels", "name": "view", "activation": "softmax", "labels": VIEW_LABELS, "role": "view"},
+            ],
+        },
+        "llm": {"file": "xraygpt-mini.gguf", "contextSize": lm["ctx"]},
+        "conditioning": {"mode": "findings-text", "threshold": vision["threshold"]},
+        "prompt": {"template": TEMPLATE, "turnTemplate": TURN_TEMPLATE, "stop": STOP, "defaultPrompt": DEFAULT_PROMPT},
+        "generation": {"maxTokens": 160, "temperature": 0, "topP": 1, "topK": 1, "repeatPenalty": 1, "seed": 0},
+    }
+    with open(os.path.join(MODEL_DIR, "model.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

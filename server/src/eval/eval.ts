@@ -1,0 +1,94 @@
+/**
+ * `npm run eval`: evaluates the bundled xraygpt-mini on ../shared/data and writes
+ * models/xraygpt-mini/EVAL.md — vision (PneumoniaMNIST val), language with findings given
+ * (IU X-ray val, with two baselines), faithfulness, and end-to-end summaries of the samples.
+ *
+ *   node server/dist/eval/eval.js [--data DIR] [--skip-e2e]
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadManifest } from "../models/manifest.js";
+import { MANIFEST_PATH, MODEL_DIR } from "../models/xraygpt-mini/paths.js";
+import { evaluateVision, type VisionEval } from "./vision-eval.js";
+import { evaluateLanguage, type LanguageEval } from "./language-eval.js";
+import { summarizeSamples, type SampleSummary } from "./samples-eval.js";
+import { evaluateTokenizer } from "./tokenizer-eval.js";
+import type { ParityResult } from "../models/xraygpt-mini/tokenizer-parity.js";
+
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+function fmt(v: number | null | undefined, digits = 3): string {
+  return v === null || v === undefined || Number.isNaN(v) ? "n/a" : v.toFixed(digits);
+}
+
+function metric(s: LanguageEval["systems"][number], name: string): string {
+  const m = s.scores.metrics.find((x) => x.name === name);
+  if (!m) return "n/a";
+  return m.ci95 ? `${fmt(m.value)} (${fmt(m.ci95.low)}–${fmt(m.ci95.high)})` : fmt(m.value);
+}
+
+export function renderMarkdown(v: VisionEval, l: LanguageEval, samples: SampleSummary[] | string, tok?: ParityResult): string {
+  const out: string[] = [];
+  out.push("# xraygpt-mini — evaluation", "", `Written by \`npm run eval\` (server/src/eval/eval.ts) on ${new Date().toISOString().slice(0, 10)} from ../shared/data. Validation splits only; the hidden test splits are not available here.`, "");
+  out.push("## Vision: PneumoniaMNIST val", "", "Through the daemon's own preprocess (server/src/pipeline/preprocess.ts) and onnxruntime-node (CPU).", "");
+  out.push("| n | positives | AUC | accuracy @ manifest threshold | threshold | accuracy @ 0.5 | ms / image |", "|---|---|---|---|---|---|---|");
+  out.push(`| ${v.n} | ${v.positives} | ${fmt(v.auc, 4)} | ${fmt(v.accuracy, 4)} | ${v.threshold} | ${fmt(v.accuracyAt05, 4)} | ${fmt(v.msPerImage, 2)} |`, "");
+  out.push("Published results on the official *test* split (MedMNIST v2): ResNet-50 (224) AUC 0.962 / ACC 0.884; Google AutoML Vision 0.991 / 0.946.", "");
+  if (tok) {
+    out.push("## Tokenizer parity", "", `node-llama-cpp 3.21.1 with the GGUF against the SentencePiece model, on every IU X-ray training report (findings + impression): ${tok.checked - tok.mismatches.length} of ${tok.checked} tokenize identically.`, "");
+  }
+  out.push("## Language: IU X-ray val, findings given", "");
+  out.push(`${l.n} studies. The findings line lists all 14 CheXpert observations from the MeSH labels (server/src/metrics/mesh-to-chexpert.ts) in the daemon's format; greedy decoding; scored on findings + impression with server/src/metrics (ROUGE F-measure means, corpus BLEU; 95% bootstrap intervals). Label F1 compares extracted labels of generated and reference texts.`, "");
+  out.push("| system | ROUGE-1 | ROUGE-2 | ROUGE-L | BLEU-4 | label F1 (micro) vs reference |", "|---|---|---|---|---|---|");
+  for (const s of l.systems) out.push(`| ${s.name} | ${metric(s, "ROUGE-1")} | ${metric(s, "ROUGE-2")} | ${metric(s, "ROUGE-L")} | ${metric(s, "BLEU-4")} | ${metric(s, "Label F1 (micro)")} |`);
+  out.push("", "Anchors: XrayGPT ROUGE-L 0.1997 on OpenI summaries; R2Gen ROUGE-L 0.371 on IU X-ray (from images). Goal here: ROUGE-L ≥ 0.35.", "");
+  out.push("## Faithfulness to the given findings", "", "Labels extracted from the generated text (server/src/metrics/label-extractor.ts) against the labels given in the prompt (13 observations, No Finding excluded; uncertain counts as positive).", "");
+  out.push("| system | F1 (extracted vs given) | stated-but-not-given rate | reports with an unsupported finding |", "|---|---|---|---|");
+  for (const s of l.systems) out.push(`| ${s.name} | ${fmt(s.faithfulness.f1)} | ${fmt(s.faithfulness.statedNotGiven)} | ${fmt(s.faithfulness.reportsWithUnsupported)} |`);
+  out.push("", "Goals: F1 ≥ 0.9; stated-but-not-given 0.", "");
+  out.push(`Generation speed (node-llama-cpp, CPU, greedy): ${fmt(l.tokensPerSecond, 0)} tokens/s.`, "");
+  out.push("### Examples", "");
+  for (const e of l.examples) out.push(`- **${e.uid}** — given: \`${e.findingsLine}\`  `, `  generated: ${e.generated}  `, `  reference: ${e.reference}`);
+  out.push("", "## End to end: ../shared/data/samples", "");
+  if (typeof samples === "string") out.push(samples);
+  else for (const s of samples) out.push(`- **${s.file}** (${fmt(s.ms, 0)} ms) — \`${s.findings}\`  `, `  ${s.text}`);
+  out.push("");
+  return out.join("\n");
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const dataArg = args.indexOf("--data");
+  const dataDir = resolve(dataArg >= 0 ? args[dataArg + 1]! : join(ROOT, "..", "shared", "data"));
+  if (!existsSync(join(dataDir, "iu-xray", "reports.csv"))) throw new Error(`${dataDir}: no iu-xray/reports.csv (pass --data DIR)`);
+  const m = await loadManifest(MANIFEST_PATH);
+  console.log("vision: PneumoniaMNIST val …");
+  const v = await evaluateVision(m, dataDir);
+  console.log(`  AUC ${fmt(v.auc, 4)} ACC ${fmt(v.accuracy, 4)} @ ${v.threshold} (ACC@0.5 ${fmt(v.accuracyAt05, 4)})`);
+  console.log("tokenizer: every IU X-ray training report …");
+  const tok = await evaluateTokenizer(m, dataDir);
+  console.log(`  ${tok.checked - tok.mismatches.length} of ${tok.checked} tokenize identically`);
+  console.log("language: IU X-ray val, findings given …");
+  const l = await evaluateLanguage(m, dataDir, console.log);
+  for (const s of l.systems)
+    console.log(`  ${s.name}: ${s.scores.metrics.map((x) => `${x.name} ${fmt(x.value)}`).join(", ")}; faithfulness F1 ${fmt(s.faithfulness.f1)}, stated-not-given ${fmt(s.faithfulness.statedNotGiven)}`);
+  console.log(`  ${fmt(l.tokensPerSecond, 0)} tokens/s`);
+  let samples: SampleSummary[] | string;
+  const samplesDir = join(dataDir, "samples");
+  if (args.includes("--skip-e2e")) samples = "(skipped with --skip-e2e)";
+  else {
+    const files = readdirSync(samplesDir).filter((f) => f.endsWith(".png")).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
+    samples = await summarizeSamples(files.map((f) => join(samplesDir, f)));
+    for (const s of samples) console.log(`\n${s.file}: ${s.findings}\n  ${s.text}`);
+  }
+  const md = renderMarkdown(v, l, samples, tok);
+  await writeFile(join(MODEL_DIR, "EVAL.md"), md);
+  console.log(`\nwrote ${join(MODEL_DIR, "EVAL.md")}`);
+}
+
+main().catch((e: Error) => {
+  console.error(`eval failed: ${e.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,141 @@
+/**
+ * Language evaluation on IU X-ray val with the findings given: the findings line is built from
+ * the MeSH labels (metrics/mesh-to-chexpert, all 14 observations assessed) in the daemon's exact
+ * format (pipeline/condition.ts), the model writes findings + impression greedily, and the text
+ * is scored with the project's metrics module. Faithfulness compares the labels the extractor
+ * finds in the generated text with the labels given. Baselines: one constant normal report, and
+ * retrieval of a training report with the same labels.
+ */
+import { join } from "node:path";
+import type { LabelProbability } from "@xraygpt/protocol";
+import type { LoadedManifest } from "../models/manifest.js";
+import { findingsLine, firstTurnPrompt } from "../pipeline/condition.js";
+import { readCsvTable } from "../evaluate/csv.js";
+import { scorePairs, type Scores } from "../evaluate/evaluate.js";
+import { extractLabels, labelF1, meshToChexpert, OBSERVATIONS, type Labels } from "../metrics/index.js";
+import { GreedyRunner } from "./llm-runner.js";
+
+interface Study {
+  uid: string;
+  labels: Labels;
+  reference: string;
+  findings: string;
+}
+
+export interface Faithfulness {
+  /** Micro F1 of extracted vs given positive labels (uncertain counts as positive). */
+  f1: number | null;
+  /** Of the positive findings stated in the text, the share that were not given (goal 0). */
+  statedNotGiven: number;
+  /** Share of reports stating a given-negative finding as present. */
+  reportsWithUnsupported: number;
+}
+
+export interface SystemScores {
+  name: string;
+  scores: Scores;
+  faithfulness: Faithfulness;
+}
+
+export interface LanguageEval {
+  n: number;
+  systems: SystemScores[];
+  examples: { uid: string; findingsLine: string; generated: string; reference: string }[];
+  tokensPerSecond: number;
+}
+
+const positive = (v: Labels[keyof Labels]) => v === 1 || v === -1;
+
+function clean(s: string | undefined): string {
+  return (s ?? "").replace(/\s+/g, " ").trim();
+}
+
+function loadStudies(dataDir: string, split: string): Study[] {
+  const table = readCsvTable(join(dataDir, "iu-xray", "reports.csv"));
+  return table.rows
+    .filter((r) => r.split === split)
+    .map((r) => {
+      const findings = clean(r.findings);
+      const impression = clean(r.impression);
+      return { uid: r.uid!, labels: meshToChexpert(r.MeSH ?? ""), reference: [findings, impression].filter(Boolean).join(" "), findings };
+    })
+    .filter((s) => s.reference.length > 0);
+}
+
+/** The findings line the daemon would build if the vision stage had assessed all 14 observations. */
+export function givenFindingsLine(labels: Labels, m: LoadedManifest): string {
+  const probs: LabelProbability[] = OBSERVATIONS.map((o) => ({ name: o, probability: positive(labels[o]) ? 1 : 0 }));
+  return findingsLine(probs, undefined, { ...m.manifest.conditioning, threshold: 0.5, uncertain: undefined });
+}
+
+/** Removes the "Findings:" / "Impression:" headings the model writes. */
+export function plainReport(text: string): string {
+  return text.replace(/\b(Findings|Impression):\s*/g, "").replace(/\s+/g, " ").trim();
+}
+
+function faithfulness(texts: string[], given: Labels[]): Faithfulness {
+  const extracted = texts.map(extractLabels);
+  const f1 = labelF1(extracted, given, { observations: OBSERVATIONS.filter((o) => o !== "No Finding") }).micro.f1;
+  let stated = 0;
+  let unsupported = 0;
+  let reports = 0;
+  extracted.forEach((e, i) => {
+    let any = false;
+    for (const o of OBSERVATIONS) {
+      if (o === "No Finding" || !positive(e[o])) continue;
+      stated++;
+      if (!positive(given[i]![o])) unsupported++, (any = true);
+    }
+    if (any) reports++;
+  });
+  return { f1, statedNotGiven: stated ? unsupported / stated : 0, reportsWithUnsupported: reports / Math.max(1, texts.length) };
+}
+
+function labelKey(l: Labels): string {
+  return OBSERVATIONS.filter((o) => positive(l[o])).join("|");
+}
+
+export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: (s: string) => void): Promise<LanguageEval> {
+  const train = loadStudies(dataDir, "train");
+  const val = loadStudies(dataDir, "val");
+  const given = val.map((s) => s.labels);
+  const refs = val.map((s) => s.reference);
+  // Baseline 1: the most frequent normal training report, for every study.
+  const counts = new Map<string, number>();
+  for (const s of train) if (labelKey(s.labels) === "No Finding") counts.set(s.reference, (counts.get(s.reference) ?? 0) + 1);
+  const constant = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
+  // Baseline 2: the first training report (file order) with exactly the same positive labels.
+  const byKey = new Map<string, string>();
+  for (const s of train) if (!byKey.has(labelKey(s.labels))) byKey.set(labelKey(s.labels), s.reference);
+  const retrieved = val.map((s) => byKey.get(labelKey(s.labels)) ?? constant);
+
+  const runner = await GreedyRunner.load(m.llmPath, m.manifest.llm.contextSize);
+  const generated: string[] = [];
+  const lines: string[] = [];
+  try {
+    for (const [i, s] of val.entries()) {
+      const line = givenFindingsLine(s.labels, m);
+      lines.push(line);
+      const prompt = firstTurnPrompt(m.manifest, { labels: [], conditioningText: line }, m.manifest.prompt.defaultPrompt);
+      generated.push(plainReport(await runner.generate(prompt, m.manifest.prompt.stop, m.manifest.generation.maxTokens)));
+      if ((i + 1) % 50 === 0) log(`  generated ${i + 1}/${val.length}`);
+    }
+  } finally {
+    await runner.dispose();
+  }
+  const tokensPerSecond = runner.tokensGenerated / (runner.msGenerating / 1000);
+  const system = (name: string, preds: string[]): SystemScores => ({
+    name,
+    scores: scorePairs(
+      preds.map((pred, i) => ({ id: val[i]!.uid, pred, ref: refs[i]! })),
+      { bootstrap: 200 },
+    ),
+    faithfulness: faithfulness(preds, given),
+  });
+  return {
+    n: val.length,
+    systems: [system("xraygpt-mini (findings given)", generated), system("baseline: constant normal report", val.map(() => constant)), system("baseline: retrieval (same labels)", retrieved)],
+    examples: val.slice(0, 6).map((s, i) => ({ uid: s.uid, findingsLine: lines[i]!, generated: generated[i]!, reference: s.reference })),
+    tokensPerSecond,
+  };
+}
