@@ -13,7 +13,7 @@ import { findingsLine, firstTurnPrompt } from "../pipeline/condition.js";
 import { readCsvTable } from "../evaluate/csv.js";
 import { scorePairs, type Scores } from "../evaluate/evaluate.js";
 import { extractLabels, labelF1, meshToChexpert, OBSERVATIONS, type Labels } from "../metrics/index.js";
-import { GreedyRunner } from "./llm-runner.js";
+import { ModelProcess } from "../host/model-process.js";
 
 interface Study {
   uid: string;
@@ -109,21 +109,27 @@ export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: 
   for (const s of train) if (!byKey.has(labelKey(s.labels))) byKey.set(labelKey(s.labels), s.reference);
   const retrieved = val.map((s) => byKey.get(labelKey(s.labels)) ?? constant);
 
-  const runner = await GreedyRunner.load(m.llmPath, m.manifest.llm.contextSize);
+  // The product's own LLM stage: the model process with the manifest's generation settings.
+  const runner = new ModelProcess({ ggufPath: m.llmPath, contextSize: m.manifest.llm.contextSize, device: "cpu", threads: 1, label: m.manifest.id });
   const generated: string[] = [];
   const lines: string[] = [];
+  let tokensGenerated = 0;
+  let msGenerating = 0;
   try {
     for (const [i, s] of val.entries()) {
       const line = givenFindingsLine(s.labels, m);
       lines.push(line);
       const prompt = firstTurnPrompt(m.manifest, { labels: [], conditioningText: line }, m.manifest.prompt.defaultPrompt);
-      generated.push(plainReport(await runner.generate(prompt, m.manifest.prompt.stop, m.manifest.generation.maxTokens)));
+      const done = await runner.generate(prompt, m.manifest.generation, m.manifest.prompt.stop);
+      tokensGenerated += done.tokens;
+      msGenerating += done.generateMs;
+      generated.push(plainReport(done.text.trim()));
       if ((i + 1) % 50 === 0) log(`  generated ${i + 1}/${val.length}`);
     }
   } finally {
-    await runner.dispose();
+    runner.stop();
   }
-  const tokensPerSecond = runner.tokensGenerated / (runner.msGenerating / 1000);
+  const tokensPerSecond = tokensGenerated / (msGenerating / 1000);
   const system = (name: string, preds: string[]): SystemScores => ({
     name,
     scores: scorePairs(
