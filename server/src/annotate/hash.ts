@@ -1,13 +1,11 @@
-/** SHA-256 of a file's bytes, streamed. */
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+/**
+ * SHA-256 of a file's bytes. The digest runs in libuv's thread pool (WebCrypto), so hashing
+ * large radiographs does not hold the event loop while images are decoded and generated.
+ */
+import { webcrypto } from "node:crypto";
+import { readFile } from "node:fs/promises";
 
-export function sha256File(path: string): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const h = createHash("sha256");
-    createReadStream(path)
-      .on("data", (chunk) => h.update(chunk))
-      .on("error", reject)
-      .on("end", () => resolvePromise(h.digest("hex")));
-  });
+export async function sha256File(path: string): Promise<string> {
+  const bytes = await readFile(path);
+  return Buffer.from(await webcrypto.subtle.digest("SHA-256", bytes)).toString("hex");
 }

@@ -17,6 +17,7 @@ import { decodeImage, toGrayBytes } from "../pipeline/decode/index.js";
 import { preprocess } from "../pipeline/preprocess.js";
 import { loadManifest } from "../models/manifest.js";
 import { benchDecode } from "../pipeline/decode/bench-decode.js";
+import { syntheticGrey, writeDicom } from "../testing/dicom-fixtures.js";
 import { benchAnnotate } from "../annotate/bench.js";
 import { benchSoftToken } from "../softtoken/bench-softtoken.js";
 import { BUNDLED_MODELS_DIR } from "../models/registry.js";
@@ -149,10 +150,13 @@ async function main(): Promise<void> {
     });
 
     await section("batch annotate over serial", async () => {
+      // What research batches hold: full-size 16-bit DICOM radiographs (here 2048×2048, 12-bit).
       const images: string[] = [];
       for (let i = 0; i < 12; i++) {
-        const p = join(dir, `batch-${i}.png`);
-        await writeSyntheticPng(p, i, 1024, 1024);
+        const p = join(dir, `batch-${i}.dcm`);
+        const pixels = syntheticGrey(2048, 2048, 4095);
+        for (let k = i; k < pixels.length; k += 97 + i) pixels[k] = (pixels[k]! + 1000 * (i + 1)) % 4096;
+        writeDicom(p, { width: 2048, height: 2048, pixels, bitsStored: 12 });
         images.push(p);
       }
       const r = await benchAnnotate(engine, images, dir, { concurrency: 2, generation: { maxTokens: 32 } });
