@@ -2,6 +2,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createMessageConnection, StreamMessageReader, StreamMessageWriter, CancellationTokenSource, ResponseError, type MessageConnection } from "vscode-jsonrpc/node.js";
@@ -117,6 +118,7 @@ test("a shared socket daemon serves two clients with one resident model", async 
       const t = setInterval(() => stderr.includes(`listening on ${socketPath}`) && (clearInterval(t), resolve()), 50);
       shared.once("exit", (code) => (clearInterval(t), reject(new Error(`daemon exited ${code}: ${stderr}`))));
     });
+    assert.equal(statSync(socketPath).mode & 0o777, 0o600, "only the owner may connect");
     const clients = [0, 1].map(() => {
       const s = connect(socketPath);
       const c = createMessageConnection(new StreamMessageReader(s), new StreamMessageWriter(s));

@@ -4,7 +4,7 @@
  * Bad requests get specific errors; nothing a request does can take the daemon down.
  */
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { rmSync } from "node:fs";
+import { chmodSync, rmSync } from "node:fs";
 import {
   createConnection,
   TextDocuments,
@@ -129,6 +129,8 @@ export async function serveSocket(engine: Engine, path: string, log: Log): Promi
     server.once("error", reject);
     server.listen(path, () => resolve());
   });
+  // Only this user may connect: the daemon reads any image its clients name.
+  chmodSync(path, 0o600);
   log(`listening on ${path}`);
   return {
     server,
