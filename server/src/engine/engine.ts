@@ -28,8 +28,8 @@ import type {
 import { PROTOCOL_VERSION } from "@xraygpt/protocol";
 import { BUNDLED_MODELS_DIR, DEFAULT_MODEL_ID, scanModels, type RegistryEntry } from "../models/registry.js";
 import type { LoadedManifest } from "../models/manifest.js";
-import { decodeImage, downscale, redactedTags, toGrayBytes } from "../pipeline/decode/index.js";
-import { preprocess } from "../pipeline/preprocess.js";
+import { decodeImage, downscale, redactedTags } from "../pipeline/decode/index.js";
+import { AnalysePool } from "../pipeline/analyse-pool.js";
 import { VisionModel } from "../pipeline/vision.js";
 import { findingsLine, firstTurnPrompt, followUpText, renderTemplate } from "../pipeline/condition.js";
 import { ModelProcess, type GenerationDone } from "../host/model-process.js";
@@ -109,11 +109,14 @@ export class XrayEngine implements Engine {
   private readonly dirs: string[];
   private readonly defaultModel: string;
   private readonly threads: number;
+  /** Decode + preprocess off the event loop. */
+  private readonly pool: AnalysePool;
 
   constructor(private readonly opts: EngineOptions = {}) {
     this.dirs = [BUNDLED_MODELS_DIR, ...(opts.modelsDirs ?? [])];
     this.defaultModel = opts.defaultModel ?? DEFAULT_MODEL_ID;
     this.threads = opts.threads ?? Math.max(1, Math.min(8, availableParallelism() - 1));
+    this.pool = new AnalysePool(Math.max(1, Math.min(4, availableParallelism() - 1)));
   }
 
   private log(line: string): void {
@@ -207,15 +210,10 @@ export class XrayEngine implements Engine {
   private async analyse(image: string, model: string | undefined, hooks: JobHooks = {}): Promise<Analysed> {
     const resident = await this.residentFor(model);
     hooks.onProgress?.({ stage: "decode" });
-    let t = performance.now();
-    const decoded = await decodeImage(image, { allowedRoots: this.opts.allowedRoots });
-    const gray = toGrayBytes(decoded);
     const { manifest } = resident.entry;
-    const tensor = preprocess(gray, manifest.vision.input);
-    const decodeMs = ms(t);
+    const [{ info, tensor, decodeMs }, vision] = await Promise.all([this.pool.run(image, manifest.vision.input, this.opts.allowedRoots), this.vision(resident)]);
     hooks.onProgress?.({ stage: "vision" });
-    const vision = await this.vision(resident);
-    t = performance.now();
+    const t = performance.now();
     const out = await vision.run(tensor);
     const soft = manifest.conditioning.mode === "soft-tokens" ? await this.softTokens(resident, out.embeddings) : undefined;
     const visionMs = ms(t);
@@ -223,7 +221,7 @@ export class XrayEngine implements Engine {
     // A soft-token model's labels (when it has a labels output) also fill a {findings} placeholder.
     if (!soft || out.labels.length) findings.conditioningText = findingsLine(out.labels, out.view, manifest.conditioning);
     hooks.onProgress?.({ stage: "vision", findings });
-    return { resident, info: decoded.info, findings, ...(soft ? { soft } : {}), decodeMs, visionMs };
+    return { resident, info, findings, ...(soft ? { soft } : {}), decodeMs, visionMs };
   }
 
   private settings(entry: LoadedManifest, g: GenerationSettings | undefined): SamplingSettings {
@@ -462,6 +460,7 @@ export class XrayEngine implements Engine {
 
   async dispose(): Promise<void> {
     for (const id of [...this.resident.keys()]) await this.unloadModel(id).catch(() => undefined);
+    await this.pool.close();
     this.listeners.clear();
   }
 }

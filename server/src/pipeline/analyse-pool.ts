@@ -1,0 +1,101 @@
+/**
+ * A small pool of worker threads running decode + preprocess (analyse-worker.ts). Errors come
+ * back with their kind (BadImage, PathNotAllowed, ...) and file; a worker that dies fails its
+ * job and is replaced.
+ */
+import { Worker } from "node:worker_threads";
+import type { ImageInfo } from "@xraygpt/protocol";
+import type { VisionSpec } from "../models/manifest.js";
+import { EngineError } from "../engine/errors.js";
+import type { ErrorKind } from "@xraygpt/protocol";
+
+export interface PreprocessRequest {
+  id: number;
+  image: string;
+  allowedRoots?: string[];
+  input: VisionSpec["input"];
+}
+
+export type PreprocessResponse =
+  | { id: number; ok: true; info: ImageInfo; tensor: Float32Array; decodeMs: number }
+  | { id: number; ok: false; error: { kind?: string; message: string; file?: string } };
+
+export interface Preprocessed {
+  info: ImageInfo;
+  tensor: Float32Array;
+  decodeMs: number;
+}
+
+interface Job {
+  request: PreprocessRequest;
+  resolve(p: Preprocessed): void;
+  reject(e: Error): void;
+}
+
+const WORKER = new URL("./analyse-worker.js", import.meta.url);
+
+export class AnalysePool {
+  private idle: Worker[] = [];
+  private busy = new Map<Worker, Job>();
+  private waiting: Job[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly size: number) {}
+
+  run(image: string, input: VisionSpec["input"], allowedRoots?: string[]): Promise<Preprocessed> {
+    if (this.closed) return Promise.reject(new Error("the analyse pool is closed"));
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ request: { id: this.nextId++, image, input, ...(allowedRoots ? { allowedRoots } : {}) }, resolve, reject });
+      this.pump();
+    });
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(WORKER);
+    w.unref();
+    w.on("message", (m: PreprocessResponse) => {
+      const job = this.busy.get(w);
+      this.busy.delete(w);
+      this.idle.push(w);
+      if (job) {
+        if (m.ok) job.resolve({ info: m.info, tensor: m.tensor, decodeMs: m.decodeMs });
+        else job.reject(new EngineError((m.error.kind as ErrorKind | undefined) ?? "Internal", m.error.message, m.error.file));
+      }
+      this.pump();
+    });
+    w.on("error", (e) => this.lost(w, e));
+    w.on("exit", (code) => code !== 0 && this.lost(w, new Error(`decode worker exited with code ${code}`)));
+    return w;
+  }
+
+  private lost(w: Worker, e: Error): void {
+    const job = this.busy.get(w);
+    this.busy.delete(w);
+    this.idle = this.idle.filter((x) => x !== w);
+    job?.reject(new EngineError("Internal", `decoding ${job.request.image} failed: ${e.message}`, job.request.image));
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.waiting.length && !this.closed) {
+      let w = this.idle.pop();
+      if (!w) {
+        if (this.busy.size >= this.size) return;
+        w = this.spawn();
+      }
+      const job = this.waiting.shift()!;
+      this.busy.set(w, job);
+      w.postMessage(job.request);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const job of this.waiting) job.reject(new Error("the analyse pool is closed"));
+    this.waiting = [];
+    await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
+    this.idle = [];
+    this.busy.clear();
+  }
+}

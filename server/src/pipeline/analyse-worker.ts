@@ -1,0 +1,23 @@
+/**
+ * Worker thread: decode + preprocess (the CPU-heavy, synchronous part of the pipeline), so the
+ * daemon's event loop stays free — a JPEG 2000 frame takes hundreds of ms to decode — and
+ * decoding the next images overlaps generation of the current one.
+ */
+import { parentPort } from "node:worker_threads";
+import { decodeImage, toGrayBytes } from "./decode/index.js";
+import { preprocess } from "./preprocess.js";
+import type { PreprocessRequest, PreprocessResponse } from "./analyse-pool.js";
+
+parentPort!.on("message", async (m: PreprocessRequest) => {
+  const t = performance.now();
+  try {
+    const decoded = await decodeImage(m.image, { allowedRoots: m.allowedRoots });
+    const tensor = preprocess(toGrayBytes(decoded), m.input);
+    const reply: PreprocessResponse = { id: m.id, ok: true, info: decoded.info, tensor, decodeMs: performance.now() - t };
+    parentPort!.postMessage(reply, [tensor.buffer as ArrayBuffer]);
+  } catch (e) {
+    const err = e as Error & { kind?: string; file?: string };
+    const reply: PreprocessResponse = { id: m.id, ok: false, error: { kind: err.kind, message: err.message ?? String(e), file: err.file } };
+    parentPort!.postMessage(reply);
+  }
+});
