@@ -5,18 +5,12 @@ import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { makeWorkspace, openBrowser, shot, startCodeServer, webviewFrame } from "./harness.mjs";
+import waitForModule from "./wait-for.cjs";
+
+const { waitFor } = waitForModule;
 
 let ws, server, browser, page;
 
-async function waitFor(fn, what, timeoutMs = 120_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 async function quickOpen(name) {
   await page.keyboard.press("Control+P");

@@ -4,16 +4,7 @@ const assert = require("node:assert/strict");
 const { existsSync, readFileSync } = require("node:fs");
 const { join } = require("node:path");
 const vscode = require("vscode");
-
-async function waitFor(fn, what, timeoutMs = 120000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+const { waitFor } = require("../e2e/wait-for.cjs");
 
 exports.run = async function run() {
   const ws = process.env.XRAYGPT_TEST_WORKSPACE;
