@@ -108,6 +108,13 @@ test("decodeImage returns 16-bit pixels for the viewer", async () => {
   const r = await rpc.sendRequest(DecodeImageRequest, { image: ws.images[0]! });
   assert.equal(Buffer.from(r.pixels, "base64").length, r.width * r.height * 2);
   assert.equal(r.info.format, "png");
+  const small = await rpc.sendRequest(DecodeImageRequest, { image: ws.images[0]!, maxSize: 40 });
+  assert.equal(Math.max(small.width, small.height), 40);
+  assert.equal(small.info.width, r.width, "info describes the source image");
+  const bad = await rpc.sendRequest(DecodeImageRequest, { image: join(ws.dir, "gone.dcm") }).catch((e: ResponseError<{ kind: string }>) => e);
+  assert.ok(bad instanceof ResponseError);
+  assert.equal(bad.data?.kind, "BadImage");
+  assert.match(bad.message, /gone\.dcm/);
 });
 
 test("a shared socket daemon serves two clients with one resident model", async () => {

@@ -28,7 +28,7 @@ import type {
 import { PROTOCOL_VERSION } from "@xraygpt/protocol";
 import { BUNDLED_MODELS_DIR, DEFAULT_MODEL_ID, scanModels, type RegistryEntry } from "../models/registry.js";
 import type { LoadedManifest } from "../models/manifest.js";
-import { decodeImage, downscale, redactedTags } from "../pipeline/decode/index.js";
+import { redactedTags } from "../pipeline/decode/index.js";
 import { AnalysePool } from "../pipeline/analyse-pool.js";
 import { VisionModel } from "../pipeline/vision.js";
 import { findingsLine, firstTurnPrompt, followUpText, renderTemplate } from "../pipeline/condition.js";
@@ -358,15 +358,14 @@ export class XrayEngine implements Engine {
   }
 
   async decode(params: DecodeImageParams): Promise<DecodeImageResult> {
-    const decoded = await decodeImage(params.image, { allowedRoots: this.opts.allowedRoots });
-    const img = params.maxSize ? downscale(decoded, params.maxSize) : decoded;
+    const img = await this.pool.view(params.image, params.maxSize, this.opts.allowedRoots);
     return {
-      info: decoded.info,
+      info: img.info,
       width: img.width,
       height: img.height,
       pixels: Buffer.from(img.pixels.buffer, img.pixels.byteOffset, img.pixels.byteLength).toString("base64"),
       window: img.window,
-      tags: redactedTags(decoded.tags, params.includePatientTags ?? false),
+      tags: redactedTags(img.tags, params.includePatientTags ?? false),
     };
   }
 

@@ -6,18 +6,21 @@
 import { Worker } from "node:worker_threads";
 import type { ImageInfo } from "@xraygpt/protocol";
 import type { VisionSpec } from "../models/manifest.js";
+import type { DecodedImage } from "./decode/index.js";
 import { EngineError } from "../engine/errors.js";
 import type { ErrorKind } from "@xraygpt/protocol";
 
+/** With `input`: decode + preprocess for the vision model; without: decode for the viewer. */
 export interface PreprocessRequest {
   id: number;
   image: string;
   allowedRoots?: string[];
-  input: VisionSpec["input"];
+  input?: VisionSpec["input"];
+  maxSize?: number;
 }
 
 export type PreprocessResponse =
-  | { id: number; ok: true; info: ImageInfo; tensor: Float32Array; decodeMs: number }
+  | { id: number; ok: true; info: ImageInfo; tensor?: Float32Array; image?: DecodedImage; decodeMs: number }
   | { id: number; ok: false; error: { kind?: string; message: string; file?: string } };
 
 export interface Preprocessed {
@@ -28,7 +31,7 @@ export interface Preprocessed {
 
 interface Job {
   request: PreprocessRequest;
-  resolve(p: Preprocessed): void;
+  resolve(p: Extract<PreprocessResponse, { ok: true }>): void;
   reject(e: Error): void;
 }
 
@@ -43,10 +46,21 @@ export class AnalysePool {
 
   constructor(private readonly size: number) {}
 
-  run(image: string, input: VisionSpec["input"], allowedRoots?: string[]): Promise<Preprocessed> {
+  /** Decode + preprocess for the vision model. */
+  async run(image: string, input: VisionSpec["input"], allowedRoots?: string[]): Promise<Preprocessed> {
+    const r = await this.submit({ image, input, ...(allowedRoots ? { allowedRoots } : {}) });
+    return { info: r.info, tensor: r.tensor!, decodeMs: r.decodeMs };
+  }
+
+  /** Decode for the viewer: 16-bit pixels, downscaled to `maxSize` when given. */
+  async view(image: string, maxSize: number | undefined, allowedRoots?: string[]): Promise<DecodedImage> {
+    return (await this.submit({ image, ...(maxSize ? { maxSize } : {}), ...(allowedRoots ? { allowedRoots } : {}) })).image!;
+  }
+
+  private submit(request: Omit<PreprocessRequest, "id">): Promise<Extract<PreprocessResponse, { ok: true }>> {
     if (this.closed) return Promise.reject(new Error("the analyse pool is closed"));
     return new Promise((resolve, reject) => {
-      this.waiting.push({ request: { id: this.nextId++, image, input, ...(allowedRoots ? { allowedRoots } : {}) }, resolve, reject });
+      this.waiting.push({ request: { id: this.nextId++, ...request }, resolve, reject });
       this.pump();
     });
   }
@@ -59,7 +73,7 @@ export class AnalysePool {
       this.busy.delete(w);
       this.idle.push(w);
       if (job) {
-        if (m.ok) job.resolve({ info: m.info, tensor: m.tensor, decodeMs: m.decodeMs });
+        if (m.ok) job.resolve(m);
         else job.reject(new EngineError((m.error.kind as ErrorKind | undefined) ?? "Internal", m.error.message, m.error.file));
       }
       this.pump();

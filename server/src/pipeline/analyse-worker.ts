@@ -1,10 +1,10 @@
 /**
- * Worker thread: decode + preprocess (the CPU-heavy, synchronous part of the pipeline), so the
+ * Worker thread: decode + preprocess (or decode for the viewer) (the CPU-heavy, synchronous part of the pipeline), so the
  * daemon's event loop stays free — a JPEG 2000 frame takes hundreds of ms to decode — and
  * decoding the next images overlaps generation of the current one.
  */
 import { parentPort } from "node:worker_threads";
-import { decodeImage, toGrayBytes } from "./decode/index.js";
+import { decodeImage, downscale, toGrayBytes } from "./decode/index.js";
 import { preprocess } from "./preprocess.js";
 import type { PreprocessRequest, PreprocessResponse } from "./analyse-pool.js";
 
@@ -12,9 +12,17 @@ parentPort!.on("message", async (m: PreprocessRequest) => {
   const t = performance.now();
   try {
     const decoded = await decodeImage(m.image, { allowedRoots: m.allowedRoots });
-    const tensor = preprocess(toGrayBytes(decoded), m.input);
-    const reply: PreprocessResponse = { id: m.id, ok: true, info: decoded.info, tensor, decodeMs: performance.now() - t };
-    parentPort!.postMessage(reply, [tensor.buffer as ArrayBuffer]);
+    if (m.input) {
+      const tensor = preprocess(toGrayBytes(decoded), m.input);
+      const reply: PreprocessResponse = { id: m.id, ok: true, info: decoded.info, tensor, decodeMs: performance.now() - t };
+      parentPort!.postMessage(reply, [tensor.buffer as ArrayBuffer]);
+    } else {
+      // The viewer's request: 16-bit pixels, downscaled when asked.
+      const image = m.maxSize ? downscale(decoded, m.maxSize) : decoded;
+      const reply: PreprocessResponse = { id: m.id, ok: true, info: decoded.info, image, decodeMs: performance.now() - t };
+      // Copied, not transferred: the pixels may be a view into the file's buffer.
+      parentPort!.postMessage(reply);
+    }
   } catch (e) {
     const err = e as Error & { kind?: string; file?: string };
     const reply: PreprocessResponse = { id: m.id, ok: false, error: { kind: err.kind, message: err.message ?? String(e), file: err.file } };
