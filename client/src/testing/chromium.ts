@@ -92,3 +92,32 @@ export function deliver(page: Page, message: unknown): Promise<void> {
 export function posted(page: Page): Promise<unknown[]> {
   return page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted.slice());
 }
+
+export interface WebviewPage {
+  page: Page;
+  problems: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the page `html` builds (with this server as its CSP source and media origin), opens it
+ * in a fresh headless Chromium, and waits until its script has posted its first message.
+ */
+export async function openWebviewPage(name: string, html: (r: { cspSource: string; mediaUri: string }) => string): Promise<WebviewPage> {
+  const server = await serveMedia();
+  let browser: Browser | undefined;
+  const close = async () => {
+    await browser?.close();
+    await server.close();
+  };
+  try {
+    browser = await launchChromium();
+    const url = server.setPage(name, html({ cspSource: server.origin, mediaUri: `${server.origin}/media` }));
+    const { page, problems } = await openWebview(browser, url);
+    await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+    return { page, problems, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}

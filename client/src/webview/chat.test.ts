@@ -1,27 +1,22 @@
 // The chat webview view in headless Chromium: typing, streaming, stop, insert, keyboard.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { deliver, launchChromium, openWebview, posted, serveMedia, type MediaServer } from "../testing/chromium.js";
+import type { Page } from "playwright-core";
+import { deliver, openWebviewPage, posted, type WebviewPage } from "../testing/chromium.js";
 import { chatHtml } from "./html.js";
 import { parseChatMessage } from "./messages.js";
 
-let browser: Browser;
-let server: MediaServer;
+let webview: WebviewPage;
 let page: Page;
 let problems: string[];
 
 before(async () => {
-  server = await serveMedia();
-  browser = await launchChromium();
-  const url = server.setPage("chat.html", chatHtml({ cspSource: server.origin, mediaUri: `${server.origin}/media` }));
-  ({ page, problems } = await openWebview(browser, url));
-  await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+  webview = await openWebviewPage("chat.html", chatHtml);
+  ({ page, problems } = webview);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await webview?.close();
 });
 
 test("without an image the composer is disabled", async () => {

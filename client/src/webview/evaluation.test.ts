@@ -5,14 +5,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import type { EvaluationReport } from "@xraygpt/protocol";
-import { deliver, launchChromium, openWebview, posted, serveMedia, type MediaServer } from "../testing/chromium.js";
+import { deliver, openWebviewPage, posted, type WebviewPage } from "../testing/chromium.js";
 import { evaluationHtml } from "./html.js";
 import { parseEvaluationMessage } from "./messages.js";
 
-let browser: Browser;
-let server: MediaServer;
+let webview: WebviewPage;
 let page: Page;
 let problems: string[];
 let report: EvaluationReport;
@@ -39,16 +38,12 @@ before(async () => {
   writeFileSync(join(dir, "refs.csv"), "uid,findings,impression\n" + REFS.map((t, i) => `p${i},"${t}",`).join("\n") + "\n");
   const { evaluateFiles } = (await import("xraygpt/evaluate/run")) as typeof import("xraygpt/evaluate/run");
   report = evaluateFiles(join(dir, "pred.jsonl"), join(dir, "refs.csv"), { predictions: {}, references: {}, scores: { bootstrap: 200 } });
-  server = await serveMedia();
-  browser = await launchChromium();
-  const url = server.setPage("evaluation.html", evaluationHtml({ cspSource: server.origin, mediaUri: `${server.origin}/media` }));
-  ({ page, problems } = await openWebview(browser, url));
-  await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+  webview = await openWebviewPage("evaluation.html", evaluationHtml);
+  ({ page, problems } = webview);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await webview?.close();
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -2,12 +2,11 @@
 // and dragged, with the messages it posts and the pixels it renders checked.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
-import { deliver, launchChromium, openWebview, posted, serveMedia, type MediaServer } from "../testing/chromium.js";
+import type { Page } from "playwright-core";
+import { deliver, openWebviewPage, posted, type WebviewPage } from "../testing/chromium.js";
 import { viewerHtml } from "./html.js";
 
-let browser: Browser;
-let server: MediaServer;
+let webview: WebviewPage;
 let page: Page;
 let problems: string[];
 
@@ -33,16 +32,12 @@ async function waitRender(before: number): Promise<void> {
 }
 
 before(async () => {
-  server = await serveMedia();
-  browser = await launchChromium();
-  const url = server.setPage("viewer.html", viewerHtml({ cspSource: server.origin, mediaUri: `${server.origin}/media` }));
-  ({ page, problems } = await openWebview(browser, url));
-  await page.waitForFunction(() => (window as unknown as { __posted: unknown[] }).__posted.length > 0);
+  webview = await openWebviewPage("viewer.html", viewerHtml);
+  ({ page, problems } = webview);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
+  await webview?.close();
 });
 
 test("the viewer says ready, then renders the image with the given window", async () => {
