@@ -12,7 +12,7 @@ import { scanModels } from "../models/registry.js";
 import { loadSoftTokenAddon } from "../softtoken/addon.js";
 import { FIXTURE_LABELS } from "../testing/fixture-model.js";
 import { SOFT_TOKEN_TEMPLATE, writeSoftTokenFixtureModel } from "../testing/soft-token-fixture.js";
-import { rng } from "../testing/tiny-llama.js";
+import { mulberry32 } from "../util/random.js";
 import { encodeModel, floatTensor, valueInfo } from "../testing/tiny-onnx.js";
 import { FIXTURE_MODEL, makeSoftTokenWorkspace, SOFT_LONG_MODEL, SOFT_MODEL, type TestWorkspace } from "../testing/workspace.js";
 
@@ -196,7 +196,7 @@ test("a soft-token model with a labels output too: labels in the findings and in
   // Add a labels head to the fixture's vision graph: probs = flat · W (16×16 pixels → 3 labels).
   const vision = join(dir, "vision.onnx");
   const graph = onnxProto.onnx.ModelProto.decode(await readFile(vision)).graph!;
-  const rand = rng(5);
+  const rand = mulberry32(5);
   graph.node!.push({ opType: "MatMul", input: ["flat", "wl"], output: ["probs"] });
   graph.initializer!.push(floatTensor("wl", [256, 3], Float32Array.from({ length: 768 }, () => (rand() - 0.5) * 0.5)));
   graph.output!.push(valueInfo("probs", [1, 3]));

@@ -6,7 +6,8 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { getLlama } from "node-llama-cpp";
-import { rng, writeTinyLlama } from "../testing/tiny-llama.js";
+import { writeTinyLlama } from "../testing/tiny-llama.js";
+import { mulberry32 } from "../util/random.js";
 import { requireAddon, tempDir } from "./test-support.js";
 
 export interface SoftTokenBench {
@@ -73,7 +74,7 @@ export async function benchSoftToken(opts: { tokens?: number; threads?: number; 
     const promptIds = prompt;
 
     const splice = async (): Promise<number> => {
-      const r = rng(9);
+      const r = mulberry32(9);
       const rows = Float32Array.from({ length: 32 * model.nEmbd() }, () => r() - 0.5);
       ctx.clear();
       await ctx.decode(promptIds.subarray(0, 4), { pos: 0, logits: "none" });

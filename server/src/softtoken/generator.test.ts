@@ -3,7 +3,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { SamplingSettings } from "../host/messages.js";
-import { rng, writeTinyLlama, type TinyLlamaFile } from "../testing/tiny-llama.js";
+import { writeTinyLlama, type TinyLlamaFile } from "../testing/tiny-llama.js";
+import { mulberry32 } from "../util/random.js";
 import { SoftTokenGenerator } from "./generator.js";
 import { requireAddon, tempDir, tokenEmbeddingRows } from "./test-support.js";
 
@@ -16,7 +17,7 @@ const prefixText = "###Patient: <Img>";
 const suffixText = "</Img> Describe the findings ###Doctor:";
 
 function randomRows(seed: number, n: number, dim: number): Float32Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   return Float32Array.from({ length: n * dim }, () => (r() - 0.5) * 4);
 }
 

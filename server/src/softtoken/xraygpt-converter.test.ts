@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { after, before, describe, it } from "node:test";
 import { loadManifest, type LoadedManifest } from "../models/manifest.js";
 import { VisionModel } from "../pipeline/vision.js";
-import { rng } from "../testing/tiny-llama.js";
+import { mulberry32 } from "../util/random.js";
 import { SoftTokenGenerator } from "./generator.js";
 import { splitTemplate } from "./prompt-items.js";
 import { maxAbsDiff, requireAddon, tempDir } from "./test-support.js";
@@ -57,7 +57,7 @@ describe("XrayGPT converter (stand-in checkout)", () => {
   it("matches the PyTorch model: soft tokens, tokenizer and next-token logits", async () => {
     loaded ??= await loadManifest(join(dir, "models", "xraygpt-standin", "model.json"));
     const { manifest } = loaded;
-    const r = rng(3);
+    const r = mulberry32(3);
     const image = Float32Array.from({ length: 3 * 32 * 32 }, () => (r() - 0.5) * 4);
     const vision = await VisionModel.load(loaded.visionPath, manifest.vision, "cpu");
     const soft = (await vision.run(image)).embeddings!;

@@ -9,7 +9,8 @@ import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import type { Manifest } from "../models/manifest.js";
 import { fixtureManifest } from "./fixture-model.js";
-import { rng, writeTinyLlama, type TinyLlamaOptions } from "./tiny-llama.js";
+import { writeTinyLlama, type TinyLlamaOptions } from "./tiny-llama.js";
+import { mulberry32 } from "../util/random.js";
 import { encodeModel, floatTensor, valueInfo } from "./tiny-onnx.js";
 
 const { onnx } = onnxProto;
@@ -24,7 +25,7 @@ export interface SoftTokenVisionOptions {
 }
 
 export function tinySoftTokenVision(opts: SoftTokenVisionOptions): Uint8Array {
-  const rand = rng(opts.seed ?? 13);
+  const rand = mulberry32(opts.seed ?? 13);
   const n = opts.width * opts.height;
   const cols = opts.tokens * opts.dim;
   // Rows of about unit scale, like token_embd rows of the tiny GGUF.
@@ -76,7 +77,7 @@ export async function writeSoftTokenFixtureModel(dir: string, id = "fixture-soft
   const { input } = manifest.vision;
   await writeFile(join(modelDir, manifest.vision.file), tinySoftTokenVision({ width: input.width, height: input.height, tokens, dim: visionDim }));
   if (visionDim !== nEmbd) {
-    const rand = rng(17);
+    const rand = mulberry32(17);
     const p = Float32Array.from({ length: visionDim * nEmbd }, () => ((rand() - 0.5) * 3.5) / Math.sqrt(visionDim));
     await writeFile(join(modelDir, "projection.bin"), new Uint8Array(p.buffer));
   }

@@ -25,9 +25,6 @@ export const DEFAULT_WORDS = [
   "Patient", "Doctor", "###", ":", ".", ",", "Assessed", "positive", "negative", "View", "frontal",
 ];
 
-/** The seeded PRNG the fixtures use. */
-export const rng = mulberry32;
-
 export function tinyVocab(words: string[]): { tokens: string[]; scores: number[]; types: number[] } {
   const tokens = ["<unk>", "<s>", "</s>"];
   const types = [2, 3, 3];
@@ -62,7 +59,7 @@ export async function writeTinyLlama(path: string, opts: TinyLlamaOptions = {}):
   const nHead = opts.nHead ?? 4;
   const nFf = opts.nFf ?? 64;
   const ctx = opts.contextLength ?? 512;
-  const rand = rng(opts.seed ?? 1);
+  const rand = mulberry32(opts.seed ?? 1);
   const { tokens, scores, types } = tinyVocab(opts.words ?? DEFAULT_WORDS);
   const nVocab = tokens.length;
   const normal = (scale: number) => {

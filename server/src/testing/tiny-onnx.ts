@@ -5,7 +5,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import onnxProto, { type onnx as OnnxTypes } from "onnx-proto";
-import { rng } from "./tiny-llama.js";
+import { mulberry32 } from "../util/random.js";
 
 // onnx-proto is CommonJS: its namespace comes through the default export.
 const { onnx } = onnxProto;
@@ -44,7 +44,7 @@ export function encodeModel(graph: OnnxTypes.IGraphProto): Uint8Array {
 }
 
 export function tinyClassifier(opts: TinyClassifierOptions): Uint8Array {
-  const rand = rng(opts.seed ?? 7);
+  const rand = mulberry32(opts.seed ?? 7);
   const n = opts.width * opts.height;
   const scale = opts.scale ?? 4;
   const weights = (cols: number) => Float32Array.from({ length: n * cols }, () => ((rand() - 0.5) * 2 * scale) / Math.sqrt(n));

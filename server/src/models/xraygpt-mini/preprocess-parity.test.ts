@@ -2,11 +2,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { preprocess, type GrayImage } from "../../pipeline/preprocess.js";
-import { rng } from "../../testing/tiny-llama.js";
+import { mulberry32 } from "../../util/random.js";
 import { TRAIN_DIR, SYSTEM_PYTHON, pythonUnavailable } from "./paths.js";
 
 function synthetic(width: number, height: number, seed: number): GrayImage {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const data = new Float32Array(width * height);
   // A gradient with noise and a few exact-half quantization cases (k + 0.5) / 255.
   for (let y = 0; y < height; y++)
