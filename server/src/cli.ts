@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `xraygpt`: the command line over the same engine as the daemon. Parsing and dispatch only. */
 import { describeError } from "./engine/errors.js";
+import { VERSION } from "./engine/engine.js";
 import { UsageError, type CliCommand, type CliIO } from "./cli/command.js";
 import { commands } from "./cli/commands/index.js";
 
@@ -18,7 +19,7 @@ ${commands.map((c: CliCommand) => `  ${c.name.padEnd(width)}  ${c.summary}`).joi
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "--help" || name === "-h" || name === "help") return io.stdout(usage()), name ? 0 : 2;
-  if (name === "--version") return io.stdout("0.1.0\n"), 0;
+  if (name === "--version") return io.stdout(`${VERSION}\n`), 0;
   const cmd = commands.find((c) => c.name === name);
   if (!cmd) return io.stderr(`xraygpt: unknown command "${name}"\n\n${usage()}`), 2;
   try {

@@ -1,6 +1,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { FIXTURE_MODEL, makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
 
@@ -14,6 +15,13 @@ function xraygpt(args: string[], input?: string) {
 
 before(async () => (ws = await makeTestWorkspace(2)));
 after(() => ws.cleanup());
+
+test("--version prints the server package's version", () => {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("../../package.json", import.meta.url)), "utf8")) as { version: string };
+  const r = xraygpt(["--version"]);
+  assert.equal(r.code, 0);
+  assert.equal(r.stdout.trim(), pkg.version);
+});
 
 test("--help lists every command and each command has its own help", () => {
   const top = xraygpt(["--help"]);

@@ -32,7 +32,7 @@ import {
 import type { Engine, JobHooks } from "../engine/types.js";
 import type { ParamSpec } from "./params.js";
 import { abortSignal, makeHandler, type Log } from "./rpc-handler.js";
-import { registerReportFeatures } from "./report-features.js";
+import { registerReportFeatures } from "./report/index.js";
 import { registerResearchRequests } from "./research.js";
 
 const jobSpec: ParamSpec = { jobId: "string", image: "string", model: "string?", prompt: "string?", generation: "object?" };

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { availableParallelism } from "node:os";
+import { createRequire } from "node:module";
 import type {
   ChatParams,
   ChatResult,
@@ -40,7 +41,8 @@ import { AbortedError, JobQueue } from "./job-queue.js";
 import { EngineError } from "./errors.js";
 import type { Engine, EngineOptions, JobHooks, WithoutJob } from "./types.js";
 
-export const VERSION = "0.1.0";
+/** The server package's version (server/package.json is the one place it is written). */
+export const VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
 interface ResidentModel {
   entry: LoadedManifest;
