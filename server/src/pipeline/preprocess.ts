@@ -65,8 +65,11 @@ export function areaWeights(src: number, dst: number): AxisWeights {
   return result;
 }
 
-/** Step 2: area-resized values in 0..255 (float64). */
-export function resizeArea(img: ByteImage, width: number, height: number): Float64Array {
+/**
+ * Step 2: area-resized values (float64), in the source's scale. Also used, on 16-bit grey, to
+ * downscale images for the viewer.
+ */
+export function resizeArea(img: { width: number; height: number; data: Uint8Array | Uint16Array }, width: number, height: number): Float64Array {
   const { width: sw, height: sh, data } = img;
   const wx = areaWeights(sw, width);
   const wy = areaWeights(sh, height);

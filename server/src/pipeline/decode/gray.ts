@@ -1,10 +1,10 @@
 /**
  * From the decode stage's 16-bit grey scale to what the other stages use: `toGray` applies a
  * linear window, g = clamp((p − (center − width/2)) / width, 0, 1), through a 65536-entry table;
- * `downscale` shrinks for the viewer by area averaging (the preprocess stage's weights).
+ * `downscale` shrinks for the viewer by area averaging (the preprocess stage's resize).
  */
 import type { ByteImage, GrayImage } from "../preprocess.js";
-import { areaWeights } from "../preprocess.js";
+import { resizeArea } from "../preprocess.js";
 import type { DecodedImage } from "./decoded-image.js";
 import type { Window } from "./pixel-scale.js";
 
@@ -57,28 +57,8 @@ export function downscale(img: DecodedImage, maxSize: number): DecodedImage {
   const scale = maxSize / longer;
   const width = Math.max(1, Math.round(img.width * scale));
   const height = Math.max(1, Math.round(img.height * scale));
-  const wx = areaWeights(img.width, width);
-  const wy = areaWeights(img.height, height);
-  const rows = new Float64Array(img.height * width);
-  for (let y = 0; y < img.height; y++) {
-    const base = y * img.width;
-    for (let ox = 0; ox < width; ox++) {
-      const start = base + wx.start[ox]!;
-      const w = wx.weights[ox]!;
-      let acc = 0;
-      for (let k = 0; k < w.length; k++) acc += w[k]! * img.pixels[start + k]!;
-      rows[y * width + ox] = acc;
-    }
-  }
+  const resized = resizeArea({ width: img.width, height: img.height, data: img.pixels }, width, height);
   const pixels = new Uint16Array(width * height);
-  for (let oy = 0; oy < height; oy++) {
-    const start = wy.start[oy]!;
-    const w = wy.weights[oy]!;
-    for (let ox = 0; ox < width; ox++) {
-      let acc = 0;
-      for (let k = 0; k < w.length; k++) acc += w[k]! * rows[(start + k) * width + ox]!;
-      pixels[oy * width + ox] = Math.min(65535, Math.round(acc));
-    }
-  }
+  for (let i = 0; i < pixels.length; i++) pixels[i] = Math.min(65535, Math.round(resized[i]!));
   return { ...img, width, height, pixels };
 }
