@@ -26,6 +26,9 @@ export interface GenerationSettings {
   topK?: number;
   repeatPenalty?: number;
   seed?: number;
+  /** Consensus decoding: candidates generated (1 = one streamed generation), and their sampling temperature. */
+  candidates?: number;
+  candidateTemperature?: number;
 }
 
 /** Where the device for a stage ended up. */
@@ -70,9 +73,12 @@ export interface Timings {
   promptMs: number;
   generateMs: number;
   totalMs: number;
-  /** Generated tokens. */
+  /** Tokens of the answer. */
   tokens: number;
+  /** Generation speed over every token generated (all candidates, with consensus decoding). */
   tokensPerSecond: number;
+  /** Candidates generated (consensus decoding; 1 otherwise). */
+  candidates: number;
   /** Prompt length in tokens, and how many of them came from the cache (earlier chat turns). */
   promptTokens: number;
   cachedPromptTokens: number;

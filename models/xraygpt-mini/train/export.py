@@ -97,7 +97,7 @@ def generation_prompts():
 
 def main():
     sp = load()
-    ck = torch.load(os.path.join(WORK, "lm.pt"))
+    ck = torch.load(os.path.join(WORK, f"lm{os.environ.get('LM_TAG', '')}.pt"))
     model = LM(Config(**ck["cfg"]))
     model.load_state_dict(ck["state"])
     model.eval()

@@ -5,6 +5,11 @@ The findings line mirrors server/src/pipeline/condition.ts findingsLine() exactl
 Labels are CheXpert's 14 observations, mapped from the IU MeSH indexing (MESH_MAP). Only
 assessed labels are listed; sentences about labels that were NOT assessed are removed from the
 target text, so the model learns never to state an unassessed finding as present or absent.
+
+Targets agree with their findings line as the project's label extractor reads them: a sentence that
+states a finding the line does not give as positive is dropped, and a given positive that no
+remaining sentence states gets a plain sentence (CANONICAL). The sentences stating positives come
+first, in the line's order, so the answer opens with what the line says is present.
 """
 import csv
 import os
@@ -12,6 +17,7 @@ import random
 import re
 
 from common import DATA
+from labels_ts import mentioned_findings
 
 CHEXPERT = [
     "No Finding", "Enlarged Cardiomediastinum", "Cardiomegaly", "Lung Opacity", "Lung Lesion", "Edema",
@@ -80,6 +86,23 @@ KEYWORDS = {
     "Support Devices": ["catheter", "tube", "pacemaker", "picc", "clips", "wires", "sternotomy", "device", "port "],
 }
 
+# A plain sentence per observation, stated as present by the label extractor (checked in training).
+CANONICAL = {
+    "Enlarged Cardiomediastinum": "The cardiomediastinal silhouette is enlarged.",
+    "Cardiomegaly": "The heart is enlarged.",
+    "Lung Opacity": "There is an airspace opacity.",
+    "Lung Lesion": "There is a pulmonary nodule.",
+    "Edema": "There is pulmonary edema.",
+    "Consolidation": "There is consolidation.",
+    "Pneumonia": "There is pneumonia.",
+    "Atelectasis": "There is atelectasis.",
+    "Pneumothorax": "There is a pneumothorax.",
+    "Pleural Effusion": "There is a pleural effusion.",
+    "Pleural Other": "There is pleural thickening.",
+    "Fracture": "There is a fracture.",
+    "Support Devices": "Support devices are in place.",
+}
+
 # label → (questions, "Yes, there is …", "No, there is no …", "… was not assessed.")
 QUESTIONS = {
     "Pleural Effusion": (["Is there a pleural effusion?", "Any pleural effusion?"], "a pleural effusion", "pleural effusion", "Pleural effusion"),
@@ -91,7 +114,20 @@ QUESTIONS = {
     "Consolidation": (["Is there consolidation?"], "consolidation", "consolidation", "Consolidation"),
     "Atelectasis": (["Is there atelectasis?"], "atelectasis", "atelectasis", "Atelectasis"),
     "Fracture": (["Are there any fractures?"], "a fracture", "fracture", "Fracture"),
+    "Enlarged Cardiomediastinum": (["Is the mediastinum widened?"], "an enlarged cardiomediastinal silhouette", "mediastinal widening", "The mediastinum"),
+    "Lung Lesion": (["Is there a nodule or mass?"], "a lung nodule or mass", "nodule or mass", "Lung lesion"),
+    "Support Devices": (["Are there any support devices?"], "a support device", "support device", "Support devices"),
 }
+# "Which findings are positive?": restating the line's positives binds each label to its status,
+# the skill every conditioned answer needs.
+LIST_QS = ["Which findings are positive?", "What did the image model find?"]
+
+
+def list_answer(assessed, positives):
+    hot = [l for l in assessed if l in positives and l != "No Finding"]
+    if not assessed:
+        return "No findings were assessed."
+    return f"Positive: {', '.join(hot)}." if hot else "None of the assessed findings is positive."
 DESCRIBE_PROMPTS = [
     "Describe the given chest x-ray image in detail.",
     "Describe the given chest x-ray image in detail.",
@@ -137,7 +173,20 @@ def load_reports(split):
                 "findings": findings, "impression": impression,
                 "views": sorted(views.get(r["uid"], {"frontal"})),
             })
+    attach_stated(out)
     return out
+
+
+def attach_stated(reps):
+    """Adds "f_sents"/"i_sents": the findings'/impression's sentences, each with the observations
+    the extractor reads in it ({label: 1 present, -1 uncertain, 0 absent})."""
+    parts = [(rep, key, sentences(rep[key])) for rep in reps for key in ("findings", "impression")]
+    uniq = sorted({x for _, _, ss in parts for x in ss} | set(CANONICAL.values()))
+    stated = dict(zip(uniq, mentioned_findings(uniq)))
+    for label, sentence in CANONICAL.items():
+        assert stated[sentence] == {label: 1}, f"canonical sentence {sentence!r} reads as {stated[sentence]}"
+    for rep, key, ss in parts:
+        rep[key[0] + "_sents"] = [(x, stated[x]) for x in ss]
 
 
 def findings_line(assessed, positives, view=None):
@@ -165,29 +214,37 @@ def mentions(sentence):
     return {l for l, kws in KEYWORDS.items() if any(k in low for k in kws)}
 
 
-def filter_text(text, assessed, positives):
-    """Keep sentences that mention no unassessed label, or that mention an assessed positive."""
-    keep = []
+def keep_sentences(sents, assessed, positives):
+    """Sentences that state nothing beyond the given positives, deny none of them, and mention no
+    unassessed label (unless they also mention an assessed positive). Returns (sentence, stated)."""
     a = set(assessed)
-    for s in sentences(text):
-        m = mentions(s)
-        if not (m - a) or (m & a & positives):
-            keep.append(s)
-    return " ".join(keep)
+    allowed = a & set(positives)
+    out = []
+    for x, m in sents:
+        stated = {l for l, v in m.items() if v != 0}
+        denied = {l for l, v in m.items() if v == 0}
+        if stated <= allowed and not (denied & allowed) and (not (mentions(x) - a) or (mentions(x) & allowed)):
+            out.append((x, stated))
+    return out
 
 
 ORDER_POSITIVES = os.environ.get("LM_ORDER", "1") == "1"
 
 
-def order_positives_first(text, assessed, positives):
-    """Moves the sentences about assessed positive labels to the front (stable), so the answer
-    starts with what the findings line says is present: a direct, early conditioning signal."""
-    if not ORDER_POSITIVES:
-        return text
-    hot = set(assessed) & set(positives)
-    ss = sentences(text)
-    first = [s for s in ss if mentions(s) & hot]
-    return " ".join(first + [s for s in ss if not (mentions(s) & hot)])
+def rank(stated):
+    return min((CHEXPERT.index(l) for l in stated), default=len(CHEXPERT))
+
+
+def target_texts(rep, assessed, positives):
+    """(findings, impression) for a training answer, consistent with the findings line."""
+    f = keep_sentences(rep["f_sents"], assessed, positives)
+    i = keep_sentences(rep["i_sents"], assessed, positives)
+    said = set().union(*(st for _, st in f + i))
+    missing = [l for l in assessed if l in positives and l in CANONICAL and l not in said]
+    f = f + [(CANONICAL[l], {l}) for l in missing]
+    if ORDER_POSITIVES:
+        f = sorted(f, key=lambda p: rank(p[1]))  # stable: positives in line order, then the rest
+    return " ".join(x for x, _ in f), " ".join(x for x, _ in i)
 
 
 def describe_answer(findings, impression):
@@ -204,12 +261,12 @@ def question_answer(label, rep, assessed, positives, rng):
     q = rng.choice(qs)
     if label not in assessed:
         return q, f"{title} was not assessed."
-    text = " ".join([rep["findings"], rep["impression"]])
-    hit = [s for s in sentences(text) if label in mentions(s)]
+    kept = keep_sentences(rep["f_sents"] + rep["i_sents"], assessed, positives)
     if label in positives:
+        hit = [x for x, st in kept if label in st]
         return q, (f"Yes. {hit[0]}" if hit else f"Yes, there is {phrase}.")
     if label == "Cardiomegaly":
-        neg = [s for s in hit if "normal" in s.lower() or "within" in s.lower()]
+        neg = [x for x, _ in kept if label in mentions(x) and ("normal" in x.lower() or "within" in x.lower())]
         return q, (neg[0] if neg else "The heart size is normal.")
     return q, f"No, there is no {neg_phrase}."
 
@@ -237,15 +294,16 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
     positives = rep["labels"]
     view = rng.choice(rep["views"] + [None]) if rng.random() < 0.8 else None
     line = findings_line(assessed, positives, view)
-    f = order_positives_first(filter_text(rep["findings"], assessed, positives), assessed, positives)
-    i = filter_text(rep["impression"], assessed, positives)
+    f, i = target_texts(rep, assessed, positives)
     if not f and not i:
         i = "No acute abnormality among the assessed findings."
     turns = []
     first = prompt
     if first is None:
         first = rng.choice(DESCRIBE_PROMPTS) if rng.random() < 0.75 else None
-    if first is None:
+    if first is None and rng.random() < 0.3:
+        turns.append((rng.choice(LIST_QS), list_answer(assessed, positives)))
+    elif first is None:
         label = rng.choice(sorted(QUESTIONS))
         turns.append(question_answer(label, rep, assessed, positives, rng))
     else:
@@ -257,6 +315,8 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
             turns.append((IMPRESSION_Q, i))
         elif r < 0.35 and f:
             turns.append((FINDINGS_Q, f))
+        elif r < 0.45:
+            turns.append((rng.choice(LIST_QS), list_answer(assessed, positives)))
         else:
             label = rng.choice(sorted(QUESTIONS))
             turns.append(question_answer(label, rep, assessed, positives, rng))

@@ -3,3 +3,4 @@ TEMPLATE = "###Patient: {findings} {prompt} ###Doctor:"
 TURN_TEMPLATE = " ###Patient: {prompt} ###Doctor:"
 STOP = ["###"]
 DEFAULT_PROMPT = "Describe the given chest x-ray image in detail."
+CANDIDATES = 64  # consensus decoding: candidates per answer (the greedy one + 63 sampled)

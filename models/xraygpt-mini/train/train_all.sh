@@ -16,6 +16,8 @@ if ! "$PY" -c "import torch, torchvision, sentencepiece, onnx, numpy" 2>/dev/nul
 fi
 
 mkdir -p "$HERE/work"
+echo "== build (the training targets use the project's label extractor: server/dist)"
+(cd "$ROOT" && npx tsc -b)
 cd "$HERE"
 echo "== vision (log: train/work/vision.log)"
 "$PY" vision.py | tee work/vision.log
@@ -24,7 +26,7 @@ echo "== tokenizer + language model (log: train/work/lm.log)"
 echo "== export: PyTorch dump + parity fixtures"
 "$PY" export.py | tee work/export.log
 echo "== GGUF"
-(cd "$ROOT" && npx tsc -b && node server/dist/models/xraygpt-mini/export-gguf.js "$HERE/work/lm-dump.json" "$ROOT/models/xraygpt-mini/xraygpt-mini.gguf")
+(cd "$ROOT" && node server/dist/models/xraygpt-mini/export-gguf.js "$HERE/work/lm-dump.json" "$ROOT/models/xraygpt-mini/xraygpt-mini.gguf")
 "$PY" write_manifest.py
 ls -l "$ROOT/models/xraygpt-mini"
 echo "done: run 'npm test' (parity) and 'npm run eval' (EVAL.md)"

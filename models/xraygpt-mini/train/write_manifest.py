@@ -4,7 +4,7 @@ import os
 
 from common import MODEL_DIR, WORK
 from iu_data import VIEW_LABELS, VISION_LABELS
-from prompt_format import DEFAULT_PROMPT, STOP, TEMPLATE, TURN_TEMPLATE
+from prompt_format import CANDIDATES, DEFAULT_PROMPT, STOP, TEMPLATE, TURN_TEMPLATE
 
 
 def main():
@@ -28,7 +28,10 @@ def main():
         "llm": {"file": "xraygpt-mini.gguf", "contextSize": lm["ctx"]},
         "conditioning": {"mode": "findings-text", "threshold": vision["threshold"]},
         "prompt": {"template": TEMPLATE, "turnTemplate": TURN_TEMPLATE, "stop": STOP, "defaultPrompt": DEFAULT_PROMPT},
-        "generation": {"maxTokens": 160, "temperature": 0, "topP": 1, "topK": 1, "repeatPenalty": 1, "seed": 0},
+        # Consensus decoding (server/src/host/consensus.ts): greedy + sampled candidates, the answer
+        # checked against the findings line, then the one agreeing most with the others (ROUGE-L).
+        "generation": {"maxTokens": 160, "temperature": 0, "topP": 1, "topK": 1, "repeatPenalty": 1, "seed": 0,
+                       "candidates": CANDIDATES, "candidateTemperature": 1.0},
     }
     with open(os.path.join(MODEL_DIR, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)

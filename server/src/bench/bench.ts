@@ -3,7 +3,7 @@
  * raw components where a goal is a ratio. Nothing here is asserted: machines are shared and noisy.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -186,22 +186,32 @@ async function main(): Promise<void> {
     if (!existsSync(join(BUNDLED_MODELS_DIR, "xraygpt-mini", "model.json"))) return report("xraygpt-mini", "skipped: not installed");
     const mini = new XrayEngine({ threads: Number(process.env.XRAYGPT_THREADS ?? 1) });
     try {
-      const sample = join(fileURLToPath(new URL("../../../../shared/data/samples/", import.meta.url)), "img1.png");
-      const img = existsSync(sample) ? sample : image;
-      await mini.summarize({ image: img });
+      // The samples in ../shared/data (normal and abnormal findings, so short and long reports).
+      const samplesDir = fileURLToPath(new URL("../../../../shared/data/samples/", import.meta.url));
+      const imgs = existsSync(samplesDir) ? readdirSync(samplesDir).filter((f) => f.endsWith(".png")).map((f) => join(samplesDir, f)) : [image];
+      await mini.summarize({ image: imgs[0]! });
       const totals: number[] = [];
       const rates: number[] = [];
       const vision: number[] = [];
-      let tokens = 0;
-      for (let i = 0; i < 5; i++) {
-        const r = await mini.summarize({ image: img });
-        totals.push(r.timings.totalMs);
-        rates.push(r.timings.tokensPerSecond);
-        vision.push(r.timings.visionMs);
-        tokens = r.timings.tokens;
-      }
-      report(`xraygpt-mini full summary, median ms (${tokens} tokens)`, median(totals).toFixed(0), "goal ≤ 1500");
-      report("xraygpt-mini tokens/s", median(rates).toFixed(0));
+      const tokens: number[] = [];
+      const sampled: number[] = [];
+      let candidates = 1;
+      for (let round = 0; round < 3; round++)
+        for (const img of imgs) {
+          const r = await mini.summarize({ image: img });
+          totals.push(r.timings.totalMs);
+          rates.push(r.timings.tokensPerSecond);
+          vision.push(r.timings.visionMs);
+          tokens.push(r.timings.tokens);
+          sampled.push((r.timings.tokensPerSecond * r.timings.generateMs) / 1000);
+          candidates = r.timings.candidates;
+        }
+      report(
+        `xraygpt-mini full summary over ${imgs.length} images, median / max ms (answers ${median(tokens).toFixed(0)} tokens median, max ${Math.max(...tokens)}; consensus of ${candidates}: ${median(sampled).toFixed(0)} tokens generated median)`,
+        `${median(totals).toFixed(0)} / ${Math.max(...totals).toFixed(0)}`,
+        "goal ≤ 1500",
+      );
+      report("xraygpt-mini tokens/s (every candidate's tokens)", median(rates).toFixed(0));
       report("xraygpt-mini vision stage (ms/image)", median(vision).toFixed(2));
     } finally {
       await mini.dispose();

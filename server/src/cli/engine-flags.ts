@@ -35,11 +35,13 @@ export function numberFlag(flags: Record<string, string | boolean>, name: string
   return n;
 }
 
-export const GENERATION_FLAGS = ["max-tokens", "temperature", "seed"];
+export const GENERATION_FLAGS = ["max-tokens", "temperature", "seed", "candidates"];
 export const GENERATION_HELP = `  --max-tokens N      most tokens to generate
   --temperature T     0 = greedy (the model's default otherwise)
-  --seed N            sampling seed`;
+  --seed N            sampling seed
+  --candidates N      consensus decoding over N candidates; 1 streams one generation
+                      (the model's default otherwise)`;
 
 export function generationFromFlags(flags: Record<string, string | boolean>) {
-  return { maxTokens: numberFlag(flags, "max-tokens"), temperature: numberFlag(flags, "temperature"), seed: numberFlag(flags, "seed") };
+  return { maxTokens: numberFlag(flags, "max-tokens"), temperature: numberFlag(flags, "temperature"), seed: numberFlag(flags, "seed"), candidates: numberFlag(flags, "candidates") };
 }

@@ -193,3 +193,15 @@ test("models lists every model with its state", async () => {
   assert.equal(status.device.llm, "cpu");
   assert.equal(status.device.vision, "cpu");
 });
+
+test("consensus decoding through the engine: candidates are counted, bad counts are refused by name", async () => {
+  const r = await engine.summarize({ image: ws.images[0]!, generation: { candidates: 4, candidateTemperature: 1 } });
+  assert.equal(r.timings.candidates, 4);
+  assert.equal(r.generation.candidates, 4);
+  assert.ok(r.text.length > 0);
+  const plain = await engine.summarize({ image: ws.images[0]! });
+  assert.equal(plain.timings.candidates, 1);
+  for (const candidates of [0, 2.5, 65]) {
+    await assert.rejects(engine.summarize({ image: ws.images[0]!, generation: { candidates } }), (e: unknown) => e instanceof EngineError && e.kind === "InvalidParams" && /candidates/.test(e.message));
+  }
+});

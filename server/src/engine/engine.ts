@@ -32,7 +32,7 @@ import type { LoadedManifest } from "../models/manifest.js";
 import { redactedTags } from "../pipeline/decode/index.js";
 import { AnalysePool } from "../pipeline/analyse-pool.js";
 import { VisionModel } from "../pipeline/vision.js";
-import { findingsLine, firstTurnPrompt, followUpText, renderTemplate } from "../pipeline/condition.js";
+import { expectedFindings, findingsLine, firstTurnPrompt, followUpText, renderTemplate } from "../pipeline/condition.js";
 import { ModelProcess, type GenerationDone } from "../host/model-process.js";
 import type { SamplingSettings, SoftPrompt, SoftTokens } from "../host/messages.js";
 import { loadProjection, project, type Projection } from "../softtoken/projection.js";
@@ -226,16 +226,22 @@ export class XrayEngine implements Engine {
     return { resident, info, findings, ...(soft ? { soft } : {}), decodeMs, visionMs };
   }
 
-  private settings(entry: LoadedManifest, g: GenerationSettings | undefined): SamplingSettings {
+  private settings(entry: LoadedManifest, g: GenerationSettings | undefined): Required<SamplingSettings> {
     const d = entry.manifest.generation;
     const s = { ...d, ...Object.fromEntries(Object.entries(g ?? {}).filter(([, v]) => v !== undefined)) } as SamplingSettings;
     if (!Number.isInteger(s.maxTokens) || s.maxTokens < 1 || s.maxTokens > 8192) throw new EngineError("InvalidParams", `maxTokens must be an integer from 1 to 8192 (got ${s.maxTokens})`);
     if (!(s.temperature >= 0 && s.temperature <= 5)) throw new EngineError("InvalidParams", `temperature must be from 0 to 5 (got ${s.temperature})`);
-    return s;
+    const n = s.candidates ?? 1;
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new EngineError("InvalidParams", `candidates must be an integer from 1 to 64 (got ${n})`);
+    if (s.candidateTemperature !== undefined && !(s.candidateTemperature >= 0 && s.candidateTemperature <= 5)) throw new EngineError("InvalidParams", `candidateTemperature must be from 0 to 5 (got ${s.candidateTemperature})`);
+    if (n > 1 && entry.manifest.conditioning.mode === "soft-tokens") throw new EngineError("InvalidParams", `model ${entry.manifest.id}: consensus decoding (candidates > 1) is available for findings-text models only`);
+    return { ...s, candidates: n, candidateTemperature: s.candidateTemperature ?? 1 };
   }
 
   /** Queue a generation on the model; a job cancelled while queued resolves as cancelled. */
-  private async generate(r: ResidentModel, prompt: string | SoftPrompt, settings: SamplingSettings, hooks: JobHooks, owner: string): Promise<{ done: GenerationDone | undefined; queuedMs: number }> {
+  private async generate(r: ResidentModel, prompt: string | SoftPrompt, settings: SamplingSettings, hooks: JobHooks, owner: string, findings: Findings): Promise<{ done: GenerationDone | undefined; queuedMs: number }> {
+    // Consensus decoding checks its candidates against what the findings line says.
+    const expected = typeof prompt === "string" && findings.conditioningText ? expectedFindings(findings.labels, r.entry.manifest.conditioning) : undefined;
     const queuedAt = performance.now();
     let queuedMs = 0;
     try {
@@ -247,7 +253,7 @@ export class XrayEngine implements Engine {
           await r.llm.ensureLoaded();
           this.emitStatus();
           hooks.onProgress?.({ stage: "generate" });
-          return r.llm.generate(prompt, settings, r.entry.manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken });
+          return r.llm.generate(prompt, settings, r.entry.manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken, ...(expected ? { expected } : {}) });
         },
         { signal: hooks.signal, onPosition: (position) => hooks.onProgress?.({ stage: "queued", position }) },
       );
@@ -269,9 +275,10 @@ export class XrayEngine implements Engine {
       generateMs,
       totalMs: ms(start),
       tokens: done?.tokens ?? 0,
+      candidates: done?.candidates ?? 0,
       promptTokens: done?.promptTokens ?? 0,
       cachedPromptTokens: done?.reusedTokens ?? 0,
-      tokensPerSecond: done && generateMs > 0 ? (1000 * done.tokens) / generateMs : 0,
+      tokensPerSecond: done && generateMs > 0 ? (1000 * done.sampledTokens) / generateMs : 0,
       queuedMs,
     };
   }
@@ -287,7 +294,7 @@ export class XrayEngine implements Engine {
     const settings = this.settings(entry, params.generation);
     const prompt = params.prompt ?? entry.manifest.prompt.defaultPrompt;
     const first = firstTurn(a, prompt);
-    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(first.text, first.image), settings, hooks, params.image);
+    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(first.text, first.image), settings, hooks, params.image, a.findings);
     hooks.onProgress?.({ stage: "done" });
     return {
       model: this.modelRef(entry),
@@ -329,7 +336,7 @@ export class XrayEngine implements Engine {
     }
     session.lastUsed = Date.now();
     const settings = this.settings(a.resident.entry, params.generation);
-    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(session.prompt, session.soft), settings, hooks, session.id);
+    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(session.prompt, session.soft), settings, hooks, session.id, session.findings);
     session.lastAnswer = done?.text.trim() ?? "";
     hooks.onProgress?.({ stage: "done" });
     return {

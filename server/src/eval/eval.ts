@@ -40,7 +40,7 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, samples: SampleSu
     out.push("## Tokenizer parity", "", `node-llama-cpp 3.21.1 with the GGUF against the SentencePiece model, on every IU X-ray training report (findings + impression): ${tok.checked - tok.mismatches.length} of ${tok.checked} tokenize identically.`, "");
   }
   out.push("## Language: IU X-ray val, findings given", "");
-  out.push(`${l.n} studies. The findings line lists all 14 CheXpert observations from the MeSH labels (server/src/metrics/mesh-to-chexpert.ts) in the daemon's format; greedy decoding; scored on findings + impression with server/src/metrics (ROUGE F-measure means, corpus BLEU; 95% bootstrap intervals). Label F1 compares extracted labels of generated and reference texts.`, "");
+  out.push(`${l.n} studies. The findings line lists all 14 CheXpert observations from the MeSH labels (server/src/metrics/mesh-to-chexpert.ts) in the daemon's format; decoding as the manifest sets it (consensus decoding when it gives \`candidates\` > 1: the greedy answer plus sampled ones, answering with the one that agrees most with the others by ROUGE-L; plain greedy decoding is scored too); scored on findings + impression with server/src/metrics (ROUGE F-measure means, corpus BLEU; 95% bootstrap intervals). Label F1 compares extracted labels of generated and reference texts.`, "");
   out.push("| system | ROUGE-1 | ROUGE-2 | ROUGE-L | BLEU-4 | label F1 (micro) vs reference |", "|---|---|---|---|---|---|");
   for (const s of l.systems) out.push(`| ${s.name} | ${metric(s, "ROUGE-1")} | ${metric(s, "ROUGE-2")} | ${metric(s, "ROUGE-L")} | ${metric(s, "BLEU-4")} | ${metric(s, "Label F1 (micro)")} |`);
   out.push("", "Anchors: XrayGPT ROUGE-L 0.1997 on OpenI summaries; R2Gen ROUGE-L 0.371 on IU X-ray (from images). Goal here: ROUGE-L ≥ 0.35.", "");
@@ -48,7 +48,7 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, samples: SampleSu
   out.push("| system | F1 (extracted vs given) | stated-but-not-given rate | reports with an unsupported finding |", "|---|---|---|---|");
   for (const s of l.systems) out.push(`| ${s.name} | ${fmt(s.faithfulness.f1)} | ${fmt(s.faithfulness.statedNotGiven)} | ${fmt(s.faithfulness.reportsWithUnsupported)} |`);
   out.push("", "Goals: F1 ≥ 0.9; stated-but-not-given 0.", "");
-  out.push(`Generation speed (node-llama-cpp, CPU, greedy): ${fmt(l.tokensPerSecond, 0)} tokens/s.`, "");
+  out.push(`Generation speed (node-llama-cpp, CPU, every candidate's tokens counted): ${fmt(l.tokensPerSecond, 0)} tokens/s.`, "");
   out.push("### Examples", "");
   for (const e of l.examples) out.push(`- **${e.uid}** — given: \`${e.findingsLine}\`  `, `  generated: ${e.generated}  `, `  reference: ${e.reference}`);
   out.push("", "## End to end: ../shared/data/samples", "");

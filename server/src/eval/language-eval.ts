@@ -9,7 +9,8 @@
 import { join } from "node:path";
 import type { LabelProbability } from "@xraygpt/protocol";
 import type { LoadedManifest } from "../models/manifest.js";
-import { findingsLine, firstTurnPrompt } from "../pipeline/condition.js";
+import { expectedFindings, findingsLine, firstTurnPrompt } from "../pipeline/condition.js";
+import type { ExpectedFindings } from "../host/consensus.js";
 import { readCsvTable } from "../evaluate/csv.js";
 import { scorePairs, type Scores } from "../evaluate/evaluate.js";
 import { extractLabels, labelF1, meshToChexpert, OBSERVATIONS, type Labels } from "../metrics/index.js";
@@ -62,10 +63,11 @@ function loadStudies(dataDir: string, split: string): Study[] {
     .filter((s) => s.reference.length > 0);
 }
 
-/** The findings line the daemon would build if the vision stage had assessed all 14 observations. */
-export function givenFindingsLine(labels: Labels, m: LoadedManifest): string {
+/** The findings line the daemon would build if the vision stage had assessed all 14 observations, and what it gives as present / absent. */
+export function givenFindings(labels: Labels, m: LoadedManifest): { line: string; expected: ExpectedFindings } {
   const probs: LabelProbability[] = OBSERVATIONS.map((o) => ({ name: o, probability: positive(labels[o]) ? 1 : 0 }));
-  return findingsLine(probs, undefined, { ...m.manifest.conditioning, threshold: 0.5, uncertain: undefined });
+  const conditioning = { ...m.manifest.conditioning, threshold: 0.5, uncertain: undefined };
+  return { line: findingsLine(probs, undefined, conditioning), expected: expectedFindings(probs, conditioning) };
 }
 
 /** Removes the "Findings:" / "Impression:" headings the model writes. */
@@ -109,22 +111,32 @@ export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: 
   for (const s of train) if (!byKey.has(labelKey(s.labels))) byKey.set(labelKey(s.labels), s.reference);
   const retrieved = val.map((s) => byKey.get(labelKey(s.labels)) ?? constant);
 
-  // The product's own LLM stage: the model process with the manifest's generation settings.
+  // The product's own LLM stage: the model process with the manifest's generation settings, and
+  // (when those use consensus decoding) plain greedy decoding as well, for comparison.
   const runner = new ModelProcess({ ggufPath: m.llmPath, contextSize: m.manifest.llm.contextSize, device: "cpu", threads: 1, label: m.manifest.id });
-  const generated: string[] = [];
-  const lines: string[] = [];
+  const conditions = val.map((s) => givenFindings(s.labels, m));
+  const settings = m.manifest.generation;
+  const candidates = settings.candidates ?? 1;
+  const runs: { name: string; texts: string[] }[] = [];
   let tokensGenerated = 0;
   let msGenerating = 0;
   try {
-    for (const [i, s] of val.entries()) {
-      const line = givenFindingsLine(s.labels, m);
-      lines.push(line);
-      const prompt = firstTurnPrompt(m.manifest, { labels: [], conditioningText: line }, m.manifest.prompt.defaultPrompt);
-      const done = await runner.generate(prompt, m.manifest.generation, m.manifest.prompt.stop);
-      tokensGenerated += done.tokens;
-      msGenerating += done.generateMs;
-      generated.push(plainReport(done.text.trim()));
-      if ((i + 1) % 50 === 0) log(`  generated ${i + 1}/${val.length}`);
+    const variants = [{ name: candidates > 1 ? `xraygpt-mini (findings given; consensus of ${candidates}, checked)` : "xraygpt-mini (findings given)", settings, check: true }];
+    if (candidates > 1) {
+      variants.push({ name: `xraygpt-mini, consensus of ${candidates} without the findings check`, settings, check: false });
+      variants.push({ name: "xraygpt-mini, greedy only (candidates 1)", settings: { ...settings, candidates: 1 }, check: false });
+    }
+    for (const v of variants) {
+      const texts: string[] = [];
+      for (const [i, { line, expected }] of conditions.entries()) {
+        const prompt = firstTurnPrompt(m.manifest, { labels: [], conditioningText: line }, m.manifest.prompt.defaultPrompt);
+        const done = await runner.generate(prompt, v.settings, m.manifest.prompt.stop, v.check ? { expected } : {});
+        tokensGenerated += done.sampledTokens;
+        msGenerating += done.generateMs;
+        texts.push(plainReport(done.text.trim()));
+        if ((i + 1) % 50 === 0) log(`  ${v.name}: generated ${i + 1}/${val.length}`);
+      }
+      runs.push({ name: v.name, texts });
     }
   } finally {
     runner.stop();
@@ -140,8 +152,8 @@ export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: 
   });
   return {
     n: val.length,
-    systems: [system("xraygpt-mini (findings given)", generated), system("baseline: constant normal report", val.map(() => constant)), system("baseline: retrieval (same labels)", retrieved)],
-    examples: val.slice(0, 6).map((s, i) => ({ uid: s.uid, findingsLine: lines[i]!, generated: generated[i]!, reference: s.reference })),
+    systems: [...runs.map((r) => system(r.name, r.texts)), system("baseline: constant normal report", val.map(() => constant)), system("baseline: retrieval (same labels)", retrieved)],
+    examples: val.slice(0, 6).map((s, i) => ({ uid: s.uid, findingsLine: conditions[i]!.line, generated: runs[0]!.texts[i]!, reference: s.reference })),
     tokensPerSecond,
   };
 }

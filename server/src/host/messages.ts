@@ -1,6 +1,7 @@
 /** Messages between the daemon and a model process (child_process.fork IPC). */
 import type { Device, StopReason } from "@xraygpt/protocol";
 import type { Manifest } from "../models/manifest.js";
+import type { ExpectedFindings } from "./consensus.js";
 
 /** Fully resolved sampling settings: the manifest's defaults with the request's overrides. */
 export type SamplingSettings = Manifest["generation"];
@@ -22,7 +23,7 @@ export type ConditioningMode = "findings-text" | "soft-tokens";
 
 export type ToHost =
   | { type: "load"; ggufPath: string; contextSize: number; device: "auto" | "cpu" | "gpu"; sequences: number; threads: number; mode: ConditioningMode }
-  | { type: "generate"; id: number; prompt: string; settings: SamplingSettings; stop: string[] }
+  | { type: "generate"; id: number; prompt: string; settings: SamplingSettings; stop: string[]; expected?: ExpectedFindings }
   | { type: "generateSoft"; id: number; prompt: SoftPrompt; settings: SamplingSettings; stop: string[] }
   | { type: "cancel"; id: number };
 
@@ -30,5 +31,18 @@ export type FromHost =
   | { type: "loaded"; device: Device; gpuLayers: number; detail: string; loadMs: number }
   | { type: "loadFailed"; message: string }
   | { type: "token"; id: number; text: string; index: number }
-  | { type: "done"; id: number; text: string; stopReason: StopReason; tokens: number; promptTokens: number; reusedTokens: number; promptMs: number; generateMs: number }
+  | {
+      type: "done";
+      id: number;
+      text: string;
+      stopReason: StopReason;
+      /** Tokens of the answer; sampledTokens counts every candidate's (consensus decoding). */
+      tokens: number;
+      sampledTokens: number;
+      candidates: number;
+      promptTokens: number;
+      reusedTokens: number;
+      promptMs: number;
+      generateMs: number;
+    }
   | { type: "failed"; id: number; message: string };

@@ -7,6 +7,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Device } from "@xraygpt/protocol";
 import type { ConditioningMode, FromHost, SamplingSettings, SoftPrompt, ToHost } from "./messages.js";
+import type { ExpectedFindings } from "./consensus.js";
 import { EngineError } from "../engine/errors.js";
 
 const HOST_MAIN = fileURLToPath(new URL("./host-main.js", import.meta.url));
@@ -131,7 +132,7 @@ export class ModelProcess {
   }
 
   /** `prompt`: the whole prompt text, or a soft-token prompt (for a model loaded in mode "soft-tokens"). */
-  async generate(prompt: string | SoftPrompt, settings: SamplingSettings, stop: string[], hooks: { signal?: AbortSignal; onToken?(text: string, index: number): void } = {}): Promise<GenerationDone> {
+  async generate(prompt: string | SoftPrompt, settings: SamplingSettings, stop: string[], hooks: { signal?: AbortSignal; onToken?(text: string, index: number): void; expected?: ExpectedFindings } = {}): Promise<GenerationDone> {
     await this.ensureLoaded();
     const child = this.child!;
     const id = this.nextId++;
@@ -144,7 +145,7 @@ export class ModelProcess {
         resolve: (d) => (cleanup(), resolve(d)),
         reject: (e) => (cleanup(), reject(e)),
       });
-      const message: ToHost = typeof prompt === "string" ? { type: "generate", id, prompt, settings, stop } : { type: "generateSoft", id, prompt, settings, stop };
+      const message: ToHost = typeof prompt === "string" ? { type: "generate", id, prompt, settings, stop, ...(hooks.expected ? { expected: hooks.expected } : {}) } : { type: "generateSoft", id, prompt, settings, stop };
       child.send(message);
       if (hooks.signal?.aborted) onAbort();
     });

@@ -73,6 +73,14 @@ export interface Manifest {
     topK: number;
     repeatPenalty: number;
     seed: number;
+    /**
+     * Consensus decoding (findings-text models): generate this many candidates, the first with
+     * the settings above and the rest sampled from the whole distribution at
+     * candidateTemperature, and answer with the one that agrees with the findings line and most
+     * with the others (ROUGE-L; host/consensus.ts). 1 (the default) streams one generation.
+     */
+    candidates?: number;
+    candidateTemperature?: number;
   };
 }
 
@@ -159,6 +167,8 @@ export const manifestSchema = {
         topK: { type: "integer", minimum: 0 },
         repeatPenalty: { type: "number", minimum: 0 },
         seed: { type: "integer", minimum: 0 },
+        candidates: { type: "integer", minimum: 1, maximum: 64 },
+        candidateTemperature: { type: "number", minimum: 0, maximum: 5 },
       },
     },
   },

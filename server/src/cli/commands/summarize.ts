@@ -41,7 +41,7 @@ ${ENGINE_HELP}`,
       else {
         io.stdout("\n");
         if (result.stopReason === "cancelled") io.stderr("(interrupted)\n");
-        if (!flags.quiet) io.stderr(`[${result.model.id} ${result.model.version} · ${result.timings.tokens} tokens · ${result.timings.tokensPerSecond.toFixed(1)} tok/s · ${result.timings.totalMs.toFixed(0)} ms]\n`);
+        if (!flags.quiet) io.stderr(`[${result.model.id} ${result.model.version} · ${result.timings.tokens} tokens${result.timings.candidates > 1 ? ` (consensus of ${result.timings.candidates})` : ""} · ${result.timings.tokensPerSecond.toFixed(1)} tok/s · ${result.timings.totalMs.toFixed(0)} ms]\n`);
       }
       return result.stopReason === "cancelled" ? 130 : 0;
     } finally {

@@ -1,0 +1,44 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { chooseCandidate, disagreement } from "./consensus.js";
+
+test("consensus picks the candidate closest to all the others", () => {
+  const c = [
+    "There is a large left pleural effusion.",
+    "The lungs are clear. No pleural effusion or pneumothorax.",
+    "The lungs are clear. There is no pleural effusion or pneumothorax. The heart is normal.",
+    "The lungs are clear. No pneumothorax or pleural effusion.",
+  ];
+  assert.equal(chooseCandidate(c), 1);
+  // Order does not matter: the same text wins wherever it stands.
+  assert.equal(chooseCandidate([c[3]!, c[0]!, c[1]!, c[2]!]), 2);
+});
+
+test("consensus ties go to the first candidate; one candidate is its own consensus", () => {
+  assert.equal(chooseCandidate(["same words here", "same words here", "same words here"]), 0);
+  assert.equal(chooseCandidate(["only"]), 0);
+  assert.equal(chooseCandidate(["a b", "c d"]), 0);
+});
+
+test("disagreement counts contradictions and omissions of the expected findings (label extractor)", () => {
+  const expected = { present: ["Pleural Effusion", "Cardiomegaly"], absent: ["Pneumothorax", "Edema"] };
+  assert.deepEqual(disagreement("There is a small left pleural effusion. The heart is enlarged. No pneumothorax.", expected), { contradictions: 0, omissions: 0 });
+  assert.deepEqual(disagreement("There is a small left pleural effusion. The lungs are clear.", expected), { contradictions: 0, omissions: 1 });
+  assert.deepEqual(disagreement("No pleural effusion. There is a right pneumothorax. Pulmonary edema.", expected), { contradictions: 3, omissions: 1 });
+  // Labels outside the CheXpert observations are not checked.
+  assert.deepEqual(disagreement("The lungs are clear.", { present: ["Tuberculosis"], absent: [] }), { contradictions: 0, omissions: 0 });
+});
+
+test("with expected findings, a consistent candidate beats a more typical one that contradicts them", () => {
+  const c = [
+    "The lungs are clear. No pleural effusion or pneumothorax.",
+    "The lungs are clear. No pneumothorax or pleural effusion.",
+    "The lungs are clear. No pleural effusion.",
+    "There is a small right pleural effusion. No pneumothorax.",
+    "There is a pleural effusion. There is a pneumothorax.",
+  ];
+  assert.ok(chooseCandidate(c) <= 2, "without findings the consensus is a normal text");
+  assert.equal(chooseCandidate(c, { present: ["Pleural Effusion"], absent: ["Pneumothorax"] }), 3);
+  // Several equally consistent candidates: the consensus among them wins (ties to the first).
+  assert.equal(chooseCandidate(c, { present: [], absent: ["Pleural Effusion"] }), 0);
+});

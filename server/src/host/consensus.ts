@@ -1,0 +1,55 @@
+/**
+ * Consensus decoding (minimum Bayes risk with ROUGE-L): of several candidate answers to the same
+ * prompt, the one that agrees most with all the others. Idiosyncratic content (a finding only one
+ * sample mentions, an odd phrasing) loses; what most samples say wins.
+ *
+ * With the findings the prompt was conditioned on, candidates are first checked against them
+ * with the project's label extractor: fewest contradictions (a finding stated that the vision
+ * stage gave as negative, or a given positive denied), then fewest given positives left unsaid,
+ * then consensus. The answer never contradicts the findings line when any candidate does not.
+ */
+import { extractLabels, OBSERVATIONS, type Observation } from "../metrics/index.js";
+import { rougeLTokens } from "../metrics/rouge.js";
+import { tokenizeRouge } from "../metrics/tokenize.js";
+
+/** Observations (CheXpert names) the findings line gives as present or absent; others are ignored. */
+export interface ExpectedFindings {
+  present: string[];
+  absent: string[];
+}
+
+/** Summed ROUGE-L F of each candidate against all the others. */
+export function consensusScores(candidates: readonly string[]): number[] {
+  const tokens = candidates.map((c) => tokenizeRouge(c));
+  return tokens.map((a, i) => tokens.reduce((sum, b, j) => (i === j ? sum : sum + rougeLTokens(a, b).f), 0));
+}
+
+/** How a text disagrees with the expected findings (label extractor; uncertain counts as stated). */
+export function disagreement(text: string, expected: ExpectedFindings): { contradictions: number; omissions: number } {
+  const labels = extractLabels(text);
+  const known = (o: string): o is Observation => (OBSERVATIONS as readonly string[]).includes(o) && o !== "No Finding";
+  const stated = (o: Observation) => labels[o] === 1 || labels[o] === -1;
+  let contradictions = 0;
+  let omissions = 0;
+  for (const o of expected.absent.filter(known)) if (stated(o)) contradictions++;
+  for (const o of expected.present.filter(known)) {
+    if (stated(o)) continue;
+    if (labels[o] === 0) contradictions++;
+    else omissions++;
+  }
+  return { contradictions, omissions };
+}
+
+/** Index of the answer: see the module comment. Ties go to the lowest index. */
+export function chooseCandidate(candidates: readonly string[], expected?: ExpectedFindings): number {
+  const consensus = consensusScores(candidates);
+  const checks = candidates.map((c) => (expected ? disagreement(c, expected) : { contradictions: 0, omissions: 0 }));
+  let best = 0;
+  for (let i = 1; i < candidates.length; i++) {
+    const a = checks[i]!;
+    const b = checks[best]!;
+    const better = a.contradictions !== b.contradictions ? a.contradictions < b.contradictions : a.omissions !== b.omissions ? a.omissions < b.omissions : consensus[i]! > consensus[best]!;
+    if (better) best = i;
+  }
+  return best;
+}
