@@ -114,12 +114,16 @@ QUESTIONS = {
     "Consolidation": (["Is there consolidation?"], "consolidation", "consolidation", "Consolidation"),
     "Atelectasis": (["Is there atelectasis?"], "atelectasis", "atelectasis", "Atelectasis"),
     "Fracture": (["Are there any fractures?"], "a fracture", "fracture", "Fracture"),
-    "Enlarged Cardiomediastinum": (["Is the mediastinum widened?"], "an enlarged cardiomediastinal silhouette", "mediastinal widening", "The mediastinum"),
-    "Lung Lesion": (["Is there a nodule or mass?"], "a lung nodule or mass", "nodule or mass", "Lung lesion"),
-    "Support Devices": (["Are there any support devices?"], "a support device", "support device", "Support devices"),
 }
-# "Which findings are positive?": restating the line's positives binds each label to its status,
-# the skill every conditioned answer needs.
+# Optional extra chat turns (LM_AUX=1): questions on three more observations, and "Which findings
+# are positive?", whose answer restates the line's positives (binding each label to its status).
+AUX = os.environ.get("LM_AUX", "0") == "1"
+if AUX:
+    QUESTIONS.update({
+        "Enlarged Cardiomediastinum": (["Is the mediastinum widened?"], "an enlarged cardiomediastinal silhouette", "mediastinal widening", "The mediastinum"),
+        "Lung Lesion": (["Is there a nodule or mass?"], "a lung nodule or mass", "nodule or mass", "Lung lesion"),
+        "Support Devices": (["Are there any support devices?"], "a support device", "support device", "Support devices"),
+    })
 LIST_QS = ["Which findings are positive?", "What did the image model find?"]
 
 
@@ -206,7 +210,17 @@ def render(template, findings, prompt):
 
 
 def sentences(text):
-    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", text) if s.strip()]
+    """Sentences; a bare list number ("1.") stays with the item it numbers, so dropping an item
+    never leaves an empty "1. 2." behind."""
+    out = []
+    for s in (s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z0-9])", text)):
+        if not s:
+            continue
+        if out and re.fullmatch(r"\d+\.", out[-1]):
+            out[-1] = f"{out[-1]} {s}"
+        else:
+            out.append(s)
+    return out
 
 
 def mentions(sentence):
@@ -301,7 +315,7 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
     first = prompt
     if first is None:
         first = rng.choice(DESCRIBE_PROMPTS) if rng.random() < 0.75 else None
-    if first is None and rng.random() < 0.3:
+    if first is None and AUX and rng.random() < 0.3:
         turns.append((rng.choice(LIST_QS), list_answer(assessed, positives)))
     elif first is None:
         label = rng.choice(sorted(QUESTIONS))
@@ -315,7 +329,7 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
             turns.append((IMPRESSION_Q, i))
         elif r < 0.35 and f:
             turns.append((FINDINGS_Q, f))
-        elif r < 0.45:
+        elif AUX and r < 0.45:
             turns.append((rng.choice(LIST_QS), list_answer(assessed, positives)))
         else:
             label = rng.choice(sorted(QUESTIONS))

@@ -15,7 +15,7 @@ from lm import LM, Config
 from prompt_format import DEFAULT_PROMPT, TEMPLATE, TURN_TEMPLATE
 from tokenizer import encode_with_mask, train_tokenizer
 
-STEPS = int(os.environ.get("LM_STEPS", "2000"))
+STEPS = int(os.environ.get("LM_STEPS", "3000"))
 BATCH = int(os.environ.get("LM_BATCH", "16"))
 LR = float(os.environ.get("LM_LR", "3e-3"))
 MAXLEN = 256
@@ -84,8 +84,8 @@ def main():
     # Monitoring set: abnormal val reports first, then normal ones.
     val_mon = [r for r in val if r["labels"] - {"No Finding", "Support Devices"}][:16] + [r for r in val if "No Finding" in r["labels"]][:8]
     weights = [weight(r) for r in reps]
-    cfg = Config(vocab=sp.get_piece_size(), dim=int(os.environ.get("LM_DIM", "128")), layers=int(os.environ.get("LM_LAYERS", "4")),
-                 heads=int(os.environ.get("LM_HEADS", "2")), ffn=int(os.environ.get("LM_FFN", "384")))
+    cfg = Config(vocab=sp.get_piece_size(), dim=int(os.environ.get("LM_DIM", "192")), layers=int(os.environ.get("LM_LAYERS", "4")),
+                 heads=int(os.environ.get("LM_HEADS", "3")), ffn=int(os.environ.get("LM_FFN", "512")))
     model = LM(cfg, dropout=0.1)
     print(f"params {sum(p.numel() for p in model.parameters())} cfg {cfg.to_dict()}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=LR, betas=(0.9, 0.98), weight_decay=0.05)
@@ -107,7 +107,7 @@ def main():
         ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
         if step % 50 == 0:
             print(f"step {step}/{STEPS} loss {ema:.3f} lr {sched.get_last_lr()[0]:.2e} {time.time() - t0:.0f}s", flush=True)
-        if step % int(os.environ.get("LM_CHECK", "400")) == 0 or step == STEPS:
+        if step % int(os.environ.get("LM_CHECK", "1000")) == 0 or step == STEPS:
             model.eval()
             with torch.no_grad():
                 vl = sum(loss_of(model, *b).item() for b in vbatches) / len(vbatches)

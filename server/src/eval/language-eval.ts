@@ -112,35 +112,37 @@ export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: 
   const retrieved = val.map((s) => byKey.get(labelKey(s.labels)) ?? constant);
 
   // The product's own LLM stage: the model process with the manifest's generation settings, and
-  // (when those use consensus decoding) plain greedy decoding as well, for comparison.
-  const runner = new ModelProcess({ ggufPath: m.llmPath, contextSize: m.manifest.llm.contextSize, device: "cpu", threads: 1, label: m.manifest.id });
+  // (when those use consensus decoding) without the findings check and plain greedy, for
+  // comparison. Each variant has its own model process (one thread), so they run in parallel.
   const conditions = val.map((s) => givenFindings(s.labels, m));
   const settings = m.manifest.generation;
   const candidates = settings.candidates ?? 1;
-  const runs: { name: string; texts: string[] }[] = [];
+  const variants = [{ name: candidates > 1 ? `xraygpt-mini (findings given; consensus of ${candidates}, checked)` : "xraygpt-mini (findings given)", settings, check: true }];
+  if (candidates > 1) {
+    variants.push({ name: `xraygpt-mini, consensus of ${candidates} without the findings check`, settings, check: false });
+    variants.push({ name: "xraygpt-mini, greedy only (candidates 1)", settings: { ...settings, candidates: 1 }, check: false });
+  }
   let tokensGenerated = 0;
   let msGenerating = 0;
-  try {
-    const variants = [{ name: candidates > 1 ? `xraygpt-mini (findings given; consensus of ${candidates}, checked)` : "xraygpt-mini (findings given)", settings, check: true }];
-    if (candidates > 1) {
-      variants.push({ name: `xraygpt-mini, consensus of ${candidates} without the findings check`, settings, check: false });
-      variants.push({ name: "xraygpt-mini, greedy only (candidates 1)", settings: { ...settings, candidates: 1 }, check: false });
-    }
-    for (const v of variants) {
+  const runs = await Promise.all(
+    variants.map(async (v) => {
+      const runner = new ModelProcess({ ggufPath: m.llmPath, contextSize: m.manifest.llm.contextSize, device: "cpu", threads: 1, label: m.manifest.id });
       const texts: string[] = [];
-      for (const [i, { line, expected }] of conditions.entries()) {
-        const prompt = firstTurnPrompt(m.manifest, { labels: [], conditioningText: line }, m.manifest.prompt.defaultPrompt);
-        const done = await runner.generate(prompt, v.settings, m.manifest.prompt.stop, v.check ? { expected } : {});
-        tokensGenerated += done.sampledTokens;
-        msGenerating += done.generateMs;
-        texts.push(plainReport(done.text.trim()));
-        if ((i + 1) % 50 === 0) log(`  ${v.name}: generated ${i + 1}/${val.length}`);
+      try {
+        for (const [i, { line, expected }] of conditions.entries()) {
+          const prompt = firstTurnPrompt(m.manifest, { labels: [], conditioningText: line }, m.manifest.prompt.defaultPrompt);
+          const done = await runner.generate(prompt, v.settings, m.manifest.prompt.stop, v.check ? { expected } : {});
+          tokensGenerated += done.sampledTokens;
+          msGenerating += done.generateMs;
+          texts.push(plainReport(done.text.trim()));
+          if ((i + 1) % 50 === 0) log(`  ${v.name}: generated ${i + 1}/${val.length}`);
+        }
+      } finally {
+        runner.stop();
       }
-      runs.push({ name: v.name, texts });
-    }
-  } finally {
-    runner.stop();
-  }
+      return { name: v.name, texts };
+    }),
+  );
   const tokensPerSecond = tokensGenerated / (msGenerating / 1000);
   const system = (name: string, preds: string[]): SystemScores => ({
     name,
