@@ -12,6 +12,7 @@ remaining sentence states gets a plain sentence (CANONICAL). The sentences stati
 first, in the line's order, so the answer opens with what the line says is present.
 """
 import csv
+import functools
 import os
 import random
 import re
@@ -158,7 +159,9 @@ def report_labels(mesh):
     return pos
 
 
+@functools.lru_cache(maxsize=None)
 def load_reports(split):
+    """The split's reports (read and labelled once per process; callers must not modify them)."""
     path = os.path.join(DATA, "iu-xray", "reports.csv")
     views = {}
     with open(os.path.join(DATA, "iu-xray", "projections.csv"), newline="") as f:

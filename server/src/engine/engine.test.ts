@@ -4,6 +4,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProgressParams } from "@xraygpt/protocol";
 import { XrayEngine } from "./engine.js";
+import { summarizeCancelledAfter } from "../testing/cancel-after.js";
 import { EngineError } from "./errors.js";
 import { BROKEN_MODEL, FIXTURE_MODEL, LONG_MODEL, makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
 
@@ -57,19 +58,7 @@ test("different images give different findings and different summaries", async (
 });
 
 test("cancelling mid-generation ends the job with the text so far", async () => {
-  const ac = new AbortController();
-  let streamed = "";
-  let tokens = 0;
-  const r = await engine.summarize(
-    { image: ws.images[0]!, model: LONG_MODEL },
-    {
-      signal: ac.signal,
-      onToken: (t) => {
-        streamed += t;
-        if (++tokens === 5) ac.abort();
-      },
-    },
-  );
+  const { result: r, streamed } = await summarizeCancelledAfter(engine, { image: ws.images[0]!, model: LONG_MODEL }, 5);
   assert.equal(r.stopReason, "cancelled");
   assert.ok(r.timings.tokens < 1000, `stopped early (${r.timings.tokens} tokens)`);
   assert.equal(r.text, streamed.trim());

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import onnxProto from "onnx-proto";
 import type { ProgressParams } from "@xraygpt/protocol";
 import { XrayEngine } from "./engine.js";
+import { summarizeCancelledAfter } from "../testing/cancel-after.js";
 import type { EngineError } from "./errors.js";
 import { scanModels } from "../models/registry.js";
 import { loadSoftTokenAddon } from "../softtoken/addon.js";
@@ -86,19 +87,7 @@ test("a findings-text model runs beside the soft-token models", async () => {
 });
 
 test("cancelling mid-generation ends the job with the text so far", async () => {
-  const ac = new AbortController();
-  let streamed = "";
-  let tokens = 0;
-  const r = await engine.summarize(
-    { image: ws.images[0]!, model: SOFT_LONG_MODEL },
-    {
-      signal: ac.signal,
-      onToken: (t) => {
-        streamed += t;
-        if (++tokens === 5) ac.abort();
-      },
-    },
-  );
+  const { result: r, streamed } = await summarizeCancelledAfter(engine, { image: ws.images[0]!, model: SOFT_LONG_MODEL }, 5);
   assert.equal(r.stopReason, "cancelled");
   assert.ok(r.timings.tokens >= 5 && r.timings.tokens < 1000, `stopped early (${r.timings.tokens} tokens)`);
   assert.equal(r.text, streamed.trim());
