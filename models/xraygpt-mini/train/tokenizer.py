@@ -16,13 +16,14 @@ MODEL_PATH = os.environ.get("LM_TOKENIZER", os.path.join(MODEL_DIR, "tokenizer.m
 def train_tokenizer():
     reports = load_reports("train")
     rng = random.Random(7)
-    corpus = os.path.join(WORK, "spm-corpus.txt")
+    tag = os.environ.get("LM_TAG", "")  # parallel trial runs keep their files apart
+    corpus = os.path.join(WORK, f"spm-corpus{tag}.txt")
     with open(corpus, "w") as f:
         for rep in reports:
             for _ in range(2):
                 text, _ = make_conversation(rep, TEMPLATE, TURN_TEMPLATE, rng)
                 f.write(text + "\n")
-    prefix = os.path.join(WORK, "tokenizer")
+    prefix = os.path.join(WORK, f"tokenizer{tag}")
     spm.SentencePieceTrainer.train(
         input=corpus, model_prefix=prefix, model_type="bpe", vocab_size=VOCAB,
         character_coverage=1.0, byte_fallback=True, normalization_rule_name="identity",

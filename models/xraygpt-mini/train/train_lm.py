@@ -86,7 +86,7 @@ def main():
     weights = [weight(r) for r in reps]
     cfg = Config(vocab=sp.get_piece_size(), dim=int(os.environ.get("LM_DIM", "192")), layers=int(os.environ.get("LM_LAYERS", "4")),
                  heads=int(os.environ.get("LM_HEADS", "3")), ffn=int(os.environ.get("LM_FFN", "512")))
-    model = LM(cfg, dropout=0.1)
+    model = LM(cfg, dropout=float(os.environ.get("LM_DROPOUT", "0.1")))
     print(f"params {sum(p.numel() for p in model.parameters())} cfg {cfg.to_dict()}", flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=LR, betas=(0.9, 0.98), weight_decay=0.05)
     warm = 100

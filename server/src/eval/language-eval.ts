@@ -10,11 +10,12 @@ import { join } from "node:path";
 import type { LabelProbability } from "@xraygpt/protocol";
 import type { LoadedManifest } from "../models/manifest.js";
 import { expectedFindings, findingsLine, firstTurnPrompt } from "../pipeline/condition.js";
-import type { ExpectedFindings } from "../host/consensus.js";
+import { ACUTE_FINDINGS, saysNothingAbnormal, type ExpectedFindings } from "../host/consensus.js";
 import { readCsvTable } from "../evaluate/csv.js";
 import { scorePairs, type Scores } from "../evaluate/evaluate.js";
-import { extractLabels, labelF1, meshToChexpert, OBSERVATIONS, type Labels } from "../metrics/index.js";
+import { extractLabels, labelF1, meshToChexpert, OBSERVATIONS, rougeL, type Labels } from "../metrics/index.js";
 import { ModelProcess } from "../host/model-process.js";
+import { perKeyOracle, typicalTexts } from "./label-ceiling.js";
 
 interface Study {
   uid: string;
@@ -30,6 +31,8 @@ export interface Faithfulness {
   statedNotGiven: number;
   /** Share of reports stating a given-negative finding as present. */
   reportsWithUnsupported: number;
+  /** Of the reports given an acute finding (pneumonia, consolidation, edema, pneumothorax), the share saying there is nothing abnormal. */
+  noAcuteDespiteAcute: number;
 }
 
 export interface SystemScores {
@@ -38,9 +41,21 @@ export interface SystemScores {
   faithfulness: Faithfulness;
 }
 
+/** ROUGE-L F means over the studies with no positive finding, those with one or more, and all. */
+export interface RougeLBySubset {
+  name: string;
+  normal: number;
+  abnormal: number;
+  all: number;
+}
+
 export interface LanguageEval {
   n: number;
+  /** Studies with no positive finding given (the rest have at least one). */
+  normalStudies: number;
   systems: SystemScores[];
+  /** The shipped system and text-per-label-set references (label-ceiling.ts), by subset. */
+  bySubset: RougeLBySubset[];
   examples: { uid: string; findingsLine: string; generated: string; reference: string }[];
   tokensPerSecond: number;
 }
@@ -90,11 +105,24 @@ function faithfulness(texts: string[], given: Labels[]): Faithfulness {
     }
     if (any) reports++;
   });
-  return { f1, statedNotGiven: stated ? unsupported / stated : 0, reportsWithUnsupported: reports / Math.max(1, texts.length) };
+  const acute = texts.filter((_, i) => ACUTE_FINDINGS.some((o) => positive(given[i]![o])));
+  const noAcuteDespiteAcute = acute.filter(saysNothingAbnormal).length / Math.max(1, acute.length);
+  return { f1, statedNotGiven: stated ? unsupported / stated : 0, reportsWithUnsupported: reports / Math.max(1, texts.length), noAcuteDespiteAcute };
 }
 
 function labelKey(l: Labels): string {
   return OBSERVATIONS.filter((o) => positive(l[o])).join("|");
+}
+
+const TYPICAL = "baseline: most typical training report with the same labels";
+
+function subsets(name: string, studies: Study[], scores: number[]): RougeLBySubset {
+  const mean = (keep: (s: Study) => boolean) => {
+    const xs = scores.filter((_, i) => keep(studies[i]!));
+    return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
+  };
+  const normal = (s: Study) => labelKey(s.labels) === "No Finding";
+  return { name, normal: mean(normal), abnormal: mean((s) => !normal(s)), all: mean(() => true) };
 }
 
 export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: (s: string) => void): Promise<LanguageEval> {
@@ -110,6 +138,9 @@ export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: 
   const byKey = new Map<string, string>();
   for (const s of train) if (!byKey.has(labelKey(s.labels))) byKey.set(labelKey(s.labels), s.reference);
   const retrieved = val.map((s) => byKey.get(labelKey(s.labels)) ?? constant);
+  // Baseline 3: the most typical training report with the same labels (label-ceiling.ts).
+  const typical = typicalTexts(train.map((s) => ({ key: labelKey(s.labels), text: s.reference })));
+  const typicalPreds = val.map((s) => typical.get(labelKey(s.labels)) ?? constant);
 
   // The product's own LLM stage: the model process with the manifest's generation settings, and
   // (when those use consensus decoding) without the findings check and plain greedy, for
@@ -154,7 +185,23 @@ export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: 
   });
   return {
     n: val.length,
-    systems: [...runs.map((r) => system(r.name, r.texts)), system("baseline: constant normal report", val.map(() => constant)), system("baseline: retrieval (same labels)", retrieved)],
+    normalStudies: val.filter((s) => labelKey(s.labels) === "No Finding").length,
+    systems: [
+      ...runs.map((r) => system(r.name, r.texts)),
+      system("baseline: constant normal report", val.map(() => constant)),
+      system("baseline: retrieval (same labels)", retrieved),
+      system(TYPICAL, typicalPreds),
+    ],
+    bySubset: [
+      subsets(runs[0]!.name, val, runs[0]!.texts.map((t, i) => rougeL(t, refs[i]!).f)),
+      subsets("baseline: constant normal report", val, refs.map((r) => rougeL(constant, r).f)),
+      subsets(TYPICAL, val, typicalPreds.map((t, i) => rougeL(t, refs[i]!).f)),
+      subsets(
+        "ceiling: per label set, the one training report best on those val studies (chosen on val)",
+        val,
+        perKeyOracle(val.map((s) => ({ key: labelKey(s.labels), text: s.reference })), train.map((s) => s.reference)),
+      ),
+    ],
     examples: val.slice(0, 6).map((s, i) => ({ uid: s.uid, findingsLine: conditions[i]!.line, generated: runs[0]!.texts[i]!, reference: s.reference })),
     tokensPerSecond,
   };

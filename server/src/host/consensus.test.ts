@@ -25,6 +25,11 @@ test("disagreement counts contradictions and omissions of the expected findings 
   assert.deepEqual(disagreement("There is a small left pleural effusion. The heart is enlarged. No pneumothorax.", expected), { contradictions: 0, omissions: 0 });
   assert.deepEqual(disagreement("There is a small left pleural effusion. The lungs are clear.", expected), { contradictions: 0, omissions: 1 });
   assert.deepEqual(disagreement("No pleural effusion. There is a right pneumothorax. Pulmonary edema.", expected), { contradictions: 3, omissions: 1 });
+  // "No acute disease" contradicts a given acute finding, but not a chronic one.
+  const pneumonia = { present: ["Pneumonia"], absent: [] };
+  assert.deepEqual(disagreement("There is pneumonia. Impression: No acute cardiopulmonary findings.", pneumonia), { contradictions: 1, omissions: 0 });
+  assert.deepEqual(disagreement("There is pneumonia. Impression: Right lower lobe pneumonia.", pneumonia), { contradictions: 0, omissions: 0 });
+  assert.deepEqual(disagreement("The heart is enlarged. No acute cardiopulmonary findings.", { present: ["Cardiomegaly"], absent: [] }), { contradictions: 0, omissions: 0 });
   // Labels outside the CheXpert observations are not checked.
   assert.deepEqual(disagreement("The lungs are clear.", { present: ["Tuberculosis"], absent: [] }), { contradictions: 0, omissions: 0 });
 });

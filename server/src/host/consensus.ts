@@ -5,10 +5,10 @@
  *
  * With the findings the prompt was conditioned on, candidates are first checked against them
  * with the project's label extractor: fewest contradictions (a finding stated that the vision
- * stage gave as negative, or a given positive denied), then fewest given positives left unsaid,
- * then consensus. The answer never contradicts the findings line when any candidate does not.
+ * stage gave as negative, a given positive denied, or "no acute disease" said of a study given an
+ * acute finding), then fewest given positives left unsaid, then consensus. The answer never contradicts the findings line when any candidate does not.
  */
-import { extractLabels, OBSERVATIONS, type Observation } from "../metrics/index.js";
+import { extractLabels, OBSERVATIONS, splitSentences, type Observation } from "../metrics/index.js";
 import { rougeLTokens } from "../metrics/rouge.js";
 import { tokenizeRouge } from "../metrics/tokenize.js";
 
@@ -24,6 +24,18 @@ export function consensusScores(candidates: readonly string[]): number[] {
   return tokens.map((a, i) => tokens.reduce((sum, b, j) => (i === j ? sum : sum + rougeLTokens(a, b).f), 0));
 }
 
+/**
+ * Findings that make "no acute cardiopulmonary disease" false. Chronic or minor ones (an enlarged
+ * heart, a granuloma, atelectasis) are routinely reported beside that impression.
+ */
+export const ACUTE_FINDINGS: readonly Observation[] = ["Pneumonia", "Consolidation", "Edema", "Pneumothorax"];
+
+/** Whether a sentence of the text, read alone, says there is nothing abnormal ("No acute disease."). */
+export function saysNothingAbnormal(text: string): boolean {
+  // The whole-text reading drops "No Finding" beside any positive, so each sentence is read alone.
+  return splitSentences(text).some((s) => extractLabels(s)["No Finding"] === 1);
+}
+
 /** How a text disagrees with the expected findings (label extractor; uncertain counts as stated). */
 export function disagreement(text: string, expected: ExpectedFindings): { contradictions: number; omissions: number } {
   const labels = extractLabels(text);
@@ -37,6 +49,7 @@ export function disagreement(text: string, expected: ExpectedFindings): { contra
     if (labels[o] === 0) contradictions++;
     else omissions++;
   }
+  if (expected.present.some((o) => (ACUTE_FINDINGS as readonly string[]).includes(o)) && saysNothingAbnormal(text)) contradictions++;
   return { contradictions, omissions };
 }
 

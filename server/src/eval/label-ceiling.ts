@@ -1,0 +1,84 @@
+/**
+ * What conditioning on the findings line alone allows. With the findings given, the model's answer
+ * depends only on the findings line (decoding is seeded), so every study with the same positive
+ * labels gets the same text. Two references for that setting:
+ *  - typicalTexts: per label set, the training report most like the other training reports with
+ *    the same labels (highest mean ROUGE-L F); a retrieval baseline chosen on train only.
+ *  - perKeyOracle: per label set, the single candidate text that scores best on the evaluated
+ *    studies with that label set, chosen on those studies themselves. No system conditioned only
+ *    on the labels can beat it with one of these texts; it is an upper bound, not a system.
+ */
+import { rougeLTokens, tokenizeRouge } from "../metrics/index.js";
+
+export interface KeyedText {
+  /** The label set (e.g. the positive observations joined). */
+  key: string;
+  text: string;
+}
+
+function meanRougeL(candidate: string[], refs: string[][]): number {
+  return refs.length === 0 ? 0 : refs.reduce((s, r) => s + rougeLTokens(candidate, r).f, 0) / refs.length;
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const it of items) {
+    const k = key(it);
+    const g = out.get(k);
+    if (g) g.push(it);
+    else out.set(k, [it]);
+  }
+  return out;
+}
+
+/** At most `cap` items, evenly spaced (all of them when there are fewer). */
+function spaced<T>(items: T[], cap: number): T[] {
+  if (items.length <= cap) return items;
+  return Array.from({ length: cap }, (_, i) => items[Math.floor((i * items.length) / cap)]!);
+}
+
+/**
+ * Per label set, the text with the highest mean ROUGE-L F against the other texts with the same
+ * label set (each compared with at most `cap` of them, evenly spaced, so large groups stay cheap).
+ * Ties go to the earlier text.
+ */
+export function typicalTexts(texts: KeyedText[], cap = 150): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [key, group] of groupBy(texts, (t) => t.key)) {
+    const tokens = group.map((t) => tokenizeRouge(t.text));
+    const others = spaced(tokens.map((_, i) => i), cap);
+    let best = -1;
+    let bestText = group[0]!.text;
+    const seen = new Set<string>();
+    group.forEach((t, i) => {
+      if (seen.has(t.text)) return;
+      seen.add(t.text);
+      const refs = others.filter((j) => j !== i).map((j) => tokens[j]!);
+      const score = refs.length === 0 ? 0 : meanRougeL(tokens[i]!, refs);
+      if (score > best) (best = score), (bestText = t.text);
+    });
+    out.set(key, bestText);
+  }
+  return out;
+}
+
+/**
+ * For each label set among `studies`, the candidate with the best mean ROUGE-L F on that set's
+ * references (chosen on them); returns each study's ROUGE-L F for its set's choice, in input order.
+ */
+export function perKeyOracle(studies: KeyedText[], candidates: string[]): number[] {
+  const cands = [...new Set(candidates)].map((c) => tokenizeRouge(c));
+  const scores = new Array<number>(studies.length).fill(0);
+  const indexed = studies.map((s, i) => ({ ...s, i, tokens: tokenizeRouge(s.text) }));
+  for (const group of groupBy(indexed, (s) => s.key).values()) {
+    const refs = group.map((s) => s.tokens);
+    let best: string[] | null = null;
+    let bestMean = -1;
+    for (const c of cands) {
+      const m = meanRougeL(c, refs);
+      if (m > bestMean) (bestMean = m), (best = c);
+    }
+    for (const s of group) scores[s.i] = best ? rougeLTokens(best, s.tokens).f : 0;
+  }
+  return scores;
+}
