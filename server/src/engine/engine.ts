@@ -239,9 +239,19 @@ export class XrayEngine implements Engine {
   }
 
   /** Queue a generation on the model; a job cancelled while queued resolves as cancelled. */
-  private async generate(r: ResidentModel, prompt: string | SoftPrompt, settings: SamplingSettings, hooks: JobHooks, owner: string, findings: Findings): Promise<{ done: GenerationDone | undefined; queuedMs: number }> {
-    // Consensus decoding checks its candidates against what the findings line says.
-    const expected = typeof prompt === "string" && findings.conditioningText ? expectedFindings(findings.labels, r.entry.manifest.conditioning) : undefined;
+  private async generate(
+    r: ResidentModel,
+    prompt: string | SoftPrompt,
+    settings: SamplingSettings,
+    hooks: JobHooks,
+    owner: string,
+    findings: Findings,
+    kind: "summary" | "answer",
+  ): Promise<{ done: GenerationDone | undefined; queuedMs: number }> {
+    // Consensus decoding checks its candidates against what the findings line says; a summary
+    // should state every given positive, an answer to a question need not.
+    const expected =
+      typeof prompt === "string" && findings.conditioningText ? { ...expectedFindings(findings.labels, r.entry.manifest.conditioning), complete: kind === "summary" } : undefined;
     const queuedAt = performance.now();
     let queuedMs = 0;
     try {
@@ -294,7 +304,7 @@ export class XrayEngine implements Engine {
     const settings = this.settings(entry, params.generation);
     const prompt = params.prompt ?? entry.manifest.prompt.defaultPrompt;
     const first = firstTurn(a, prompt);
-    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(first.text, first.image), settings, hooks, params.image, a.findings);
+    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(first.text, first.image), settings, hooks, params.image, a.findings, "summary");
     hooks.onProgress?.({ stage: "done" });
     return {
       model: this.modelRef(entry),
@@ -336,7 +346,7 @@ export class XrayEngine implements Engine {
     }
     session.lastUsed = Date.now();
     const settings = this.settings(a.resident.entry, params.generation);
-    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(session.prompt, session.soft), settings, hooks, session.id, session.findings);
+    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(session.prompt, session.soft), settings, hooks, session.id, session.findings, "answer");
     session.lastAnswer = done?.text.trim() ?? "";
     hooks.onProgress?.({ stage: "done" });
     return {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chooseCandidate, disagreement } from "./consensus.js";
+import { chooseCandidate, disagreement, saysNothingAbnormal } from "./consensus.js";
 
 test("consensus picks the candidate closest to all the others", () => {
   const c = [
@@ -30,6 +30,12 @@ test("disagreement counts contradictions and omissions of the expected findings 
   assert.deepEqual(disagreement("There is pneumonia. Impression: No acute cardiopulmonary findings.", pneumonia), { contradictions: 1, omissions: 0 });
   assert.deepEqual(disagreement("There is pneumonia. Impression: Right lower lobe pneumonia.", pneumonia), { contradictions: 0, omissions: 0 });
   assert.deepEqual(disagreement("The heart is enlarged. No acute cardiopulmonary findings.", { present: ["Cardiomegaly"], absent: [] }), { contradictions: 0, omissions: 0 });
+  assert.deepEqual(disagreement("There is pneumonia. The heart is normal in size. No acute bony abnormality.", pneumonia), { contradictions: 0, omissions: 0 });
+  // "Not assessed" of an assessed finding contradicts the line; a question's answer may omit positives.
+  assert.deepEqual(disagreement("Pneumonia was not assessed.", pneumonia), { contradictions: 1, omissions: 1 });
+  assert.deepEqual(disagreement("Pneumonia was not assessed.", { present: [], absent: ["Pneumonia"] }), { contradictions: 1, omissions: 0 });
+  assert.deepEqual(disagreement("Heart size was not assessed.", pneumonia), { contradictions: 0, omissions: 1 });
+  assert.deepEqual(disagreement("Heart size was not assessed.", { ...pneumonia, complete: false }), { contradictions: 0, omissions: 0 });
   // Labels outside the CheXpert observations are not checked.
   assert.deepEqual(disagreement("The lungs are clear.", { present: ["Tuberculosis"], absent: [] }), { contradictions: 0, omissions: 0 });
 });
@@ -46,4 +52,11 @@ test("with expected findings, a consistent candidate beats a more typical one th
   assert.equal(chooseCandidate(c, { present: ["Pleural Effusion"], absent: ["Pneumothorax"] }), 3);
   // Several equally consistent candidates: the consensus among them wins (ties to the first).
   assert.equal(chooseCandidate(c, { present: [], absent: ["Pleural Effusion"] }), 0);
+});
+
+test("saysNothingAbnormal finds whole-chest normal statements, not normal organs or bones", () => {
+  for (const t of ["No acute cardiopulmonary abnormality.", "Impression: No acute disease.", "No active disease.", "There is no evidence of acute cardiopulmonary process.", "Normal chest x-XXXX.", "Negative chest.", "No acute cardiopulmonary abnormalities."])
+    assert.equal(saysNothingAbnormal(t), true, t);
+  for (const t of ["The heart is normal in size.", "No acute bony abnormality.", "The lungs are clear. No pleural effusion.", "Right lower lobe pneumonia.", "Pneumonia was not assessed.", "Heart size was not assessed."])
+    assert.equal(saysNothingAbnormal(t), false, t);
 });

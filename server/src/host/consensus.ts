@@ -5,10 +5,11 @@
  *
  * With the findings the prompt was conditioned on, candidates are first checked against them
  * with the project's label extractor: fewest contradictions (a finding stated that the vision
- * stage gave as negative, a given positive denied, or "no acute disease" said of a study given an
- * acute finding), then fewest given positives left unsaid, then consensus. The answer never contradicts the findings line when any candidate does not.
+ * stage gave as negative, a given positive denied or called "not assessed", or "no acute disease"
+ * said of a study given an acute finding), then (in a summary) fewest given positives left unsaid,
+ * then consensus. The answer never contradicts the findings line when any candidate does not.
  */
-import { extractLabels, OBSERVATIONS, splitSentences, type Observation } from "../metrics/index.js";
+import { extractLabels, notAssessed, OBSERVATIONS, splitSentences, type Observation } from "../metrics/index.js";
 import { rougeLTokens } from "../metrics/rouge.js";
 import { tokenizeRouge } from "../metrics/tokenize.js";
 
@@ -16,6 +17,11 @@ import { tokenizeRouge } from "../metrics/tokenize.js";
 export interface ExpectedFindings {
   present: string[];
   absent: string[];
+  /**
+   * Whether the answer should state every given positive (a summary; the default). An answer to a
+   * question ("How is the heart size?") may leave them unsaid.
+   */
+  complete?: boolean;
 }
 
 /** Summed ROUGE-L F of each candidate against all the others. */
@@ -30,10 +36,16 @@ export function consensusScores(candidates: readonly string[]): number[] {
  */
 export const ACUTE_FINDINGS: readonly Observation[] = ["Pneumonia", "Consolidation", "Edema", "Pneumothorax"];
 
-/** Whether a sentence of the text, read alone, says there is nothing abnormal ("No acute disease."). */
+const NOTHING_ACUTE = /\b(?:no|without)\b(?: \w+){0,3} (?:acute|active)\b[^,]*?\b(?:disease|abnormality|abnormalities|process|findings?|pathology)\b|\b(?:normal|negative) (?:chest|study|exam|examination|radiograph)\b/;
+const BONES = /\b(?:bony|bone|bones|osseous|skeletal|ribs?|spine)\b/;
+
+/**
+ * Whether the text says there is nothing acute or abnormal in the chest as a whole ("No acute
+ * cardiopulmonary abnormality.", "Normal chest."); a normal organ ("The heart is normal in size.")
+ * or bones ("No acute bony abnormality.") is not that.
+ */
 export function saysNothingAbnormal(text: string): boolean {
-  // The whole-text reading drops "No Finding" beside any positive, so each sentence is read alone.
-  return splitSentences(text).some((s) => extractLabels(s)["No Finding"] === 1);
+  return splitSentences(text).some((s) => NOTHING_ACUTE.test(s) && !BONES.test(s));
 }
 
 /** How a text disagrees with the expected findings (label extractor; uncertain counts as stated). */
@@ -47,8 +59,10 @@ export function disagreement(text: string, expected: ExpectedFindings): { contra
   for (const o of expected.present.filter(known)) {
     if (stated(o)) continue;
     if (labels[o] === 0) contradictions++;
-    else omissions++;
+    else if (expected.complete !== false) omissions++;
   }
+  // "Pneumonia was not assessed." of a finding the line gives.
+  for (const o of notAssessed(text)) if (known(o) && (expected.present.includes(o) || expected.absent.includes(o))) contradictions++;
   if (expected.present.some((o) => (ACUTE_FINDINGS as readonly string[]).includes(o)) && saysNothingAbnormal(text)) contradictions++;
   return { contradictions, omissions };
 }

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { extractLabels, splitSentences } from "./label-extractor.js";
+import { extractLabels, notAssessed, splitSentences } from "./label-extractor.js";
 import type { LabelValue, Observation } from "./chexpert.js";
 
 /** The non-null labels of a text. */
@@ -48,6 +48,9 @@ const cases: Array<[string, Partial<Record<Observation, LabelValue>>]> = [
   ["Small right apical pneumothorax.", { Pneumothorax: 1 }],
   ["Pulmonary vascular congestion.", { Edema: 1 }],
   ["The 1.5 cm nodule is unchanged; no effusion.", { "Lung Lesion": 1, "Pleural Effusion": 0 }],
+  // The chat answer for an observation the vision stage did not look at states nothing about it.
+  ["Pneumonia was not assessed.", { "No Finding": 1 }],
+  ["Pleural effusion was not assessed. Small right pneumothorax.", { Pneumothorax: 1 }],
 ];
 
 test("hand-labeled sentences (negation, uncertainty, normal phrasings, devices)", () => {
@@ -74,4 +77,10 @@ test("No Finding: positive unless something other than a support device is posit
 
 test("sentence splitting keeps decimals and splits on ; and newlines", () => {
   assert.deepEqual(splitSentences("A 1.5 cm nodule. No effusion; heart normal\nLungs clear"), ["a 1.5 cm nodule", "no effusion", "heart normal", "lungs clear"]);
+});
+
+test("notAssessed names the observations a text says were not assessed", () => {
+  assert.deepEqual(notAssessed("Pneumonia was not assessed."), ["Pneumonia"]);
+  assert.deepEqual(notAssessed("Pleural effusion was not assessed. There is a pneumothorax."), ["Pleural Effusion"]);
+  assert.deepEqual(notAssessed("There is pneumonia. No pleural effusion."), []);
 });

@@ -15,10 +15,11 @@
  *   enlarged" → 0, "upper limits of normal" / "borderline" → -1, "lungs are clear" → Lung Opacity,
  *   Consolidation and Pneumonia 0 (not after "otherwise"), "blunting of the costophrenic angle"
  *   → Pleural Effusion uncertain.
+ * - A sentence saying something was not assessed ("Pneumonia was not assessed.") states nothing.
  * - A report's label is positive if any mention is, else uncertain, else negative, else null;
  *   "No Finding" is positive when nothing but Support Devices is positive or uncertain.
  */
-import { emptyLabels, mergeLabel, withNoFinding, type Labels, type LabelValue, type Observation } from "./chexpert.js";
+import { emptyLabels, mergeLabel, OBSERVATIONS, withNoFinding, type Labels, type LabelValue, type Observation } from "./chexpert.js";
 
 interface DirectRule {
   obs: Observation[];
@@ -315,9 +316,18 @@ function sentenceLabels(s: string, labels: Labels): void {
   }
 }
 
+const NOT_ASSESSED = /\bnot (?:well )?(?:be )?(?:assessed|evaluated)\b/;
+
+/** Observations the text says were not assessed ("Pneumonia was not assessed."). */
+export function notAssessed(text: string): Observation[] {
+  const named = emptyLabels();
+  for (const s of splitSentences(text)) if (NOT_ASSESSED.test(s)) sentenceLabels(s.replace(NOT_ASSESSED, ""), named);
+  return OBSERVATIONS.filter((o) => named[o] !== null);
+}
+
 /** CheXpert-14 labels of a report text. */
 export function extractLabels(text: string): Labels {
   const labels = emptyLabels();
-  for (const s of splitSentences(text)) sentenceLabels(s, labels);
+  for (const s of splitSentences(text)) if (!NOT_ASSESSED.test(s)) sentenceLabels(s, labels);
   return withNoFinding(labels);
 }
