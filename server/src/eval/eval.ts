@@ -1,7 +1,8 @@
 /**
  * `npm run eval`: evaluates the bundled xraygpt-mini on ../shared/data and writes
  * models/xraygpt-mini/EVAL.md — vision (PneumoniaMNIST val), language with findings given
- * (IU X-ray val, with two baselines), faithfulness, and end-to-end summaries of the samples.
+ * (IU X-ray val, with baselines), faithfulness, chat answers, and end-to-end summaries (and one
+ * chat answer) of the samples.
  *
  *   node server/dist/eval/eval.js [--data DIR] [--skip-e2e]
  */
@@ -12,8 +13,9 @@ import { fileURLToPath } from "node:url";
 import { loadManifest } from "../models/manifest.js";
 import { MANIFEST_PATH, MODEL_DIR } from "../models/xraygpt-mini/paths.js";
 import { evaluateVision, type VisionEval } from "./vision-eval.js";
-import { evaluateLanguage, type LanguageEval } from "./language-eval.js";
-import { summarizeSamples, type SampleSummary } from "./samples-eval.js";
+import { evaluateLanguage, loadStudies, type LanguageEval } from "./language-eval.js";
+import { evaluateChat, type QuestionScore } from "./chat-eval.js";
+import { SAMPLE_QUESTION, summarizeSamples, type SampleSummary } from "./samples-eval.js";
 import { evaluateTokenizer } from "./tokenizer-eval.js";
 import type { ParityResult } from "../models/xraygpt-mini/tokenizer-parity.js";
 
@@ -29,7 +31,7 @@ function metric(s: LanguageEval["systems"][number], name: string): string {
   return m.ci95 ? `${fmt(m.value)} (${fmt(m.ci95.low)}–${fmt(m.ci95.high)})` : fmt(m.value);
 }
 
-export function renderMarkdown(v: VisionEval, l: LanguageEval, samples: SampleSummary[] | string, tok?: ParityResult): string {
+export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionScore[], samples: SampleSummary[] | string, tok?: ParityResult): string {
   const out: string[] = [];
   out.push("# xraygpt-mini — evaluation", "", `Written by \`npm run eval\` (server/src/eval/eval.ts) on ${new Date().toISOString().slice(0, 10)} from ../shared/data. Validation splits only; the hidden test splits are not available here.`, "");
   out.push("## Vision: PneumoniaMNIST val", "", "Through the daemon's own preprocess (server/src/pipeline/preprocess.ts) and onnxruntime-node (CPU).", "");
@@ -60,9 +62,16 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, samples: SampleSu
   out.push(`Generation speed (node-llama-cpp, CPU, every candidate's tokens counted): ${fmt(l.tokensPerSecond, 0)} tokens/s.`, "");
   out.push("### Examples", "");
   for (const e of l.examples) out.push(`- **${e.uid}** — given: \`${e.findingsLine}\`  `, `  generated: ${e.generated}  `, `  reference: ${e.reference}`);
+  out.push("", "## Chat: yes/no questions, findings given", "");
+  out.push(
+    "IU X-ray val, all 14 observations in the findings line, the question as the first turn, decoded as the manifest sets it (the check does not require an answer to restate every positive). An answer agrees when the label extractor reads the asked observation in it as the line gives it. Per question: every study given that observation as positive, and the first 40 given it as negative.",
+    "",
+  );
+  out.push("| question | agrees, given positive | agrees, given negative |", "|---|---|---|");
+  for (const q of chat) out.push(`| ${q.question} | ${q.positives.agree} / ${q.positives.n} | ${q.negatives.agree} / ${q.negatives.n} |`);
   out.push("", "## End to end: ../shared/data/samples", "");
   if (typeof samples === "string") out.push(samples);
-  else for (const s of samples) out.push(`- **${s.file}** (${fmt(s.ms, 0)} ms) — \`${s.findings}\`  `, `  ${s.text}`);
+  else for (const s of samples) out.push(`- **${s.file}** (${fmt(s.ms, 0)} ms) — \`${s.findings}\`  `, `  ${s.text}  `, `  *${SAMPLE_QUESTION}* ${s.answer}`);
   out.push("");
   return out.join("\n");
 }
@@ -84,15 +93,17 @@ async function main(): Promise<void> {
   for (const s of l.systems)
     console.log(`  ${s.name}: ${s.scores.metrics.map((x) => `${x.name} ${fmt(x.value)}`).join(", ")}; faithfulness F1 ${fmt(s.faithfulness.f1)}, stated-not-given ${fmt(s.faithfulness.statedNotGiven)}`);
   console.log(`  ${fmt(l.tokensPerSecond, 0)} tokens/s`);
+  console.log("chat: yes/no questions, IU X-ray val, findings given …");
+  const chat = await evaluateChat(m, loadStudies(dataDir, "val"), 40, console.log);
   let samples: SampleSummary[] | string;
   const samplesDir = join(dataDir, "samples");
   if (args.includes("--skip-e2e")) samples = "(skipped with --skip-e2e)";
   else {
     const files = readdirSync(samplesDir).filter((f) => f.endsWith(".png")).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
     samples = await summarizeSamples(files.map((f) => join(samplesDir, f)));
-    for (const s of samples) console.log(`\n${s.file}: ${s.findings}\n  ${s.text}`);
+    for (const s of samples) console.log(`\n${s.file}: ${s.findings}\n  ${s.text}\n  ${SAMPLE_QUESTION} ${s.answer}`);
   }
-  const md = renderMarkdown(v, l, samples, tok);
+  const md = renderMarkdown(v, l, chat, samples, tok);
   await writeFile(join(MODEL_DIR, "EVAL.md"), md);
   console.log(`\nwrote ${join(MODEL_DIR, "EVAL.md")}`);
 }

@@ -17,7 +17,7 @@ import { extractLabels, labelF1, meshToChexpert, OBSERVATIONS, rougeL, type Labe
 import { ModelProcess } from "../host/model-process.js";
 import { perKeyOracle, typicalTexts } from "./label-ceiling.js";
 
-interface Study {
+export interface Study {
   uid: string;
   labels: Labels;
   reference: string;
@@ -60,13 +60,13 @@ export interface LanguageEval {
   tokensPerSecond: number;
 }
 
-const positive = (v: Labels[keyof Labels]) => v === 1 || v === -1;
+export const positive = (v: Labels[keyof Labels]) => v === 1 || v === -1;
 
 function clean(s: string | undefined): string {
   return (s ?? "").replace(/\s+/g, " ").trim();
 }
 
-function loadStudies(dataDir: string, split: string): Study[] {
+export function loadStudies(dataDir: string, split: string): Study[] {
   const table = readCsvTable(join(dataDir, "iu-xray", "reports.csv"));
   return table.rows
     .filter((r) => r.split === split)

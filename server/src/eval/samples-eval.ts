@@ -1,4 +1,7 @@
-/** End-to-end summaries of the sample radiographs through the engine (decode → vision → LLM). */
+/**
+ * End-to-end summaries of the sample radiographs through the engine (decode → vision → LLM), and
+ * the chat's answer to one question about each.
+ */
 import { basename } from "node:path";
 import { XrayEngine } from "../engine/engine.js";
 
@@ -7,7 +10,11 @@ export interface SampleSummary {
   findings: string;
   text: string;
   ms: number;
+  /** The chat's answer to SAMPLE_QUESTION. */
+  answer: string;
 }
+
+export const SAMPLE_QUESTION = "Is there pneumonia?";
 
 export async function summarizeSamples(paths: string[]): Promise<SampleSummary[]> {
   const engine = new XrayEngine({ defaultModel: "xraygpt-mini", device: "cpu" });
@@ -16,7 +23,9 @@ export async function summarizeSamples(paths: string[]): Promise<SampleSummary[]
     for (const image of paths) {
       const t0 = performance.now();
       const r = await engine.summarize({ image });
-      out.push({ file: basename(image), findings: r.findings.conditioningText ?? "", text: r.text.trim(), ms: performance.now() - t0 });
+      const ms = performance.now() - t0;
+      const chat = await engine.chat({ image, message: SAMPLE_QUESTION });
+      out.push({ file: basename(image), findings: r.findings.conditioningText ?? "", text: r.text.trim(), ms, answer: chat.text.trim() });
     }
   } finally {
     await engine.dispose();
