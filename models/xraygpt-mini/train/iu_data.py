@@ -9,7 +9,9 @@ target text, so the model learns never to state an unassessed finding as present
 Targets agree with their findings line as the project's label extractor reads them: a sentence that
 states a finding the line does not give as positive is dropped, and a given positive that no
 remaining sentence states gets a plain sentence (CANONICAL). The sentences stating positives come
-first, in the line's order, so the answer opens with what the line says is present.
+first, in the line's order, so the answer opens with what the line says is present (LM_ORDER=0 keeps
+the report's own order: val ROUGE-L 0.328 against 0.337 with consensus decoding, less faithful
+greedy answers).
 """
 import csv
 import functools
@@ -288,6 +290,21 @@ def question_answer(label, rep, assessed, positives, rng):
     return q, f"No, there is no {neg_phrase}."
 
 
+def question_label(assessed, positives, rng):
+    """The observation a chat question asks about. Half the questions ask about an assessed one
+    (half of those about a given positive, when there is one), so "Assessed: Pneumonia positive."
+    followed by "Is there pneumonia?" is not left to the rare reports with pneumonia; the rest are
+    uniform, including unassessed ones ("… was not assessed.")."""
+    asked = [l for l in assessed if l in QUESTIONS]
+    hot = [l for l in asked if l in positives]
+    r = rng.random()
+    if hot and r < 0.25:
+        return rng.choice(hot)
+    if asked and r < 0.5:
+        return rng.choice(asked)
+    return rng.choice(sorted(QUESTIONS))
+
+
 def sample_assessed(rep, rng):
     """Which labels this training example marks as assessed (in CheXpert order)."""
     r = rng.random()
@@ -321,8 +338,7 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
     if first is None and AUX and rng.random() < 0.3:
         turns.append((rng.choice(LIST_QS), list_answer(assessed, positives)))
     elif first is None:
-        label = rng.choice(sorted(QUESTIONS))
-        turns.append(question_answer(label, rep, assessed, positives, rng))
+        turns.append(question_answer(question_label(assessed, positives, rng), rep, assessed, positives, rng))
     else:
         turns.append((first, describe_answer(f, i)))
     n_follow = follow_ups if follow_ups is not None else (0 if rng.random() < 0.7 else rng.randint(1, 2))
@@ -335,8 +351,7 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
         elif AUX and r < 0.45:
             turns.append((rng.choice(LIST_QS), list_answer(assessed, positives)))
         else:
-            label = rng.choice(sorted(QUESTIONS))
-            turns.append(question_answer(label, rep, assessed, positives, rng))
+            turns.append(question_answer(question_label(assessed, positives, rng), rep, assessed, positives, rng))
     text = render(template, line, turns[0][0])
     spans = []
     for k, (q, a) in enumerate(turns):

@@ -58,7 +58,7 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
   out.push("| system | F1 (extracted vs given) | stated-but-not-given rate | reports with an unsupported finding | \"nothing abnormal\" despite a given acute finding |", "|---|---|---|---|---|");
   for (const s of l.systems)
     out.push(`| ${s.name} | ${fmt(s.faithfulness.f1)} | ${fmt(s.faithfulness.statedNotGiven)} | ${fmt(s.faithfulness.reportsWithUnsupported)} | ${fmt(s.faithfulness.noAcuteDespiteAcute)} |`);
-  out.push("", "Goals: F1 ≥ 0.9; stated-but-not-given 0. The last column: of the studies given pneumonia, consolidation, edema or pneumothorax, the share whose text has a sentence that alone reads as no finding (\"No acute cardiopulmonary disease.\").", "");
+  out.push("", "Goals: F1 ≥ 0.9; stated-but-not-given 0. The last column: of the studies given pneumonia, consolidation, edema or pneumothorax, the share whose text says the chest as a whole is normal (\"No acute cardiopulmonary disease.\", \"Normal chest.\"; server/src/host/consensus.ts saysNothingAbnormal).", "");
   out.push(`Generation speed (node-llama-cpp, CPU, every candidate's tokens counted): ${fmt(l.tokensPerSecond, 0)} tokens/s.`, "");
   out.push("### Examples", "");
   for (const e of l.examples) out.push(`- **${e.uid}** — given: \`${e.findingsLine}\`  `, `  generated: ${e.generated}  `, `  reference: ${e.reference}`);
