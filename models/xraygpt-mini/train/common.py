@@ -10,6 +10,8 @@ MODEL_DIR = os.path.dirname(HERE)
 ROOT = os.path.dirname(os.path.dirname(MODEL_DIR))
 DATA = os.environ.get("XRAYGPT_DATA", os.path.join(os.path.dirname(ROOT), "shared", "data"))
 WORK = os.path.join(HERE, "work")
+# LM_TAG names a trial run's files in work/ (lm{TAG}.pt, tokenizer{TAG}...), so runs in parallel keep apart.
+TAG = os.environ.get("LM_TAG", "")
 
 
 def seed_all(seed):

@@ -15,7 +15,7 @@ import sys
 import numpy as np
 import torch
 
-from common import MODEL_DIR, WORK
+from common import MODEL_DIR, TAG, WORK
 from iu_data import CHEXPERT, findings_line, render
 from lm import LM, Config
 from prompt_format import DEFAULT_PROMPT, TEMPLATE, TURN_TEMPLATE
@@ -97,7 +97,7 @@ def generation_prompts():
 
 def main():
     sp = load()
-    ck = torch.load(os.path.join(WORK, f"lm{os.environ.get('LM_TAG', '')}.pt"))
+    ck = torch.load(os.path.join(WORK, f"lm{TAG}.pt"))
     model = LM(Config(**ck["cfg"]))
     model.load_state_dict(ck["state"])
     model.eval()

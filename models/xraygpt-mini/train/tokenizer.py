@@ -5,7 +5,7 @@ import random
 
 import sentencepiece as spm
 
-from common import MODEL_DIR, WORK
+from common import MODEL_DIR, TAG, WORK
 from iu_data import load_reports, make_conversation
 from prompt_format import TEMPLATE, TURN_TEMPLATE
 
@@ -16,14 +16,13 @@ MODEL_PATH = os.environ.get("LM_TOKENIZER", os.path.join(MODEL_DIR, "tokenizer.m
 def train_tokenizer():
     reports = load_reports("train")
     rng = random.Random(7)
-    tag = os.environ.get("LM_TAG", "")  # parallel trial runs keep their files apart
-    corpus = os.path.join(WORK, f"spm-corpus{tag}.txt")
+    corpus = os.path.join(WORK, f"spm-corpus{TAG}.txt")
     with open(corpus, "w") as f:
         for rep in reports:
             for _ in range(2):
                 text, _ = make_conversation(rep, TEMPLATE, TURN_TEMPLATE, rng)
                 f.write(text + "\n")
-    prefix = os.path.join(WORK, f"tokenizer{tag}")
+    prefix = os.path.join(WORK, f"tokenizer{TAG}")
     spm.SentencePieceTrainer.train(
         input=corpus, model_prefix=prefix, model_type="bpe", vocab_size=VOCAB,
         character_coverage=1.0, byte_fallback=True, normalization_rule_name="identity",

@@ -8,7 +8,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from common import WORK, ensure_work, seed_all
+from common import TAG, WORK, ensure_work, seed_all
 from faithfulness import score
 from iu_data import CHEXPERT, load_reports, make_conversation
 from lm import LM, Config
@@ -116,7 +116,7 @@ def main():
             print(f"CHECK step {step}: val loss {vl:.3f} faithfulness F1 {f1:.3f} stated-not-given {hall:.3f}", flush=True)
             for given, text in pairs[:3] + pairs[16:17]:
                 print(f"   given {sorted(given)} -> {text[:200]}", flush=True)
-            torch.save({"cfg": cfg.to_dict(), "state": model.state_dict(), "step": step}, os.path.join(WORK, f"lm{os.environ.get('LM_TAG', '')}.pt"))
+            torch.save({"cfg": cfg.to_dict(), "state": model.state_dict(), "step": step}, os.path.join(WORK, f"lm{TAG}.pt"))
     json.dump({"steps": STEPS, "batch": BATCH, "seconds": time.time() - t0}, open(os.path.join(WORK, "lm-train.json"), "w"))
 
 

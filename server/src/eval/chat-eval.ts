@@ -6,10 +6,8 @@
  * it: positive or uncertain for a given positive, negative for a given negative.
  */
 import type { LoadedManifest } from "../models/manifest.js";
-import { firstTurnPrompt } from "../pipeline/condition.js";
-import { ModelProcess } from "../host/model-process.js";
 import { extractLabels, type Observation } from "../metrics/index.js";
-import { givenFindings, plainReport, positive, type Study } from "./language-eval.js";
+import { evalModelProcess, givenFindings, givenPrompt, plainReport, positive, type Study } from "./language-eval.js";
 
 export const QUESTIONS: ReadonlyArray<readonly [string, Observation]> = [
   ["Is there a pleural effusion?", "Pleural Effusion"],
@@ -29,12 +27,12 @@ export interface QuestionScore {
 /** Whether an answer states the observation as the findings line gives it. */
 export function answerAgrees(answer: string, observation: Observation, givenPositive: boolean): boolean {
   const v = extractLabels(answer)[observation];
-  return givenPositive ? v === 1 || v === -1 : v === 0;
+  return givenPositive ? positive(v) : v === 0;
 }
 
 /** Per question: every val study given the observation as positive, and the first `negatives` given it as negative. */
 export async function evaluateChat(m: LoadedManifest, val: Study[], negatives = 40, log: (s: string) => void = () => {}): Promise<QuestionScore[]> {
-  const runner = new ModelProcess({ ggufPath: m.llmPath, contextSize: m.manifest.llm.contextSize, device: "cpu", threads: 1, label: m.manifest.id });
+  const runner = evalModelProcess(m);
   const out: QuestionScore[] = [];
   try {
     for (const [question, observation] of QUESTIONS) {
@@ -44,8 +42,7 @@ export async function evaluateChat(m: LoadedManifest, val: Study[], negatives = 
       for (const [studies, isPositive] of [[pos, true], [neg, false]] as const) {
         for (const s of studies) {
           const { line, expected } = givenFindings(s.labels, m);
-          const prompt = firstTurnPrompt(m.manifest, { labels: [], conditioningText: line }, question);
-          const done = await runner.generate(prompt, m.manifest.generation, m.manifest.prompt.stop, { expected: { ...expected, complete: false } });
+          const done = await runner.generate(givenPrompt(m, line, question), m.manifest.generation, m.manifest.prompt.stop, { expected: { ...expected, complete: false } });
           if (answerAgrees(plainReport(done.text), observation, isPositive)) (isPositive ? score.positives : score.negatives).agree++;
         }
       }

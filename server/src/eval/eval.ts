@@ -89,12 +89,13 @@ async function main(): Promise<void> {
   const tok = await evaluateTokenizer(m, dataDir);
   console.log(`  ${tok.checked - tok.mismatches.length} of ${tok.checked} tokenize identically`);
   console.log("language: IU X-ray val, findings given …");
-  const l = await evaluateLanguage(m, dataDir, console.log);
+  const studies = loadStudies(dataDir);
+  const l = await evaluateLanguage(m, studies, console.log);
   for (const s of l.systems)
     console.log(`  ${s.name}: ${s.scores.metrics.map((x) => `${x.name} ${fmt(x.value)}`).join(", ")}; faithfulness F1 ${fmt(s.faithfulness.f1)}, stated-not-given ${fmt(s.faithfulness.statedNotGiven)}`);
   console.log(`  ${fmt(l.tokensPerSecond, 0)} tokens/s`);
   console.log("chat: yes/no questions, IU X-ray val, findings given …");
-  const chat = await evaluateChat(m, loadStudies(dataDir, "val"), 40, console.log);
+  const chat = await evaluateChat(m, studies.val, 40, console.log);
   let samples: SampleSummary[] | string;
   const samplesDir = join(dataDir, "samples");
   if (args.includes("--skip-e2e")) samples = "(skipped with --skip-e2e)";

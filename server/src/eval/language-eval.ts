@@ -66,16 +66,34 @@ function clean(s: string | undefined): string {
   return (s ?? "").replace(/\s+/g, " ").trim();
 }
 
-export function loadStudies(dataDir: string, split: string): Study[] {
+/** IU X-ray's train and val studies (reports.csv read once). */
+export interface Studies {
+  train: Study[];
+  val: Study[];
+}
+
+export function loadStudies(dataDir: string): Studies {
   const table = readCsvTable(join(dataDir, "iu-xray", "reports.csv"));
-  return table.rows
-    .filter((r) => r.split === split)
-    .map((r) => {
-      const findings = clean(r.findings);
-      const impression = clean(r.impression);
-      return { uid: r.uid!, labels: meshToChexpert(r.MeSH ?? ""), reference: [findings, impression].filter(Boolean).join(" "), findings };
-    })
-    .filter((s) => s.reference.length > 0);
+  const split = (name: string) =>
+    table.rows
+      .filter((r) => r.split === name)
+      .map((r) => {
+        const findings = clean(r.findings);
+        const impression = clean(r.impression);
+        return { uid: r.uid!, labels: meshToChexpert(r.MeSH ?? ""), reference: [findings, impression].filter(Boolean).join(" "), findings };
+      })
+      .filter((s) => s.reference.length > 0);
+  return { train: split("train"), val: split("val") };
+}
+
+/** A model process for evaluation: CPU, one thread, so several run side by side. */
+export function evalModelProcess(m: LoadedManifest): ModelProcess {
+  return new ModelProcess({ ggufPath: m.llmPath, contextSize: m.manifest.llm.contextSize, device: "cpu", threads: 1, label: m.manifest.id });
+}
+
+/** The first-turn prompt with a given findings line. */
+export function givenPrompt(m: LoadedManifest, line: string, question: string = m.manifest.prompt.defaultPrompt): string {
+  return firstTurnPrompt(m.manifest, { labels: [], conditioningText: line }, question);
 }
 
 /** The findings line the daemon would build if the vision stage had assessed all 14 observations, and what it gives as present / absent. */
@@ -114,6 +132,9 @@ function labelKey(l: Labels): string {
   return OBSERVATIONS.filter((o) => positive(l[o])).join("|");
 }
 
+/** A study with no positive finding. */
+const isNormal = (s: Study) => labelKey(s.labels) === "No Finding";
+
 const TYPICAL = "baseline: most typical training report with the same labels";
 
 function subsets(name: string, studies: Study[], scores: number[]): RougeLBySubset {
@@ -121,18 +142,15 @@ function subsets(name: string, studies: Study[], scores: number[]): RougeLBySubs
     const xs = scores.filter((_, i) => keep(studies[i]!));
     return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0;
   };
-  const normal = (s: Study) => labelKey(s.labels) === "No Finding";
-  return { name, normal: mean(normal), abnormal: mean((s) => !normal(s)), all: mean(() => true) };
+  return { name, normal: mean(isNormal), abnormal: mean((s) => !isNormal(s)), all: mean(() => true) };
 }
 
-export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: (s: string) => void): Promise<LanguageEval> {
-  const train = loadStudies(dataDir, "train");
-  const val = loadStudies(dataDir, "val");
+export async function evaluateLanguage(m: LoadedManifest, { train, val }: Studies, log: (s: string) => void): Promise<LanguageEval> {
   const given = val.map((s) => s.labels);
   const refs = val.map((s) => s.reference);
   // Baseline 1: the most frequent normal training report, for every study.
   const counts = new Map<string, number>();
-  for (const s of train) if (labelKey(s.labels) === "No Finding") counts.set(s.reference, (counts.get(s.reference) ?? 0) + 1);
+  for (const s of train) if (isNormal(s)) counts.set(s.reference, (counts.get(s.reference) ?? 0) + 1);
   const constant = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
   // Baseline 2: the first training report (file order) with exactly the same positive labels.
   const byKey = new Map<string, string>();
@@ -157,12 +175,11 @@ export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: 
   let msGenerating = 0;
   const runs = await Promise.all(
     variants.map(async (v) => {
-      const runner = new ModelProcess({ ggufPath: m.llmPath, contextSize: m.manifest.llm.contextSize, device: "cpu", threads: 1, label: m.manifest.id });
+      const runner = evalModelProcess(m);
       const texts: string[] = [];
       try {
         for (const [i, { line, expected }] of conditions.entries()) {
-          const prompt = firstTurnPrompt(m.manifest, { labels: [], conditioningText: line }, m.manifest.prompt.defaultPrompt);
-          const done = await runner.generate(prompt, v.settings, m.manifest.prompt.stop, v.check ? { expected } : {});
+          const done = await runner.generate(givenPrompt(m, line), v.settings, m.manifest.prompt.stop, v.check ? { expected } : {});
           tokensGenerated += done.sampledTokens;
           msGenerating += done.generateMs;
           texts.push(plainReport(done.text.trim()));
@@ -185,7 +202,7 @@ export async function evaluateLanguage(m: LoadedManifest, dataDir: string, log: 
   });
   return {
     n: val.length,
-    normalStudies: val.filter((s) => labelKey(s.labels) === "No Finding").length,
+    normalStudies: val.filter(isNormal).length,
     systems: [
       ...runs.map((r) => system(r.name, r.texts)),
       system("baseline: constant normal report", val.map(() => constant)),
