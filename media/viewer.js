@@ -161,6 +161,7 @@ window.addEventListener("message", (e) => {
   if (m.type === "image" && typeof m.pixels === "string" && Number.isInteger(m.width) && Number.isInteger(m.height)) showImage(m);
   else if (m.type === "findings" && Array.isArray(m.labels)) showFindings(m.labels);
   else if (m.type === "busy") $("summarize").disabled = Boolean(m.busy);
+  else if (m.type === "status" && typeof m.message === "string") $("status").textContent = m.message;
   else if (m.type === "error" && typeof m.message === "string") {
     $("status").textContent = m.message;
     document.body.dataset.error = "true";

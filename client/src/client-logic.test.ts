@@ -4,7 +4,7 @@ import { JobRouter } from "./jobs.js";
 import { statusText } from "./status-text.js";
 import { ChatHistory, MAX_ENTRIES } from "./chat-history.js";
 import { readConfig } from "./config.js";
-import { serveCommand } from "./bootstrap.js";
+import { commandLine, serveCommand } from "./bootstrap.js";
 import type { ServerStatus } from "@xraygpt/protocol";
 
 test("tokens and progress reach only their own job, and stop after it ends", () => {
@@ -55,8 +55,20 @@ test("chat history is kept per image, bounded, with its session id", async () =>
 
 test("the daemon command line follows the settings", () => {
   const { config } = readConfig((k) => ({ model: "tiny", modelsFolder: "/m", device: "cpu" } as Record<string, unknown>)[k]);
-  const exists = (p: string) => p === "/repo/server/dist/cli.js";
-  assert.deepEqual(serveCommand(config, "/repo/client", exists), { command: "node", args: ["/repo/server/dist/cli.js", "serve", "--stdio", "--model", "tiny", "--models-dir", "/m", "--device", "cpu"] });
+  const checkout = (p: string) => p === "/repo/server/dist/cli.js";
+  const electron = { ELECTRON_RUN_AS_NODE: "1" };
+  // A checkout: its CLI, with the editor's own runtime.
+  assert.deepEqual(serveCommand(config, "/repo/client", checkout, "/ed/node"), { command: "/ed/node", args: ["/repo/server/dist/cli.js", "serve", "--stdio", "--model", "tiny", "--models-dir", "/m", "--device", "cpu"], env: electron });
+  // The platform VSIX's own daemon comes before a checkout beside it.
+  const both = (p: string) => checkout(p) || p === "/repo/client/daemon/server/bin/xraygpt.js";
+  assert.deepEqual(serveCommand(config, "/repo/client", both, "/ed/node").args.slice(0, 2), ["/repo/client/daemon/server/bin/xraygpt.js", "serve"]);
+  // Settings win: a node of the user's, a CLI of the user's.
+  const mine = readConfig((k) => ({ "server.path": "/opt/x/cli.js", "server.nodePath": "/usr/bin/node22" } as Record<string, unknown>)[k]).config;
+  assert.deepEqual(serveCommand(mine, "/repo/client", both), { command: "/usr/bin/node22", args: ["/opt/x/cli.js", "serve", "--stdio", "--device", "auto"] });
+  const exe = readConfig((k) => ({ "server.path": "/usr/local/bin/xraygpt" } as Record<string, unknown>)[k]).config;
+  assert.deepEqual(serveCommand(exe, "/repo/client", both), { command: "/usr/local/bin/xraygpt", args: ["serve", "--stdio", "--device", "auto"] });
+  // Nothing found: xraygpt on PATH.
   const shared = readConfig((k) => ({ daemonMode: "shared", socketPath: "/tmp/x.sock" } as Record<string, unknown>)[k]).config;
   assert.deepEqual(serveCommand(shared, "/nowhere", () => false), { command: "xraygpt", args: ["serve", "--socket", "/tmp/x.sock", "--device", "auto"] });
+  assert.equal(commandLine({ command: "/ed/node", args: ["/a b/cli.js", "serve"], env: electron }), "ELECTRON_RUN_AS_NODE=1 /ed/node '/a b/cli.js' serve");
 });

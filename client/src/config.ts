@@ -18,8 +18,8 @@ export interface XrayConfig {
   socketPath: string;
   /** The daemon's CLI (a .js file run with node, or an executable); undefined = the bundled one. */
   serverPath?: string;
-  /** The node executable that runs a .js serverPath. */
-  nodePath: string;
+  /** The Node.js (20+) that runs a .js daemon CLI; undefined = the editor's own runtime. */
+  nodePath?: string;
   maxTokens: number;
   /** undefined = the model's default. */
   temperature?: number;
@@ -65,6 +65,7 @@ export function readConfig(get: Getter): { config: XrayConfig; problems: string[
   const model = str(get("model"));
   const modelsFolder = str(get("modelsFolder"));
   const serverPath = str(get("server.path"));
+  const nodePath = str(get("server.nodePath"));
   const temperature = num(get("temperature"), 0, 2, "temperature", problems);
   const reportsFolder = str(get("reportsFolder"));
   const config: XrayConfig = {
@@ -74,7 +75,7 @@ export function readConfig(get: Getter): { config: XrayConfig; problems: string[
     daemonMode: oneOf(get("daemonMode"), ["per-window", "shared"] as const, "per-window", "daemonMode", problems),
     socketPath: str(get("socketPath")) ?? defaultSocketPath(),
     ...(serverPath ? { serverPath } : {}),
-    nodePath: str(get("server.nodePath")) ?? "node",
+    ...(nodePath ? { nodePath } : {}),
     maxTokens: Math.round(num(get("maxTokens"), 1, 8192, "maxTokens", problems) ?? 512),
     ...(temperature !== undefined ? { temperature } : {}),
     ...(reportsFolder ? { reportsFolder } : {}),

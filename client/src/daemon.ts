@@ -4,7 +4,7 @@
  * pending requests fail (their callers mark their output interrupted), the state shows in the
  * status bar, and the client restarts it with bounded backoff.
  */
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
 import * as vscode from "vscode";
 import {
@@ -18,7 +18,7 @@ import {
 } from "vscode-languageclient/node";
 import { ProgressNotification, ServerStatusNotification, StatusRequest, TokenNotification, type ServerStatus } from "@xraygpt/protocol";
 import { RestartPolicy } from "./backoff.js";
-import { serveCommand } from "./bootstrap.js";
+import { commandLine, findCli, serveCommand, type DaemonCommand } from "./bootstrap.js";
 import type { XrayConfig } from "./config.js";
 import type { JobRouter } from "./jobs.js";
 import type { DaemonState } from "./status-text.js";
@@ -39,7 +39,7 @@ async function sharedServer(config: XrayConfig, extensionPath: string, out: vsco
   } catch {
     const cmd = serveCommand(config, extensionPath);
     out.appendLine(`starting the shared daemon: ${cmd.command} ${cmd.args.join(" ")}`);
-    const child = spawn(cmd.command, cmd.args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(cmd.command, cmd.args, { detached: true, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...cmd.env } });
     child.stderr?.on("data", (b: Buffer) => out.append(b.toString()));
     child.unref();
     const deadline = Date.now() + 60_000;
@@ -56,6 +56,25 @@ async function sharedServer(config: XrayConfig, extensionPath: string, out: vsco
   }
 }
 
+/**
+ * Runs the daemon's CLI with `--version`: a command that cannot run at all (not found, not
+ * executable, a Node.js too old for it, missing files) fails here in a second, with its reason,
+ * instead of as a language-client connection error. Resolves to the reason, or undefined.
+ */
+function preflight(cli: DaemonCommand): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(cli.command, [...cli.args, "--version"], { env: { ...process.env, ...cli.env }, timeout: 60_000 }, (err, _stdout, stderr) => {
+      if (!err) return resolve(undefined);
+      const e = err as NodeJS.ErrnoException & { killed?: boolean };
+      if (e.code === "ENOENT") return resolve(`${cli.command}: not found`);
+      if (e.code === "EACCES") return resolve(`${cli.command}: not executable`);
+      if (e.killed) return resolve("it did not answer within 60 s");
+      const last = String(stderr).trim().split("\n").filter(Boolean).slice(-3).join(" ");
+      resolve(`it exited with code ${String(e.code)}${last ? `: ${last}` : ""}`);
+    });
+  });
+}
+
 export class Daemon implements vscode.Disposable {
   client: LanguageClient | undefined;
   state: DaemonState = "stopped";
@@ -65,6 +84,8 @@ export class Daemon implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private restartTimer: NodeJS.Timeout | undefined;
   private disposed = false;
+  /** Why the daemon could not start, while state is "failed". */
+  failure: string | undefined;
 
   constructor(
     private readonly config: () => XrayConfig,
@@ -75,6 +96,7 @@ export class Daemon implements vscode.Disposable {
 
   private setState(s: DaemonState): void {
     this.state = s;
+    if (s !== "failed") this.failure = undefined;
     if (s !== "running") this.status = undefined;
     this.changed.fire();
   }
@@ -82,10 +104,14 @@ export class Daemon implements vscode.Disposable {
   async start(): Promise<void> {
     const config = this.config();
     const cmd = serveCommand(config, this.extensionPath);
+    this.setState("starting");
+    const cli = findCli(config, this.extensionPath);
+    const cannot = await preflight(cli);
+    if (cannot !== undefined) return this.cannotStart(commandLine(cli), cannot);
     const serverOptions: ServerOptions =
       config.daemonMode === "shared"
         ? () => sharedServer(config, this.extensionPath, this.output)
-        : { command: cmd.command, args: cmd.args, options: { env: { ...process.env } } };
+        : { command: cmd.command, args: cmd.args, options: { env: { ...process.env, ...cmd.env } } };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file", language: "markdown", pattern: "**/*.report.md" }],
       outputChannel: this.output,
@@ -105,8 +131,7 @@ export class Daemon implements vscode.Disposable {
       this.status = s;
       this.changed.fire();
     });
-    this.setState("starting");
-    this.output.appendLine(config.daemonMode === "shared" ? `daemon: shared on ${config.socketPath}` : `daemon: ${cmd.command} ${cmd.args.join(" ")}`);
+    this.output.appendLine(config.daemonMode === "shared" ? `daemon: shared on ${config.socketPath}` : `daemon: ${commandLine(cmd)}`);
     try {
       await client.start();
       this.status = await client.sendRequest(StatusRequest, {});
@@ -114,10 +139,46 @@ export class Daemon implements vscode.Disposable {
       this.status = this.status ?? (await client.sendRequest(StatusRequest, {}));
       this.changed.fire();
     } catch (e) {
-      this.output.appendLine(`daemon: failed to start: ${e instanceof Error ? e.message : String(e)}`);
       if (client.state !== State.Stopped) await client.stop().catch(() => undefined);
-      this.onCrash();
+      this.cannotStart(commandLine(cmd), e instanceof Error ? e.message : String(e));
     }
+  }
+
+  /**
+   * The daemon could not start: one notification saying why, with what helps, and no retry loop
+   * (nothing changes by itself). A settings change restarts it (ctx.ts), as does Retry.
+   */
+  private cannotStart(command: string, reason: string): void {
+    this.output.appendLine(`daemon: could not start \`${command}\`: ${reason}`);
+    this.failure = reason;
+    this.setState("failed");
+    if (this.disposed) return;
+    const msg = `XrayGPT: the daemon could not start: ${reason}. Tried: ${command}. Set "xraygpt.server.path" to the daemon's CLI (server/dist/cli.js of a checkout, or an xraygpt executable), or install the XrayGPT VSIX for your platform, which carries it.`;
+    void vscode.window.showErrorMessage(msg, "Open Settings", "Show Log", "Retry").then((a) => {
+      if (a === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", "xraygpt.server.path");
+      if (a === "Show Log") this.output.show();
+      if (a === "Retry") void this.restart();
+    });
+  }
+
+  /**
+   * The running client, now or once the daemon is up (views that need it wait here and recover by
+   * themselves once the user fixes a setting); `onWait` hears each state while waiting.
+   */
+  whenRunning(onWait?: (state: DaemonState) => void): Promise<LanguageClient> {
+    if (this.client && this.state === "running") return Promise.resolve(this.client);
+    let last: DaemonState | undefined;
+    const wait = () => {
+      if (this.state !== last) onWait?.((last = this.state));
+    };
+    wait();
+    return new Promise((resolve, reject) => {
+      const sub = this.onDidChange(() => {
+        if (this.disposed) return sub.dispose(), reject(new Error("the XrayGPT extension is shutting down"));
+        if (this.client && this.state === "running") return sub.dispose(), resolve(this.client);
+        wait();
+      });
+    });
   }
 
   private onCrash(): void {
@@ -157,7 +218,7 @@ export class Daemon implements vscode.Disposable {
 
   /** The running client, or an error saying why there is none. */
   get(): LanguageClient {
-    if (!this.client || this.state !== "running") throw new Error(`the XrayGPT daemon is ${this.state}${this.state === "failed" ? " (run \"XrayGPT: Restart Daemon\")" : ""}`);
+    if (!this.client || this.state !== "running") throw new Error(this.state === "failed" ? `the XrayGPT daemon is not running (${this.failure ?? "it stopped"}; see "XrayGPT: Show Daemon Log", then "XrayGPT: Restart Daemon")` : `the XrayGPT daemon is ${this.state}`);
     return this.client;
   }
 
@@ -165,6 +226,7 @@ export class Daemon implements vscode.Disposable {
     this.disposed = true;
     clearTimeout(this.restartTimer);
     void this.client?.dispose().catch(() => undefined);
+    this.changed.fire(); // waiting views hear that the extension is going
     this.changed.dispose();
   }
 }

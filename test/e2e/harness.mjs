@@ -1,17 +1,19 @@
 // End-to-end harness: a fixture workspace (tiny models, a PNG and a DICOM), code-server 4.139.1
-// (installed by scripts/setup-code-server.sh) with the packaged extension, and Chromium driven by
+// (installed by scripts/setup-code-server.sh into ~/.cache/xraygpt/code-server) with the packaged extension, and Chromium driven by
 // playwright-core. Screenshots go to test-results/e2e/.
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const RESULTS = join(ROOT, "test-results", "e2e");
-const CODE_SERVER = join(ROOT, ".code-server", "code-server");
+// Where scripts/setup-code-server.sh installs it: a cache outside the checkout, reused by every clone.
+const CODE_SERVER_DIR = process.env.XRAYGPT_CODE_SERVER_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), ".cache"), "xraygpt", "code-server");
+const CODE_SERVER = join(CODE_SERVER_DIR, "code-server");
 const CLI = join(ROOT, "server", "dist", "cli.js");
 
 function freePort() {
@@ -25,8 +27,12 @@ function freePort() {
   });
 }
 
-/** The fixture workspace: models/fixture-tiny, chest.png, chest.dcm, workspace settings. */
-export async function makeWorkspace() {
+/**
+ * The fixture workspace: models/fixture-tiny, chest.png, chest.dcm, and workspace settings that
+ * point the extension at them and at this checkout's daemon — or, with `{ settings: false }`, no
+ * settings at all (what a new user has).
+ */
+export async function makeWorkspace({ settings = true } = {}) {
   const { writeFixtureModel } = await import(join(ROOT, "server/dist/testing/fixture-model.js"));
   const { writeSyntheticPng } = await import(join(ROOT, "server/dist/testing/workspace.js"));
   const { writeDicom, syntheticGrey } = await import(join(ROOT, "server/dist/testing/dicom-fixtures.js"));
@@ -37,7 +43,7 @@ export async function makeWorkspace() {
   await writeFixtureModel(models, "fixture-tiny");
   await writeSyntheticPng(join(ws, "chest.png"), 1, 192, 160);
   writeDicom(join(ws, "chest.dcm"), { width: 128, height: 112, pixels: syntheticGrey(128, 112, 4095), bitsStored: 12 });
-  writeFileSync(
+  if (settings) writeFileSync(
     join(ws, ".vscode", "settings.json"),
     JSON.stringify(
       {
@@ -55,12 +61,26 @@ export async function makeWorkspace() {
   return { base, ws, models, cleanup: () => rmSync(base, { recursive: true, force: true }) };
 }
 
-/** Starts code-server with the packaged extension installed; resolves when it answers. */
-export async function startCodeServer(base) {
+/**
+ * PATH without this checkout's node_modules/.bin (npm puts it first when it runs a script), so no
+ * `xraygpt` of the checkout's is on it.
+ */
+export function pathWithoutCheckout() {
+  return (process.env.PATH ?? "").split(":").filter((d) => d && !d.includes("node_modules/.bin") && !existsSync(join(d, "xraygpt"))).join(":");
+}
+
+/**
+ * Starts code-server with the packaged extension (xraygpt.vsix, made by `npm run package`; made
+ * here when missing) installed into a fresh profile; resolves when it answers. `env` is the
+ * environment of code-server (and so of the extension host and the daemon it starts).
+ */
+export async function startCodeServer(base, { env = process.env } = {}) {
   if (!existsSync(CODE_SERVER)) throw new Error(`code-server is not set up: run scripts/setup-code-server.sh (${CODE_SERVER} missing)`);
   const vsix = join(ROOT, "xraygpt.vsix");
-  const r = spawnSync("npm", ["run", "package", "-w", "client"], { cwd: ROOT, encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`packaging the extension failed:\n${r.stdout}\n${r.stderr}`);
+  if (!existsSync(vsix)) {
+    const r = spawnSync("npm", ["run", "package"], { cwd: ROOT, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`packaging the extension failed:\n${r.stdout}\n${r.stderr}`);
+  }
   const userData = join(base, "user-data");
   const extensions = join(base, "extensions");
   mkdirSync(join(userData, "User"), { recursive: true });
@@ -69,12 +89,12 @@ export async function startCodeServer(base) {
     JSON.stringify({ "workbench.startupEditor": "none", "security.workspace.trust.enabled": false, "workbench.tips.enabled": false, "telemetry.telemetryLevel": "off", "extensions.autoUpdate": false, "extensions.autoCheckUpdates": false, "chat.disableAIFeatures": true, "workbench.welcomePage.walkthroughs.openOnInstall": false }),
   );
   const common = ["--user-data-dir", userData, "--extensions-dir", extensions];
-  const inst = spawnSync(CODE_SERVER, [...common, "--install-extension", vsix], { encoding: "utf8", env: { ...process.env } });
+  const inst = spawnSync(CODE_SERVER, [...common, "--install-extension", vsix], { encoding: "utf8", env: { ...env } });
   if (inst.status !== 0) throw new Error(`installing the VSIX into code-server failed:\n${inst.stdout}\n${inst.stderr}`);
   const port = await freePort();
   const log = [];
   const child = spawn(CODE_SERVER, [...common, "--auth", "none", "--bind-addr", `127.0.0.1:${port}`, "--disable-telemetry", "--disable-update-check", "--disable-workspace-trust", "--disable-getting-started-override"], {
-    env: { ...process.env, XRAYGPT_THREADS: "1" },
+    env: { ...env, XRAYGPT_THREADS: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout.on("data", (b) => log.push(b.toString()));

@@ -48,7 +48,11 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider {
 
   private async load(webview: vscode.Webview, image: string): Promise<void> {
     try {
-      const client = this.ctx.daemon.get();
+      // Until the daemon is up (starting, or waiting for the user to fix its settings), say so;
+      // the image loads by itself once it runs.
+      const client = await this.ctx.daemon.whenRunning((state) =>
+        void webview.postMessage({ type: "status", message: state === "failed" ? "The XrayGPT daemon is not running (see its notification); the image loads once it runs." : "Waiting for the XrayGPT daemon…" }),
+      );
       const showPatientTags = this.ctx.config.showPatientTags;
       const decoded = await client.sendRequest(DecodeImageRequest, { image, maxSize: 4096, includePatientTags: showPatientTags });
       const tags = showPatientTags ? decoded.tags : decoded.tags.filter((t) => !t.patientIdentifying);

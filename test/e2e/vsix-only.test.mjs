@@ -1,0 +1,117 @@
+// A new user's first minutes: only the platform VSIX, installed into a fresh code-server profile;
+// no settings, no checkout beside the extension, no `xraygpt` on PATH. The extension must start the
+// daemon it carries, with the bundled model, by itself: a DICOM and a PNG open with pixels, a
+// summary with an impression lands in the report, a chat question gets an answer.
+// Screenshots in test-results/e2e/vsix-*.png; timings in test-results/e2e/vsix-timings.json.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeWorkspace, openBrowser, pathWithoutCheckout, RESULTS, shot, startCodeServer, webviewFrame } from "./harness.mjs";
+import waitForModule from "./wait-for.cjs";
+
+const { waitFor } = waitForModule;
+let ws, server, browser, page;
+const timings = {};
+
+async function quickOpen(name) {
+  await page.keyboard.press("Control+P");
+  await page.waitForSelector(".quick-input-widget input");
+  await page.keyboard.type(name);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${name}"]`);
+  await page.keyboard.press("Enter");
+}
+
+before(async () => {
+  ws = await makeWorkspace({ settings: false });
+  const PATH = pathWithoutCheckout();
+  assert.notEqual(spawnSync("sh", ["-c", "command -v xraygpt"], { env: { PATH } }).status, 0, "xraygpt must not be on PATH");
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("XRAYGPT_") && !k.startsWith("npm_")));
+  server = await startCodeServer(ws.base, { env: { ...env, PATH } });
+  browser = await openBrowser();
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(`${server.url}/?folder=${encodeURIComponent(ws.ws)}`);
+  await page.waitForSelector(".monaco-workbench", { timeout: 90_000 });
+  await page.waitForSelector('.explorer-folders-view .monaco-list-row[aria-label*="chest.png"]', { timeout: 90_000 });
+});
+
+after(async () => {
+  if (page) await shot(page, "vsix-zz-final").catch(() => undefined);
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, "vsix-timings.json"), JSON.stringify(timings, null, 2));
+  console.log(`VSIX-only timings: ${JSON.stringify(timings)}`);
+  await browser?.close();
+  server?.stop();
+  if (process.env.XRAYGPT_E2E_KEEP) console.log(`kept ${ws?.base}`);
+  else ws?.cleanup();
+});
+
+test("the installed VSIX carries its daemon and the bundled model", () => {
+  const ext = join(ws.base, "extensions");
+  const dir = spawnSync("sh", ["-c", `ls -d ${ext}/xraygpt.xraygpt-vscode-*`], { encoding: "utf8" }).stdout.trim();
+  assert.ok(dir, "the extension is installed");
+  for (const f of ["daemon/server/bin/xraygpt.js", "daemon/models/xraygpt-mini/model.json", "daemon/native/build/Release/llama_embed.node"]) assert.ok(existsSync(join(dir, f)), `${f} is in the extension`);
+  assert.ok(!existsSync(join(dir, "..", "server", "dist", "cli.js")), "no checkout beside it");
+});
+
+test("a DICOM opens with pixels, with no settings and nothing on PATH", async () => {
+  const t0 = Date.now();
+  await quickOpen("chest.dcm");
+  const frame = await webviewFrame(page, "#stage");
+  await frame.waitForFunction(() => document.body.dataset.loaded === "true", null, { timeout: 180_000 });
+  timings.dicomFirstPixelsMs = Date.now() - t0;
+  assert.match(await frame.textContent("#info"), /DICOM 128×112, 12-bit/);
+  await frame.waitForSelector("#findings li meter", { timeout: 120_000 });
+  // The daemon runs the bundled model, xraygpt-mini.
+  await page.waitForSelector('.statusbar-item[id*="xraygpt.daemon"] >> text=xraygpt-mini', { timeout: 60_000 });
+  await shot(page, "vsix-1-viewer");
+});
+
+test("a PNG opens in the viewer too", async () => {
+  await quickOpen("chest.png");
+  await page.keyboard.press("Control+Shift+P");
+  await page.keyboard.type("XrayGPT: Open in Radiograph Viewer");
+  await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Open in Radiograph Viewer"]');
+  await page.keyboard.press("Enter");
+  await waitFor(async () => {
+    for (const f of page.frames()) {
+      try {
+        if (await f.evaluate(() => document.body?.dataset.loaded === "true" && /PNG 192×160/.test(document.getElementById("info")?.textContent ?? ""))) return true;
+      } catch {
+        // a frame that navigated away
+      }
+    }
+    return false;
+  }, "the PNG in the viewer", 60_000);
+});
+
+test("Summarize writes a report with an impression from the bundled model", async () => {
+  await page.keyboard.press("Control+Shift+P");
+  await page.keyboard.type("XrayGPT: Summarize Radiograph");
+  await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="Summarize Radiograph"]');
+  const t0 = Date.now();
+  await page.keyboard.press("Enter");
+  const report = join(ws.ws, "chest.png.report.md");
+  const draftText = (t) => /<!-- xraygpt:draft begin [^\n]*\n([\s\S]*?)(\n<!-- xraygpt:draft end|$)/.exec(t)?.[1]?.trim() ?? "";
+  await waitFor(() => existsSync(report) && draftText(readFileSync(report, "utf8")).length > 0, "the first text in the report", 180_000);
+  timings.summarizeFirstTextMs = Date.now() - t0;
+  const text = await waitFor(() => /state=(complete|interrupted)/.test(readFileSync(report, "utf8")) && readFileSync(report, "utf8"), "the finished report");
+  assert.match(text, /^---\nimage: chest\.png\nmodel: xraygpt-mini\n/m);
+  assert.match(text, /state=complete -->/, "the summary completed");
+  assert.match(draftText(text), /Impression: *\w/, "the summary has an impression");
+  await page.waitForSelector('.tab[aria-label*="chest.png.report.md"]');
+  await shot(page, "vsix-2-report");
+});
+
+test("the chat answers a question", async () => {
+  await page.locator('.activitybar .action-item a[aria-label*="XrayGPT"]').first().click();
+  const frame = await webviewFrame(page, "#input");
+  await frame.waitForFunction(() => /chest\.png/.test(document.getElementById("subject").textContent), null, { timeout: 60_000 });
+  await frame.fill("#input", "Is there pneumonia?");
+  await frame.press("#input", "Enter");
+  await frame.waitForSelector(".msg.assistant button.insert", { timeout: 120_000 });
+  const answer = await frame.textContent(".msg.assistant:last-of-type .text");
+  assert.ok(answer.trim().length > 0, "a non-empty answer");
+  await shot(page, "vsix-3-chat");
+});
