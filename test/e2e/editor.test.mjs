@@ -4,21 +4,12 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { makeWorkspace, openBrowser, shot, startCodeServer, webviewFrame } from "./harness.mjs";
+import { explorerMenu, makeWorkspace, openBrowser, quickOpen, shot, startCodeServer, webviewFrame } from "./harness.mjs";
 import waitForModule from "./wait-for.cjs";
 
 const { waitFor } = waitForModule;
 
 let ws, server, browser, page;
-
-
-async function quickOpen(name) {
-  await page.keyboard.press("Control+P");
-  await page.waitForSelector(".quick-input-widget input");
-  await page.keyboard.type(name);
-  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${name}"]`);
-  await page.keyboard.press("Enter");
-}
 
 before(async () => {
   ws = await makeWorkspace();
@@ -41,7 +32,7 @@ after(async () => {
 });
 
 test("a DICOM opens in the radiograph viewer with pixels from the daemon", async () => {
-  await quickOpen("chest.dcm");
+  await quickOpen(page, "chest.dcm");
   const frame = await webviewFrame(page, "#stage");
   await frame.waitForFunction(() => document.body.dataset.loaded === "true", null, { timeout: 120_000 });
   assert.match(await frame.textContent("#info"), /DICOM 128×112, 12-bit/);
@@ -52,14 +43,7 @@ test("a DICOM opens in the radiograph viewer with pixels from the daemon", async
 });
 
 test("right-click a PNG → Summarize Radiograph streams a report beside it", async () => {
-  const row = page.locator('.explorer-folders-view .monaco-list-row[aria-label*="chest.png"]').first();
-  await row.click({ button: "right" });
-  const item = page.locator('.context-view .action-label:text-is("Summarize Radiograph")');
-  await item.waitFor();
-  await page.waitForTimeout(500); // VS Code ignores a menu click that follows its opening too closely
-  await item.hover();
-  await item.click();
-  await page.waitForSelector(".context-view .monaco-menu", { state: "detached", timeout: 10_000 }).catch(() => page.keyboard.press("Escape"));
+  await explorerMenu(page, "chest.png", "Summarize Radiograph");
   const report = join(ws.ws, "chest.png.report.md");
   const text = await waitFor(() => existsSync(report) && /state=(complete|interrupted)/.test(readFileSync(report, "utf8")) && readFileSync(report, "utf8"), "the finished report");
   assert.match(text, /^---\nimage: chest\.png\nmodel: fixture-tiny\nmodelVersion: 0\.0\.1\n/);
@@ -85,7 +69,7 @@ test("the chat answers a question about the active report's image", async () => 
 });
 
 test("a quick fix from the daemon marks the report reviewed", async () => {
-  await quickOpen("chest.png.report.md");
+  await quickOpen(page, "chest.png.report.md");
   const report = join(ws.ws, "chest.png.report.md");
   const before = readFileSync(report, "utf8");
   const line = before.split("\n").findIndex((l) => l.startsWith("<!-- xraygpt:draft begin"));

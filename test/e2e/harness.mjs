@@ -144,3 +144,24 @@ export async function shot(page, name) {
   mkdirSync(RESULTS, { recursive: true });
   await page.screenshot({ path: join(RESULTS, `${name}.png`) });
 }
+
+/** Opens a workspace file through Quick Open (Ctrl+P). */
+export async function quickOpen(page, name) {
+  await page.keyboard.press("Control+P");
+  await page.waitForSelector(".quick-input-widget input");
+  await page.keyboard.type(name);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${name}"]`);
+  await page.keyboard.press("Enter");
+}
+
+/** Right-clicks a file in the explorer and picks `label` from its context menu. */
+export async function explorerMenu(page, file, label) {
+  const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${file}"]`).first();
+  await row.click({ button: "right" });
+  const item = page.locator(`.context-view .action-label:text-is("${label}")`);
+  await item.waitFor();
+  await page.waitForTimeout(500); // VS Code ignores a menu click that follows its opening too closely
+  await item.hover();
+  await item.click();
+  await page.waitForSelector(".context-view .monaco-menu", { state: "detached", timeout: 10_000 }).catch(() => page.keyboard.press("Escape"));
+}

@@ -8,6 +8,7 @@ import { ChatRequest } from "@xraygpt/protocol";
 import { parseReport } from "xraygpt/daemon/report/report-format";
 import { isReportPath, resolveImageField } from "xraygpt/daemon/report/report-paths";
 import { ChatHistory } from "../chat-history.js";
+import { IMAGE_RE } from "../commands/summarize.js";
 import type { Ctx } from "../ctx.js";
 import { runJob } from "../generation.js";
 import { DraftStream, openReport } from "../report/report-writer.js";
@@ -15,7 +16,6 @@ import { chatHtml } from "./html.js";
 import { parseChatMessage } from "./messages.js";
 
 export const CHAT_VIEW = "xraygpt.chat";
-const IMAGE_RE = /\.(png|jpe?g|dcm|dicom)$/i;
 
 /** The image an editor is about: an image file itself, or the image a report names. */
 export function imageOfDocument(doc: vscode.TextDocument): string | undefined {
@@ -135,8 +135,17 @@ export function registerChatView(ctx: Ctx): vscode.Disposable[] {
     const image = e ? imageOfDocument(e.document) : undefined;
     if (image) ctx.setActiveImage(image);
   };
+  // An image open in any editor (VS Code's own image preview too) is the one the commands act on.
+  const trackTab = () => {
+    const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+    const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+    if (uri?.scheme === "file" && IMAGE_RE.test(uri.fsPath)) ctx.setActiveImage(uri.fsPath);
+  };
   track(vscode.window.activeTextEditor);
+  trackTab();
   return [
+    vscode.window.tabGroups.onDidChangeTabs(trackTab),
+    vscode.window.tabGroups.onDidChangeTabGroups(trackTab),
     vscode.window.registerWebviewViewProvider(CHAT_VIEW, new ChatView(ctx), { webviewOptions: { retainContextWhenHidden: true } }),
     vscode.window.onDidChangeActiveTextEditor(track),
   ];
