@@ -2,6 +2,7 @@
  * `npm run bench`: speed figures measured in one run on this machine, printed as ratios against
  * raw components where a goal is a ratio. Nothing here is asserted: machines are shared and noisy.
  */
+import "../util/no-telemetry.js"; // first: before onnxruntime-node loads
 import { mkdtemp, rm } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -25,8 +25,14 @@ after(async () => {
 });
 
 const serveArgs = () => ["--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL];
-const within = <T>(p: Promise<T>, ms: number, what: string) =>
-  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms).unref())]);
+async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 async function withDaemon(f: (d: SocketDaemon) => Promise<void>, args: string[] = []): Promise<void> {
   const d = await startSocketDaemon(join(ws.dir, `d${++n}.sock`), [...serveArgs(), ...args]);
@@ -49,7 +55,8 @@ async function othersServedAfter(leave: (victim: SocketClient) => Promise<void>,
     const pending = bystander.rpc.sendRequest(SummarizeRequest, { jobId: "long", image: ws.images[0]!, model: LONG_MODEL, generation: { maxTokens: 300 } });
     await leave(victim);
     await within(victim.closed, 10_000, "the victim's connection ends");
-    const long = await within(pending, 30_000, "the pending request");
+    const hungUp = bystander.closed.then(() => Promise.reject(new Error(`the daemon closed the bystander's connection (exit code ${d.child.exitCode})`)));
+    const long = await within(Promise.race([pending, hungUp]), 30_000, "the pending request");
     assert.ok(long.text.length > 0);
     const next = await bystander.rpc.sendRequest(FindingsRequest, { image: ws.images[1]! });
     assert.equal(next.findings.labels.length, 3);
