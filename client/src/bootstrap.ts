@@ -30,6 +30,7 @@ export function engineArgs(config: XrayConfig): string[] {
 
 export function serveCommand(config: XrayConfig, extensionPath: string, exists?: (p: string) => boolean): DaemonCommand {
   const base = findCli(config, extensionPath, exists);
-  const mode = config.daemonMode === "shared" ? ["--socket", config.socketPath] : ["--stdio"];
+  // A shared daemon started by a window stops once no window has been connected for a while.
+  const mode = config.daemonMode === "shared" ? ["--socket", config.socketPath, "--exit-when-idle"] : ["--stdio"];
   return { command: base.command, args: [...base.args, "serve", ...mode, ...engineArgs(config)] };
 }

@@ -58,5 +58,5 @@ test("the daemon command line follows the settings", () => {
   const exists = (p: string) => p === "/repo/server/dist/cli.js";
   assert.deepEqual(serveCommand(config, "/repo/client", exists), { command: "node", args: ["/repo/server/dist/cli.js", "serve", "--stdio", "--model", "tiny", "--models-dir", "/m", "--device", "cpu"] });
   const shared = readConfig((k) => ({ daemonMode: "shared", socketPath: "/tmp/x.sock" } as Record<string, unknown>)[k]).config;
-  assert.deepEqual(serveCommand(shared, "/nowhere", () => false), { command: "xraygpt", args: ["serve", "--socket", "/tmp/x.sock", "--device", "auto"] });
+  assert.deepEqual(serveCommand(shared, "/nowhere", () => false), { command: "xraygpt", args: ["serve", "--socket", "/tmp/x.sock", "--exit-when-idle", "--device", "auto"] });
 });
