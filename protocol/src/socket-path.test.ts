@@ -21,6 +21,7 @@ test("socketPathProblem: a missing folder is made 0700; only a socket of the use
   try {
     const made = join(root, "made", "daemon.sock");
     assert.match(socketPathProblem(made)!, /made does not exist/);
+    assert.match(socketPathProblem(join(root, "no", "such", "daemon.sock"), { create: true })!, /cannot create the socket's folder .*such \(ENOENT\)/);
     assert.equal(socketPathProblem(made, { create: true }), undefined);
     assert.equal(statSync(join(root, "made")).mode & 0o777, 0o700);
 

@@ -62,7 +62,11 @@ export function socketPathProblem(path: string, opts: { uid?: number; create?: b
   const dir = dirname(path);
   let d = lstatOrUndefined(dir);
   if (!d && opts.create) {
-    mkdirSync(dir, { mode: 0o700 });
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      return `cannot create the socket's folder ${dir} (${(e as NodeJS.ErrnoException).code})`;
+    }
     d = lstatOrUndefined(dir);
   }
   if (!d) return `the socket's folder ${dir} does not exist`;
