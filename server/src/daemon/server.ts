@@ -12,6 +12,7 @@ import {
   TextDocumentSyncKind,
   type CancellationToken,
   type InitializeResult,
+  type NotificationType,
   type ServerCapabilities,
 } from "vscode-languageserver/node.js";
 import { TextDocument } from "vscode-languageserver-textdocument";
@@ -45,7 +46,7 @@ let clientCount = 0;
 export function attachConnection(client: ClientConnection, engine: Engine, log: Log, id = `client-${++clientCount}`): void {
   const { connection, ended } = client;
   /** Notifications to a client that has gone are dropped. */
-  const notify = <P>(type: import("vscode-languageserver/node.js").NotificationType<P>, params: P): void => {
+  const notify = <P>(type: NotificationType<P>, params: P): void => {
     if (ended.aborted) return;
     try {
       void connection.sendNotification(type, params).catch(() => undefined);
