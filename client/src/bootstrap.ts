@@ -41,7 +41,8 @@ export function engineArgs(config: XrayConfig): string[] {
 
 export function serveCommand(config: XrayConfig, extensionPath: string, exists?: (p: string) => boolean, runtime?: string): DaemonCommand {
   const base = findCli(config, extensionPath, exists, runtime);
-  const mode = config.daemonMode === "shared" ? ["--socket", config.socketPath] : ["--stdio"];
+  // A shared daemon started by a window stops once no window has been connected for a while.
+  const mode = config.daemonMode === "shared" ? ["--socket", config.socketPath, "--exit-when-idle"] : ["--stdio"];
   return { ...base, args: [...base.args, "serve", ...mode, ...engineArgs(config)] };
 }
 

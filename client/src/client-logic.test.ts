@@ -69,6 +69,6 @@ test("the daemon command line follows the settings", () => {
   assert.deepEqual(serveCommand(exe, "/repo/client", both), { command: "/usr/local/bin/xraygpt", args: ["serve", "--stdio", "--device", "auto"] });
   // Nothing found: xraygpt on PATH.
   const shared = readConfig((k) => ({ daemonMode: "shared", socketPath: "/tmp/x.sock" } as Record<string, unknown>)[k]).config;
-  assert.deepEqual(serveCommand(shared, "/nowhere", () => false), { command: "xraygpt", args: ["serve", "--socket", "/tmp/x.sock", "--device", "auto"] });
+  assert.deepEqual(serveCommand(shared, "/nowhere", () => false), { command: "xraygpt", args: ["serve", "--socket", "/tmp/x.sock", "--exit-when-idle", "--device", "auto"] });
   assert.equal(commandLine({ command: "/ed/node", args: ["/a b/cli.js", "serve"], env: electron }), "ELECTRON_RUN_AS_NODE=1 /ed/node '/a b/cli.js' serve");
 });

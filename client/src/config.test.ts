@@ -13,7 +13,7 @@ test("defaults when nothing is set", () => {
   assert.equal(config.temperature, undefined);
   assert.equal(config.showPatientTags, false);
   assert.equal(config.trace, "off");
-  assert.match(config.socketPath, /xraygpt-.+\.sock$/);
+  assert.match(config.socketPath, /\/xraygpt(-\d+)?\/daemon\.sock$/, "in a folder of the user's own");
 });
 
 test("values are read, trimmed and checked; bad ones are reported and defaulted", () => {

@@ -2,8 +2,7 @@
  * Every `xraygpt.*` setting, read and checked in one place. `readConfig` takes a getter so it can
  * be used with `vscode.workspace.getConfiguration("xraygpt").get` and tested without VS Code.
  */
-import { tmpdir, userInfo } from "node:os";
-import { join } from "node:path";
+import { defaultSocketPath } from "@xraygpt/protocol/socket-path";
 
 export type DeviceSetting = "auto" | "cpu" | "gpu";
 export type DaemonMode = "per-window" | "shared";
@@ -47,16 +46,6 @@ function num(v: unknown, min: number, max: number, key: string, problems: string
   if (typeof v === "number" && Number.isFinite(v) && v >= min && v <= max) return v;
   problems.push(`xraygpt.${key} must be a number from ${min} to ${max} (got ${JSON.stringify(v)}); using the default`);
   return undefined;
-}
-
-export function defaultSocketPath(): string {
-  let user = "user";
-  try {
-    user = userInfo().username.replace(/[^\w.-]/g, "_");
-  } catch {
-    // no user name: keep the fallback
-  }
-  return process.platform === "win32" ? `\\\\.\\pipe\\xraygpt-${user}` : join(tmpdir(), `xraygpt-${user}.sock`);
 }
 
 /** Reads the settings; `problems` lists the invalid ones (each replaced by its default). */

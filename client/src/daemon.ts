@@ -1,8 +1,9 @@
 /**
  * The connection to the daemon through vscode-languageclient: a per-window child over stdio, or a
- * shared daemon on a local socket (started when nobody serves there yet). If the daemon dies,
- * pending requests fail (their callers mark their output interrupted), the state shows in the
- * status bar, and the client restarts it with bounded backoff.
+ * shared daemon on a local socket (started when nobody serves there yet, with --exit-when-idle; only
+ * a socket in a folder of the user's own is used). If the daemon dies, pending requests fail with
+ * "the XrayGPT daemon stopped" (request-error.ts; their callers mark their output interrupted), the
+ * state shows in the status bar, and the client restarts or reconnects with bounded backoff.
  */
 import { execFile, spawn } from "node:child_process";
 import { connect, type Socket } from "node:net";
@@ -17,6 +18,7 @@ import {
   type StreamInfo,
 } from "vscode-languageclient/node";
 import { ProgressNotification, ServerStatusNotification, StatusRequest, TokenNotification, type ServerStatus } from "@xraygpt/protocol";
+import { defaultSocketPath, socketPathProblem } from "@xraygpt/protocol/socket-path";
 import { RestartPolicy } from "./backoff.js";
 import { commandLine, findCli, serveCommand, type DaemonCommand } from "./bootstrap.js";
 import type { XrayConfig } from "./config.js";
@@ -32,6 +34,9 @@ function connectSocket(path: string): Promise<Socket> {
 }
 
 async function sharedServer(config: XrayConfig, extensionPath: string, out: vscode.OutputChannel): Promise<StreamInfo> {
+  // Never send image paths to a socket another user could have put there.
+  const problem = socketPathProblem(config.socketPath, { create: config.socketPath === defaultSocketPath() });
+  if (problem) throw new Error(problem);
   try {
     const s = await connectSocket(config.socketPath);
     out.appendLine(`attached to the shared daemon on ${config.socketPath}`);

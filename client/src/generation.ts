@@ -4,10 +4,10 @@
  * interrupted (cancelled, or the daemon failed) — the caller keeps the partial text either way.
  */
 import * as vscode from "vscode";
-import { ResponseError } from "vscode-languageclient/node";
 import type { ProgressParams } from "@xraygpt/protocol";
 import type { Daemon } from "./daemon.js";
 import type { JobRouter } from "./jobs.js";
+import { daemonStopped, DAEMON_STOPPED, requestErrorMessage } from "./request-error.js";
 
 export type Outcome<R> = { ok: true; result: R; cancelled: boolean } | { ok: false; reason: string };
 
@@ -24,8 +24,7 @@ export async function runJob<R extends { stopReason: string }>(
     return { ok: true, result, cancelled: result.stopReason === "cancelled" };
   } catch (e) {
     if (token.isCancellationRequested) return { ok: false, reason: "cancelled" };
-    const msg = e instanceof ResponseError ? e.message : e instanceof Error ? e.message : String(e);
-    return { ok: false, reason: daemon.state === "running" ? msg : `the daemon stopped (${msg})` };
+    return { ok: false, reason: daemonStopped(e) || daemon.state !== "running" ? DAEMON_STOPPED : requestErrorMessage(e) };
   } finally {
     job.end();
   }

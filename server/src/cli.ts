@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `xraygpt`: the command line over the same engine as the daemon. Parsing and dispatch only. */
+import "./util/no-telemetry.js"; // first: before anything loads onnxruntime-node
 import { describeError } from "./engine/errors.js";
 import { VERSION } from "./engine/engine.js";
 import { UsageError, type CliCommand, type CliIO } from "./cli/command.js";

@@ -6,10 +6,10 @@
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import * as vscode from "vscode";
-import { ResponseError } from "vscode-languageclient/node";
 import { AnnotateProgressNotification, AnnotateRequest, type AnnotateResult } from "@xraygpt/protocol";
 import type { Ctx } from "../ctx.js";
 import { annotateProgressMessage } from "../research/research-logic.js";
+import { requestErrorMessage } from "../request-error.js";
 
 async function pickFolder(uri: unknown): Promise<vscode.Uri | undefined> {
   if (uri instanceof vscode.Uri) return uri;
@@ -83,7 +83,7 @@ export function registerAnnotateFolder(ctx: Ctx): vscode.Disposable {
         void vscode.window.showInformationMessage(`XrayGPT: annotation of ${rel} stopped; run it again with the same log to continue.`);
         return;
       }
-      const msg = e instanceof ResponseError || e instanceof Error ? e.message : String(e);
+      const msg = requestErrorMessage(e);
       ctx.output.appendLine(`annotate: failed: ${msg}`);
       void vscode.window.showErrorMessage(`XrayGPT: annotation failed: ${msg}`);
     } finally {

@@ -5,11 +5,11 @@
  */
 import { basename, dirname } from "node:path";
 import * as vscode from "vscode";
-import { ResponseError } from "vscode-languageclient/node";
 import { EvaluateRequest } from "@xraygpt/protocol";
 import type { Ctx } from "../ctx.js";
 import { parseWhere } from "../research/research-logic.js";
 import { showEvaluation } from "../webview/evaluation-panel.js";
+import { requestErrorMessage } from "../request-error.js";
 
 async function pickFile(title: string, filters: Record<string, string[]>, near?: vscode.Uri): Promise<vscode.Uri | undefined> {
   return (await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: false, canSelectMany: false, filters, title, openLabel: "Select", ...(near ? { defaultUri: near } : {}) }))?.[0];
@@ -41,7 +41,7 @@ export function registerEvaluate(ctx: Ctx): vscode.Disposable {
       ctx.output.appendLine(`evaluate: ${pred.fsPath} vs ${ref.fsPath}: ${report.counts.pairs} pairs`);
       showEvaluation(ctx, report, `Evaluation: ${basename(pred.fsPath)}`);
     } catch (e) {
-      const msg = e instanceof ResponseError || e instanceof Error ? e.message : String(e);
+      const msg = requestErrorMessage(e);
       void vscode.window.showErrorMessage(`XrayGPT: evaluation failed: ${msg}`);
     }
   });

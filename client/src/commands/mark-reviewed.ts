@@ -6,12 +6,12 @@
  */
 import { basename } from "node:path";
 import * as vscode from "vscode";
-import { ResponseError } from "vscode-languageclient/node";
 import { ReviewRequest } from "@xraygpt/protocol";
 import { isReportPath } from "xraygpt/daemon/report/report-paths";
 import { setStatusEdit } from "xraygpt/daemon/report/report-format";
 import type { Ctx } from "../ctx.js";
 import { reviewOfReport } from "../research/research-logic.js";
+import { requestErrorMessage } from "../request-error.js";
 
 async function reportDocument(arg: unknown): Promise<vscode.TextDocument | undefined> {
   const uri = typeof arg === "string" ? vscode.Uri.parse(arg) : arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
@@ -36,7 +36,7 @@ async function recordReview(ctx: Ctx, doc: vscode.TextDocument): Promise<void> {
       `XrayGPT: review of ${basename(review.image)} recorded in ${basename(review.log)}: ${r.editDistance.distance} word edits from the AI draft (${(r.editDistance.normalized * 100).toFixed(0)}%).`,
     );
   } catch (e) {
-    const msg = e instanceof ResponseError || e instanceof Error ? e.message : String(e);
+    const msg = requestErrorMessage(e);
     void vscode.window.showErrorMessage(`XrayGPT: review not recorded: ${msg}`);
   }
 }

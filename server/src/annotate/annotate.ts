@@ -44,6 +44,8 @@ export interface AnnotateOptions {
   /** Run again the images whose log records are all errors. */
   retryFailed?: boolean;
   signal?: AbortSignal;
+  /** Whose batch this is: the engine's queue takes turns between clients. */
+  client?: string;
   onProgress?(p: AnnotateProgress): void;
   warn?(message: string): void;
 }
@@ -138,7 +140,7 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
         done.add(key);
         let record: AnnotationRecord;
         try {
-          const r = await engine.summarize({ image, model: model.id, prompt: options.prompt, generation: options.generation }, { signal: options.signal });
+          const r = await engine.summarize({ image, model: model.id, prompt: options.prompt, generation: options.generation }, { signal: options.signal, ...(options.client ? { client: options.client } : {}) });
           if (r.stopReason === "cancelled") {
             done.delete(key);
             cancelled++;

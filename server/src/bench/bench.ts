@@ -2,6 +2,7 @@
  * `npm run bench`: speed figures measured in one run on this machine, printed as ratios against
  * raw components where a goal is a ratio. Nothing here is asserted: machines are shared and noisy.
  */
+import "../util/no-telemetry.js"; // first: before onnxruntime-node loads
 import { mkdtemp, rm } from "node:fs/promises";
 import { existsSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +21,7 @@ import { benchDecode } from "../pipeline/decode/bench-decode.js";
 import { syntheticGrey, writeDicom } from "../testing/dicom-fixtures.js";
 import { benchAnnotate } from "../annotate/bench.js";
 import { benchSoftToken } from "../softtoken/bench-softtoken.js";
+import { benchClients } from "./bench-clients.js";
 import { BUNDLED_MODELS_DIR } from "../models/registry.js";
 
 const THREADS = 1;
@@ -162,6 +164,26 @@ async function main(): Promise<void> {
       const r = await benchAnnotate(engine, images, dir, { concurrency: 2, generation: { maxTokens: 32 } });
       report("batch annotate: images/min batch / serial", `${r.batchImagesPerMin.toFixed(0)} / ${r.serialImagesPerMin.toFixed(0)}`);
       report("batch over serial", r.speedup.toFixed(3), "goal ≥ 1.5");
+    });
+
+    await section("socket clients", async () => {
+      // XRAYGPT_BENCH_CLIENTS / XRAYGPT_BENCH_REQUESTS scale it down (defaults 64 clients, 1000 requests).
+      const clients = Number(process.env.XRAYGPT_BENCH_CLIENTS ?? 64);
+      const requests = Number(process.env.XRAYGPT_BENCH_REQUESTS ?? 1000);
+      const images = [image];
+      for (let i = 2; i <= 4; i++) {
+        images.push(join(dir, `client-${i}.png`));
+        await writeSyntheticPng(images.at(-1)!, i, 512, 512);
+      }
+      const r = await benchClients({ dir, modelsDir, model: "bench-llm", images, clients, requests, maxTokens: 16 });
+      const label = `${clients} socket clients, ${requests} summaries`;
+      report(`${label}: requests/s`, r.requestsPerSecond.toFixed(2));
+      report(`${label}: latency p50 / p99 (ms)`, `${r.p50Ms.toFixed(0)} / ${r.p99Ms.toFixed(0)}`);
+      report(`${label}: per-client mean latency min / max (ms)`, `${r.perClientMeanMs.min.toFixed(0)} / ${r.perClientMeanMs.max.toFixed(0)}`);
+      report(`${label}: Jain fairness of per-client mean latency`, r.jain.toFixed(3), "goal ≥ 0.95");
+      report(`${label}: errors (10% unreadable files by design)`, String(r.errors));
+      report(`${label}: daemon RSS after ${Math.round(requests / 10)} / after all (MB)`, `${r.rssEarlyMb.toFixed(0)} / ${r.rssEndMb.toFixed(0)}`);
+      report(`${label}: RSS at the end over RSS after the first 10%`, (r.rssEndMb / r.rssEarlyMb).toFixed(3), "goal ≤ 1.10");
     });
   } finally {
     await engine.dispose();

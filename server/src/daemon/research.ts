@@ -70,8 +70,9 @@ function writeEvaluation(out: string, report: EvaluationReport & Parameters<type
   writeFileSync(files[1]!, formatMarkdown(report), { flag: "wx" });
 }
 
-export function registerResearchRequests(connection: Connection, engine: Engine, log: Log): void {
-  const handle = makeHandler(log);
+/** `client` names the connection (the engine's queue takes turns between clients); its requests are cancelled when `ended` aborts. */
+export function registerResearchRequests(connection: Connection, engine: Engine, log: Log, client?: { id: string; ended: AbortSignal }): void {
+  const handle = makeHandler(log, client?.ended);
 
   connection.onRequest(
     AnnotateRequest,
@@ -92,6 +93,7 @@ export function registerResearchRequests(connection: Connection, engine: Engine,
             concurrency: p.concurrency,
             retryFailed: p.retryFailed,
             signal: abortSignal(token),
+            ...(client ? { client: client.id } : {}),
             warn: (m) => log(`annotate: ${m}`),
             onProgress: (pr) =>
               void connection

@@ -1,9 +1,10 @@
 /**
  * Request-handler plumbing for daemon modules that register their own requests: params checked
  * against a spec, errors mapped to protocol error codes, one log line per request, and the
- * JSON-RPC cancellation token as an AbortSignal.
+ * JSON-RPC cancellation token as an AbortSignal. A request is cancelled when its client cancels it or
+ * when the client's connection ends.
  */
-import { ResponseError, type CancellationToken } from "vscode-languageserver/node.js";
+import { CancellationTokenSource, ResponseError, type CancellationToken } from "vscode-languageserver/node.js";
 import { ErrorCodes, type ErrorData } from "@xraygpt/protocol";
 import { describeError } from "../engine/errors.js";
 import { checkParams, type ParamSpec } from "./params.js";
@@ -25,20 +26,32 @@ export function abortSignal(token: CancellationToken): AbortSignal {
 
 export type Handler<P, R> = (params: P, token: CancellationToken) => Promise<R | ResponseError<ErrorData>>;
 
-/** Wraps `fn`: checks params against `spec`, logs the outcome, turns thrown errors into ResponseErrors. */
-export function makeHandler(log: Log) {
+/**
+ * Wraps `fn`: checks params against `spec`, logs the outcome, turns thrown errors into ResponseErrors;
+ * `fn`'s token is also cancelled when `ended` (the connection's end) aborts.
+ */
+export function makeHandler(log: Log, ended?: AbortSignal) {
   return <P, R>(method: string, spec: ParamSpec, fn: (params: P, token: CancellationToken) => Promise<R>): Handler<P, R> =>
     async (params, token) => {
       const t0 = performance.now();
+      const source = new CancellationTokenSource();
+      const cancel = () => source.cancel();
+      const sub = token.onCancellationRequested(cancel);
+      ended?.addEventListener("abort", cancel);
+      if (token.isCancellationRequested || ended?.aborted) cancel();
       try {
         checkParams(method, params, spec);
-        const result = await fn(params, token);
+        const result = await fn(params, source.token);
         log(`${method} ok in ${(performance.now() - t0).toFixed(0)} ms`);
         return result;
       } catch (e) {
         const err = toResponseError(e);
         log(`${method} failed (${err.data?.kind}): ${err.message}`);
         return err;
+      } finally {
+        sub.dispose();
+        ended?.removeEventListener("abort", cancel);
+        source.dispose();
       }
     };
 }

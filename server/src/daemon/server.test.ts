@@ -1,11 +1,8 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { connect } from "node:net";
 import { statSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { createMessageConnection, StreamMessageReader, StreamMessageWriter, CancellationTokenSource, ResponseError, type MessageConnection } from "vscode-jsonrpc/node.js";
+import { CancellationTokenSource, ResponseError, type MessageConnection } from "vscode-jsonrpc/node.js";
 import {
   ChatRequest,
   ErrorCodes,
@@ -20,29 +17,12 @@ import {
   type TokenParams,
 } from "@xraygpt/protocol";
 import { startStdioDaemon, type StdioDaemon } from "../testing/stdio-daemon.js";
+import { connectClient, startSocketDaemon } from "../testing/socket-daemon.js";
 import { BROKEN_MODEL, FIXTURE_MODEL, LONG_MODEL, makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
-
-const CLI = fileURLToPath(new URL("../cli.js", import.meta.url));
 
 let ws: TestWorkspace;
 let daemon: StdioDaemon;
 let rpc: MessageConnection;
-let stderr = "";
-
-function startSocketDaemon(socketPath: string): ChildProcess {
-  const child = spawn(process.execPath, [CLI, "serve", "--socket", socketPath, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL], {
-    stdio: ["pipe", "pipe", "pipe"],
-    env: { ...process.env, XRAYGPT_THREADS: "1" },
-  });
-  child.stderr!.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  return child;
-}
-
-async function initialize(c: MessageConnection): Promise<void> {
-  const init = (await c.sendRequest("initialize", { processId: process.pid, rootUri: null, capabilities: {} })) as { serverInfo: { name: string } };
-  assert.equal(init.serverInfo.name, "xraygpt");
-  await c.sendNotification("initialized", {});
-}
 
 before(async () => {
   ws = await makeTestWorkspace(2);
@@ -119,20 +99,10 @@ test("decodeImage returns 16-bit pixels for the viewer", async () => {
 
 test("a shared socket daemon serves two clients with one resident model", async () => {
   const socketPath = join(ws.dir, "xraygpt.sock");
-  const shared = startSocketDaemon(socketPath);
+  const shared = await startSocketDaemon(socketPath, ["--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL]);
   try {
-    await new Promise<void>((resolve, reject) => {
-      const t = setInterval(() => stderr.includes(`listening on ${socketPath}`) && (clearInterval(t), resolve()), 50);
-      shared.once("exit", (code) => (clearInterval(t), reject(new Error(`daemon exited ${code}: ${stderr}`))));
-    });
     assert.equal(statSync(socketPath).mode & 0o777, 0o600, "only the owner may connect");
-    const clients = [0, 1].map(() => {
-      const s = connect(socketPath);
-      const c = createMessageConnection(new StreamMessageReader(s), new StreamMessageWriter(s));
-      c.listen();
-      return c;
-    });
-    await Promise.all(clients.map(initialize));
+    const clients = (await Promise.all([0, 1].map(() => connectClient(socketPath)))).map((c) => c.rpc);
     const [a, b] = await Promise.all(clients.map((c, i) => c.sendRequest(ChatRequest, { jobId: `c${i}`, image: ws.images[i]!, message: "Is there a pleural effusion?" })));
     assert.notEqual(a!.sessionId, b!.sessionId);
     const status = await clients[1]!.sendRequest(StatusRequest, {});
@@ -141,7 +111,6 @@ test("a shared socket daemon serves two clients with one resident model", async 
     assert.ok(models.models.find((m) => m.id === FIXTURE_MODEL)?.loaded);
     clients.forEach((c) => c.dispose());
   } finally {
-    shared.kill("SIGTERM");
-    await new Promise((r) => shared.once("exit", r));
+    await shared.stop();
   }
 });

@@ -99,6 +99,24 @@ test("jobs queue: one generation at a time, the second waits and reports its pla
   assert.equal(engine.status().quiescent, true);
 });
 
+test("the model's queue takes turns between clients: one client's backlog does not hold up another's request", async () => {
+  const order: string[] = [];
+  let blockerGenerating!: () => void;
+  const generating = new Promise<void>((r) => (blockerGenerating = r));
+  const job = (client: string, image: string, name: string, maxTokens: number, onGenerate?: () => void) =>
+    engine.summarize({ image, model: LONG_MODEL, generation: { maxTokens } }, { client, onProgress: (p) => p.stage === "generate" && (order.push(name), onGenerate?.()) });
+  const blocker = job("chatty", ws.images[0]!, "chatty-0", 400, () => blockerGenerating());
+  await generating;
+  // The chatty client's backlog is of other images; the newcomer asks about the image just served.
+  const backlog = [1, 2, 1, 2].map((k, i) => job("chatty", ws.images[k]!, `chatty-${i + 1}`, 4));
+  await new Promise<void>((resolve) => {
+    const off = engine.onStatus((s) => s.queue.queued === 4 && (off(), resolve()));
+  });
+  const newcomer = job("newcomer", ws.images[0]!, "newcomer", 4);
+  await Promise.all([blocker, newcomer, ...backlog]);
+  assert.deepEqual(order.slice(0, 2), ["chatty-0", "newcomer"], order.join(", "));
+});
+
 test("a malformed GGUF aborts only its model process; the engine keeps serving", async () => {
   await assert.rejects(engine.summarize({ image: ws.images[0]!, model: BROKEN_MODEL }), (e: EngineError) => {
     assert.equal(e.kind, "ModelUnavailable");

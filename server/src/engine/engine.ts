@@ -256,7 +256,7 @@ export class XrayEngine implements Engine {
     let queuedMs = 0;
     try {
       const done = await r.queue.run(
-        owner,
+        hooks.client ?? owner,
         async () => {
           queuedMs = ms(queuedAt);
           if (!r.llm.loaded) hooks.onProgress?.({ stage: "loading" });

@@ -65,3 +65,19 @@ test("servingOrder puts never-served owners first, FIFO within an owner", () => 
   assert.deepEqual(servingOrder(w, ["a"]).map((x) => x.n), [3, 4, 1, 2]);
   assert.deepEqual(servingOrder(w, ["c", "b"]).map((x) => x.n), [1, 4, 3, 2]);
 });
+
+test("a chatty owner's backlog delays a newcomer by at most one job; turns alternate after that", async () => {
+  const q = new JobQueue(1);
+  const order: string[] = [];
+  const gate = deferred();
+  const first = q.run("chatty", async () => {
+    order.push("chatty0");
+    await gate.promise;
+  });
+  const chatty = Array.from({ length: 50 }, (_, i) => q.run("chatty", async () => void order.push(`chatty${i + 1}`)));
+  const late = ["b", "c"].flatMap((o) => [1, 2].map((i) => q.run(o, async () => void order.push(`${o}${i}`))));
+  gate.resolve();
+  await Promise.all([first, ...chatty, ...late]);
+  assert.deepEqual(order.slice(0, 7), ["chatty0", "b1", "c1", "chatty1", "b2", "c2", "chatty2"]);
+  assert.equal(order.length, 55);
+});

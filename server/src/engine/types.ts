@@ -19,6 +19,8 @@ import type {
 export interface JobHooks {
   /** Aborting ends generation early; the result then has stopReason "cancelled". */
   signal?: AbortSignal;
+  /** Who asked (a daemon connection): the model's queue takes turns between clients. */
+  client?: string;
   onToken?(text: string, index: number): void;
   onProgress?(progress: Omit<ProgressParams, "jobId">): void;
 }

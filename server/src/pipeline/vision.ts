@@ -3,6 +3,7 @@
  * execution provider when asked for (device gpu/auto) and available, else the CPU; `device`
  * says which one the session got.
  */
+import "../util/no-telemetry.js"; // first: before onnxruntime-node loads
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
