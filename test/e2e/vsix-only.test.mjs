@@ -104,3 +104,28 @@ test("the chat answers a question", async () => {
   assert.ok(answer.trim().length > 0, "a non-empty answer");
   await shot(page, "vsix-3-chat");
 });
+
+test("a daemon that can't start gives one notification that says why, and views recover once it is fixed", async () => {
+  const settings = join(ws.ws, ".vscode", "settings.json");
+  mkdirSync(join(ws.ws, ".vscode"), { recursive: true });
+  writeFileSync(settings, JSON.stringify({ "xraygpt.server.path": "/nonexistent/xraygpt" }));
+  const toast = page.locator(".notifications-toasts .notification-list-item-message", { hasText: "daemon could not start" });
+  await toast.first().waitFor({ timeout: 60_000 });
+  const text = await toast.first().textContent();
+  assert.match(text, /\/nonexistent\/xraygpt: not found/, "it names the command and the error");
+  for (const action of ["Open Settings", "Show Log", "Retry"]) assert.ok(await page.locator(".notifications-toasts .monaco-button", { hasText: action }).count(), `action ${action}`);
+  // A DICOM opened now waits for the daemon instead of staying black.
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("Control+K");
+  await page.keyboard.press("W"); // close all editors, so the DICOM opens a new viewer
+  await quickOpen(page, "chest.dcm");
+  const frame = await webviewFrame(page, "#stage");
+  await frame.waitForFunction(() => /not running/.test(document.getElementById("status").textContent), null, { timeout: 30_000 });
+  await shot(page, "vsix-4-cannot-start");
+  await page.waitForTimeout(5_000);
+  assert.equal(await toast.count(), 1, "one notification, no retry loop");
+  // Fixing the setting restarts the daemon; the open viewer loads by itself.
+  writeFileSync(settings, "{}");
+  await frame.waitForFunction(() => document.body.dataset.loaded === "true", null, { timeout: 120_000 });
+  await shot(page, "vsix-5-recovered");
+});
