@@ -140,6 +140,22 @@ export async function webviewFrame(page, selector, timeoutMs = 60_000) {
   }
 }
 
+/** The first frame in which `predicate` (run in the frame's page) is true, e.g. the viewer of one image. */
+export async function frameWhere(page, predicate, what, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const f of page.frames()) {
+      try {
+        if (await f.evaluate(predicate)) return f;
+      } catch {
+        // a frame that navigated away, or not a viewer
+      }
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 export async function shot(page, name) {
   mkdirSync(RESULTS, { recursive: true });
   await page.screenshot({ path: join(RESULTS, `${name}.png`) });
@@ -157,6 +173,7 @@ export async function quickOpen(page, name) {
 /** Right-clicks a file in the explorer and picks `label` from its context menu. */
 export async function explorerMenu(page, file, label) {
   const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${file}"]`).first();
+  if (!(await row.isVisible())) await page.keyboard.press("Control+Shift+E"); // another view holds the side bar
   await row.click({ button: "right" });
   const item = page.locator(`.context-view .action-label:text-is("${label}")`);
   await item.waitFor();
