@@ -3,7 +3,7 @@
 For each finding, the NIH val positives it scores highest (2 per finding): a 16x16 grey patch
 (the image mean) slides over the 128x128 input with stride 8; the drop of the finding's logit
 is the patch's importance. Prints, per image, the share of the positive importance that falls
-in the outer 16 px frame (where PORTABLE / AP / L markers are burnt in) — the frame is 23% of
+in the outer 16 px frame (where PORTABLE / AP / L markers are burnt in) — the frame is 44% of
 the image — and writes work/occlusion.png (image | map, one row per image).
 
   python3 occlusion.py   (after vision.py; reads work/vision-member*.pt and work/vision.json)
