@@ -5,10 +5,10 @@
  * (IU X-ray val, with baselines), faithfulness, chat answers, and end-to-end summaries (and one
  * chat answer) of the samples.
  *
- *   node server/dist/eval/eval.js [--data DIR] [--skip-e2e]
+ *   node server/dist/eval/eval.js [--data DIR] [--skip-e2e] [--parts vision,nih-text,tokenizer,language,samples | --render]
  */
 import { existsSync, readdirSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadManifest } from "../models/manifest.js";
@@ -125,46 +125,86 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
   return out.join("\n");
 }
 
+/** The sections of the evaluation; `--parts a,b` runs only those (e.g. in parallel processes). */
+const PARTS = ["vision", "nih-text", "tokenizer", "language", "samples"] as const;
+type Part = (typeof PARTS)[number];
+
+/**
+ * Runs the requested parts, keeps each part's result in train/work/eval-parts/PART.json (not
+ * committed), and writes EVAL.md once every part has a result (computed now or by an earlier
+ * `--parts` run of the same model).
+ */
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const dataArg = args.indexOf("--data");
   const dataDir = resolve(dataArg >= 0 ? args[dataArg + 1]! : join(ROOT, "..", "shared", "data"));
   if (!existsSync(join(dataDir, "iu-xray", "reports.csv"))) throw new Error(`${dataDir}: no iu-xray/reports.csv (pass --data DIR)`);
+  const partsArg = args.indexOf("--parts");
+  // --render: compute nothing, write EVAL.md from the stored parts.
+  const run = new Set<string>(args.includes("--render") ? [] : partsArg >= 0 ? args[partsArg + 1]!.split(",") : PARTS);
+  for (const p of run) if (!(PARTS as readonly string[]).includes(p)) throw new Error(`unknown part "${p}" (parts: ${PARTS.join(", ")})`);
+  const skipE2e = args.includes("--skip-e2e");
+  const store = join(MODEL_DIR, "train", "work", "eval-parts");
+  await mkdir(store, { recursive: true });
   const m = await loadManifest(MANIFEST_PATH);
-  console.log("vision: NIH ChestX-ray14 (out-of-fold and val), COVID-CXR views …");
-  const nih = await evaluateNih(m, dataDir, console.log);
-  console.log(`  out-of-fold within-source mean AUC ${fmt(nih.oof.withinSourceMean)} (${nih.oof.counted} pairs); val ${fmt(nih.val.withinSourceMean)} (${nih.val.counted} pairs); view ${nih.viewAccuracy.correct}/${nih.viewAccuracy.n}`);
-  let text: NihTextEval | string = "(skipped with --skip-e2e)";
-  if (!args.includes("--skip-e2e")) {
-    console.log("summaries: NIH val end to end …");
-    text = await evaluateNihText(dataDir, console.log);
-    console.log(`  micro F1 ${fmt(text.micro)}`);
-  }
-  console.log("vision: PneumoniaMNIST val …");
-  const v = await evaluateVision(m, dataDir);
-  console.log(`  AUC ${fmt(v.auc, 4)} ACC ${fmt(v.accuracy, 4)} @ ${v.threshold} (ACC@0.5 ${fmt(v.accuracyAt05, 4)})`);
-  console.log("tokenizer: every IU X-ray training report …");
-  const tok = await evaluateTokenizer(m, dataDir);
-  console.log(`  ${tok.checked - tok.mismatches.length} of ${tok.checked} tokenize identically`);
-  console.log("language: IU X-ray val, findings given …");
   const studies = loadStudies(dataDir);
-  const l = await evaluateLanguage(m, studies, console.log);
-  for (const s of l.systems)
-    console.log(`  ${s.name}: ${s.scores.metrics.map((x) => `${x.name} ${fmt(x.value)}`).join(", ")}; faithfulness F1 ${fmt(s.faithfulness.f1)}, stated-not-given ${fmt(s.faithfulness.statedNotGiven)}`);
-  console.log(`  ${fmt(l.tokensPerSecond, 0)} tokens/s`);
-  console.log("chat: yes/no questions, IU X-ray val, findings given …");
-  const chat = await evaluateChat(m, studies.val, 40, console.log);
-  let samples: SampleSummary[] | string;
-  const samplesDir = join(dataDir, "samples");
-  if (args.includes("--skip-e2e")) samples = "(skipped with --skip-e2e)";
-  else {
+  const part = async <T,>(name: Part, compute: () => Promise<T>): Promise<T | undefined> => {
+    const file = join(store, `${name}.json`);
+    if (run.has(name)) {
+      const value = await compute();
+      await writeFile(file, JSON.stringify(value));
+      return value;
+    }
+    return existsSync(file) ? (JSON.parse(await readFile(file, "utf8")) as T) : undefined;
+  };
+  const vision = await part("vision", async () => {
+    console.log("vision: NIH ChestX-ray14 (out-of-fold and val), COVID-CXR views …");
+    const nih = await evaluateNih(m, dataDir, console.log);
+    console.log(`  out-of-fold within-source mean AUC ${fmt(nih.oof.withinSourceMean)} (${nih.oof.counted} pairs); val ${fmt(nih.val.withinSourceMean)} (${nih.val.counted} pairs); view ${nih.viewAccuracy.correct}/${nih.viewAccuracy.n}`);
+    console.log("vision: PneumoniaMNIST val …");
+    const v = await evaluateVision(m, dataDir);
+    console.log(`  AUC ${fmt(v.auc, 4)} ACC ${fmt(v.accuracy, 4)} @ ${v.threshold} (ACC@0.5 ${fmt(v.accuracyAt05, 4)})`);
+    return { nih, v };
+  });
+  const text = await part("nih-text", async (): Promise<NihTextEval | string> => {
+    if (skipE2e) return "(skipped with --skip-e2e)";
+    console.log("summaries: NIH val end to end …");
+    const t = await evaluateNihText(dataDir, console.log);
+    console.log(`  micro F1 ${fmt(t.micro)}`);
+    return t;
+  });
+  const tok = await part("tokenizer", async () => {
+    console.log("tokenizer: every IU X-ray training report …");
+    const t = await evaluateTokenizer(m, dataDir);
+    console.log(`  ${t.checked - t.mismatches.length} of ${t.checked} tokenize identically`);
+    return t;
+  });
+  const language = await part("language", async () => {
+    console.log("language: IU X-ray val, findings given …");
+    const l = await evaluateLanguage(m, studies, console.log);
+    for (const s of l.systems)
+      console.log(`  ${s.name}: ${s.scores.metrics.map((x) => `${x.name} ${fmt(x.value)}`).join(", ")}; faithfulness F1 ${fmt(s.faithfulness.f1)}, stated-not-given ${fmt(s.faithfulness.statedNotGiven)}`);
+    console.log(`  ${fmt(l.tokensPerSecond, 0)} tokens/s`);
+    console.log("chat: yes/no questions, IU X-ray val, findings given …");
+    const chat = await evaluateChat(m, studies.val, 40, console.log);
+    return { l, chat };
+  });
+  const samples = await part("samples", async (): Promise<SampleSummary[] | string> => {
+    if (skipE2e) return "(skipped with --skip-e2e)";
+    const samplesDir = join(dataDir, "samples");
     const files = readdirSync(samplesDir).filter((f) => f.endsWith(".png")).sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
-    samples = await summarizeSamples(files.map((f) => join(samplesDir, f)));
-    for (const s of samples) console.log(`\n${s.file}: ${s.findings}\n  ${s.text}\n  ${SAMPLE_QUESTION} ${s.answer}`);
+    const out = await summarizeSamples(files.map((f) => join(samplesDir, f)));
+    for (const s of out) console.log(`\n${s.file}: ${s.findings}\n  ${s.text}\n  ${SAMPLE_QUESTION} ${s.answer}`);
+    return out;
+  });
+  const missing = PARTS.filter((_, i) => [vision, text, tok, language, samples][i] === undefined);
+  if (missing.length || !vision || !text || !tok || !language || !samples) {
+    console.log(`EVAL.md not written: no result yet for ${missing.join(", ")} (run with --parts ${missing.join(",")})`);
+    return;
   }
-  const checks = checkTexts(l.generated, vocabulary(studies.train.map((s) => s.reference)));
-  console.log(`text checks: ${checks.withUnknownWords} reports with unknown words, ${checks.selfContradicting} self-contradicting; chat off topic ${chat.reduce((a, q) => a + q.offTopic, 0)}`);
-  const md = renderMarkdown(v, l, chat, samples, tok, { nih, text, checks });
+  const checks = checkTexts(language.l.generated, vocabulary(studies.train.map((s) => s.reference)));
+  console.log(`text checks: ${checks.withUnknownWords} reports with unknown words, ${checks.selfContradicting} self-contradicting; chat off topic ${language.chat.reduce((a, q) => a + q.offTopic, 0)}`);
+  const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks });
   await writeFile(join(MODEL_DIR, "EVAL.md"), md);
   console.log(`\nwrote ${join(MODEL_DIR, "EVAL.md")}`);
 }
