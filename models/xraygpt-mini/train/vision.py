@@ -8,8 +8,10 @@ where a set has no label for an observation.
 Model selection: 5-fold cross-validation by patient over the NIH train split; member k is trained
 without fold k, and its predictions on fold k are the out-of-fold (OOF) figures. The product model
 is the ensemble of the 5 members (mean of logits). NIH val is never trained on or tuned on.
-Per-label operating thresholds are chosen on the pooled OOF predictions (max F1) and folded into
+Operating thresholds are chosen on the pooled OOF predictions (the micro F1 over the 7 observations
+the summaries are scored on, joint_micro_thresholds; per-label F1 for the others) and folded into
 the exported logits (logit - logit(threshold)), so 0.5 is every label's operating point.
+VISION_RESUME=1 reuses finished members from work/ (e.g. to re-export with another threshold rule).
 Against the subset/label confound (the 512 px and 64 px NIH subsets carry different label mixes),
 NIH 512 px images are shown half the time degraded through 64 px, so resolution does not tell the
 sources apart, and the figures are computed within each source.
