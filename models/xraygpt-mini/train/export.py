@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from common import MODEL_DIR, TAG, WORK
-from iu_data import CHEXPERT, findings_line, render
+from iu_data import CHEXPERT, VISION_LABELS, findings_line, render
 from lm import LM, Config
 from prompt_format import DEFAULT_PROMPT, TEMPLATE, TURN_TEMPLATE
 from tokenizer import load
@@ -81,8 +81,9 @@ def dump_model(model, sp):
 
 def generation_prompts():
     cases = [
-        (["Pneumonia"], {"Pneumonia"}, "frontal", DEFAULT_PROMPT),
-        (["Pneumonia"], set(), "frontal", DEFAULT_PROMPT),
+        (VISION_LABELS, {"Pneumonia"}, "frontal", DEFAULT_PROMPT),
+        (VISION_LABELS, set(), "frontal", DEFAULT_PROMPT),
+        (VISION_LABELS, {"Cardiomegaly", "Pleural Effusion"}, "frontal", "Are there any support devices?"),
         (CHEXPERT, {"No Finding"}, None, DEFAULT_PROMPT),
         (CHEXPERT, {"Cardiomegaly", "Pleural Effusion"}, None, DEFAULT_PROMPT),
         (CHEXPERT, {"Lung Opacity", "Atelectasis"}, "frontal", "Is there a pleural effusion?"),

@@ -28,8 +28,7 @@ CHEXPERT = [
     "Fracture", "Support Devices",
 ]
 # The vision model's findings labels (manifest order) and view labels.
-VISION_LABELS = ["Pneumonia"]
-VIEW_LABELS = ["frontal", "lateral"]
+from vision_data import VIEW_LABELS, VISION_LABELS  # noqa: E402
 
 # MeSH head → CheXpert labels: a port of server/src/metrics/mesh-to-chexpert.ts (the project's
 # mapping, consistent with its label extractor). "borderline" (uncertain there) counts as positive.
@@ -106,6 +105,23 @@ CANONICAL = {
     "Support Devices": "Support devices are in place.",
 }
 
+# The impression's statement of a positive that the report's own impression does not state.
+IMPRESSION = {
+    "Enlarged Cardiomediastinum": "Enlarged cardiomediastinal silhouette.",
+    "Cardiomegaly": "Cardiomegaly.",
+    "Lung Opacity": "Airspace opacity.",
+    "Lung Lesion": "Pulmonary nodule.",
+    "Edema": "Pulmonary edema.",
+    "Consolidation": "Consolidation.",
+    "Pneumonia": "Pneumonia.",
+    "Atelectasis": "Atelectasis.",
+    "Pneumothorax": "Pneumothorax.",
+    "Pleural Effusion": "Pleural effusion.",
+    "Pleural Other": "Pleural thickening.",
+    "Fracture": "Fracture.",
+}
+NO_POSITIVE_IMPRESSION = "No acute abnormality among the assessed findings."
+
 # label → (questions, "Yes, there is …", "No, there is no …", "… was not assessed.")
 QUESTIONS = {
     "Pleural Effusion": (["Is there a pleural effusion?", "Any pleural effusion?"], "a pleural effusion", "pleural effusion", "Pleural effusion"),
@@ -118,15 +134,16 @@ QUESTIONS = {
     "Atelectasis": (["Is there atelectasis?"], "atelectasis", "atelectasis", "Atelectasis"),
     "Fracture": (["Are there any fractures?"], "a fracture", "fracture", "Fracture"),
 }
-# Optional extra chat turns (LM_AUX=1): questions on three more observations, and "Which findings
-# are positive?", whose answer restates the line's positives (binding each label to its status).
+# Questions on three more observations, so a question on them is answered about them (not
+# about another observation).
+QUESTIONS.update({
+    "Enlarged Cardiomediastinum": (["Is the mediastinum widened?"], "an enlarged cardiomediastinal silhouette", "mediastinal widening", "The mediastinum"),
+    "Lung Lesion": (["Is there a nodule or mass?", "Is there a lung nodule?"], "a lung nodule or mass", "nodule or mass", "Lung lesion"),
+    "Support Devices": (["Are there any support devices?", "Are there any lines or tubes?"], "a support device", "support device", "Support devices"),
+})
+# Optional extra chat turns (LM_AUX=1): "Which findings are positive?", whose answer restates the
+# line's positives (binding each label to its status).
 AUX = os.environ.get("LM_AUX", "0") == "1"
-if AUX:
-    QUESTIONS.update({
-        "Enlarged Cardiomediastinum": (["Is the mediastinum widened?"], "an enlarged cardiomediastinal silhouette", "mediastinal widening", "The mediastinum"),
-        "Lung Lesion": (["Is there a nodule or mass?"], "a lung nodule or mass", "nodule or mass", "Lung lesion"),
-        "Support Devices": (["Are there any support devices?"], "a support device", "support device", "Support devices"),
-    })
 LIST_QS = ["Which findings are positive?", "What did the image model find?"]
 
 
@@ -194,16 +211,24 @@ def attach_stated(reps):
     stated = dict(zip(uniq, mentioned_findings(uniq)))
     for label, sentence in CANONICAL.items():
         assert stated[sentence] == {label: 1}, f"canonical sentence {sentence!r} reads as {stated[sentence]}"
+    checks = list(IMPRESSION.values()) + [uncertain_answer(l) for l in QUESTIONS] + [NO_POSITIVE_IMPRESSION]
+    read = dict(zip(checks, mentioned_findings(checks)))
+    for label, sentence in IMPRESSION.items():
+        assert read[sentence] == {label: 1}, f"impression sentence {sentence!r} reads as {read[sentence]}"
+    for label in QUESTIONS:
+        assert all(v == -1 for v in read[uncertain_answer(label)].values()), f"{uncertain_answer(label)!r} reads as {read[uncertain_answer(label)]}"
+    assert read[NO_POSITIVE_IMPRESSION] == {}
     for rep, key, ss in parts:
         rep[key[0] + "_sents"] = [(x, stated[x]) for x in ss]
 
 
-def findings_line(assessed, positives, view=None):
+def findings_line(assessed, positives, view=None, uncertain=()):
     """Mirror of condition.ts findingsLine() (labels listed in the given order)."""
     parts = []
     if view is not None:
         parts.append(f"View: {view.lower()}.")
-    entries = [f"{l} {'positive' if l in positives else 'negative'}" for l in assessed]
+    status = lambda l: "uncertain" if l in uncertain else "positive" if l in positives else "negative"
+    entries = [f"{l} {status(l)}" for l in assessed]
     parts.append(f"Assessed: {', '.join(entries) if entries else 'none'}.")
     return " ".join(parts)
 
@@ -255,14 +280,20 @@ def rank(stated):
 
 
 def target_texts(rep, assessed, positives):
-    """(findings, impression) for a training answer, consistent with the findings line."""
+    """(findings, impression) for a training answer, consistent with the findings line. Labels
+    given as uncertain are passed here as not assessed: nothing is said about them. The findings
+    state every given positive; the impression always names them (or, with none, says so)."""
     f = keep_sentences(rep["f_sents"], assessed, positives)
     i = keep_sentences(rep["i_sents"], assessed, positives)
-    said = set().union(*(st for _, st in f + i))
-    missing = [l for l in assessed if l in positives and l in CANONICAL and l not in said]
-    f = f + [(CANONICAL[l], {l}) for l in missing]
+    hot = [l for l in assessed if l in positives and l in CANONICAL]
+    said_f = set().union(*(st for _, st in f))
+    f = f + [(CANONICAL[l], {l}) for l in hot if l not in said_f]
     if ORDER_POSITIVES:
         f = sorted(f, key=lambda p: rank(p[1]))  # stable: positives in line order, then the rest
+    said_i = set().union(*(st for _, st in i))
+    i = [(IMPRESSION[l], {l}) for l in hot if l in IMPRESSION and l not in said_i] + i
+    if not i:
+        i = [(NO_POSITIVE_IMPRESSION, set())]
     return " ".join(x for x, _ in f), " ".join(x for x, _ in i)
 
 
@@ -275,9 +306,15 @@ def describe_answer(findings, impression):
     return " ".join(parts)
 
 
-def question_answer(label, rep, assessed, positives, rng):
+def uncertain_answer(label):
+    return f"Possible {QUESTIONS[label][2]}."
+
+
+def question_answer(label, rep, assessed, positives, rng, uncertain=()):
     qs, phrase, neg_phrase, title = QUESTIONS[label]
     q = rng.choice(qs)
+    if label in uncertain:
+        return q, uncertain_answer(label)
     if label not in assessed:
         return q, f"{title} was not assessed."
     kept = keep_sentences(rep["f_sents"] + rep["i_sents"], assessed, positives)
@@ -305,6 +342,14 @@ def question_label(assessed, positives, rng):
     return rng.choice(sorted(QUESTIONS))
 
 
+def sample_uncertain(assessed, rng):
+    """Labels the line gives as uncertain (the vision model's band just below its threshold)."""
+    if rng.random() >= 0.25:
+        return []
+    pool = [l for l in assessed if l != "No Finding"]
+    return rng.sample(pool, min(len(pool), rng.choice([1, 1, 2])))
+
+
 def sample_assessed(rep, rng):
     """Which labels this training example marks as assessed (in CheXpert order)."""
     r = rng.random()
@@ -319,7 +364,7 @@ def sample_assessed(rep, rng):
     return [l for l in CHEXPERT if l in chosen]
 
 
-def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=None, follow_ups=None):
+def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=None, follow_ups=None, uncertain=None):
     """Returns (text, spans): the conversation exactly as the daemon builds it (first turn from
     `template`, follow-ups as condition.ts followUpText: " " + answer + turn_template), and the
     character spans the model is trained to produce: each answer plus the "###" stop after it."""
@@ -327,10 +372,10 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
         assessed = sample_assessed(rep, rng)
     positives = rep["labels"]
     view = rng.choice(rep["views"] + [None]) if rng.random() < 0.8 else None
-    line = findings_line(assessed, positives, view)
+    uncertain = sample_uncertain(assessed, rng) if uncertain is None else uncertain
+    line = findings_line(assessed, positives, view, uncertain)
+    assessed, positives = [l for l in assessed if l not in uncertain], positives - set(uncertain)
     f, i = target_texts(rep, assessed, positives)
-    if not f and not i:
-        i = "No acute abnormality among the assessed findings."
     turns = []
     first = prompt
     if first is None:
@@ -338,7 +383,7 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
     if first is None and AUX and rng.random() < 0.3:
         turns.append((rng.choice(LIST_QS), list_answer(assessed, positives)))
     elif first is None:
-        turns.append(question_answer(question_label(assessed, positives, rng), rep, assessed, positives, rng))
+        turns.append(question_answer(question_label(assessed + list(uncertain), positives, rng), rep, assessed, positives, rng, uncertain))
     else:
         turns.append((first, describe_answer(f, i)))
     n_follow = follow_ups if follow_ups is not None else (0 if rng.random() < 0.7 else rng.randint(1, 2))
@@ -351,7 +396,7 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
         elif AUX and r < 0.45:
             turns.append((rng.choice(LIST_QS), list_answer(assessed, positives)))
         else:
-            turns.append(question_answer(question_label(assessed, positives, rng), rep, assessed, positives, rng))
+            turns.append(question_answer(question_label(assessed + list(uncertain), positives, rng), rep, assessed, positives, rng, uncertain))
     text = render(template, line, turns[0][0])
     spans = []
     for k, (q, a) in enumerate(turns):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Retrains everything of xraygpt-mini from ../shared/data on the CPU (about 25-40 minutes on two
-# cores): vision CNN ensemble → vision.onnx; SentencePiece tokenizer + report LM → GGUF; parity
-# fixtures; model.json. Reads only ../shared/data, writes only models/xraygpt-mini/.
+# Retrains everything of xraygpt-mini from ../shared/data on the CPU (about 45-60 minutes on two
+# idle cores; vision ~10 min, LM ~35 min): vision CNN ensemble (5-fold CV members) → vision.onnx;
+# occlusion check; SentencePiece tokenizer + report LM → GGUF; parity fixtures; model.json.
+# Reads only ../shared/data, writes only models/xraygpt-mini/.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../../.." && pwd)"
@@ -21,6 +22,8 @@ echo "== build (the training targets use the project's label extractor: server/d
 cd "$HERE"
 echo "== vision (log: train/work/vision.log)"
 "$PY" vision.py | tee work/vision.log
+echo "== occlusion check (work/occlusion.png)"
+"$PY" occlusion.py | tee work/occlusion.log
 echo "== tokenizer + language model (log: train/work/lm.log)"
 "$PY" train_lm.py | tee work/lm.log
 echo "== export: PyTorch dump + parity fixtures"

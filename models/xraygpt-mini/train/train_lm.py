@@ -15,7 +15,7 @@ from lm import LM, Config
 from prompt_format import DEFAULT_PROMPT, TEMPLATE, TURN_TEMPLATE
 from tokenizer import encode_with_mask, train_tokenizer
 
-STEPS = int(os.environ.get("LM_STEPS", "3000"))
+STEPS = int(os.environ.get("LM_STEPS", "2000"))
 BATCH = int(os.environ.get("LM_BATCH", "16"))
 LR = float(os.environ.get("LM_LR", "3e-3"))
 MAXLEN = 256

@@ -1,11 +1,24 @@
-"""Vision encoder: a small CNN ensemble on 28x28 grey radiographs, exported to ONNX.
+"""Vision v2: a CNN ensemble on 128x128 grey radiographs, exported to ONNX.
 
-Heads: "findings" (1 logit, Pneumonia, sigmoid) trained on PneumoniaMNIST train;
-"view" (2 logits, frontal/lateral, softmax) trained on COVID-CXR views + PneumoniaMNIST (frontal).
-Model selection/threshold: PneumoniaMNIST val. Writes models/xraygpt-mini/vision.onnx and
-work/vision.json (input spec, threshold, val figures).
+Heads: "findings" (9 logits, VISION_LABELS, sigmoid) and "view" (frontal/lateral, softmax).
+Data (vision_data.py): NIH ChestX-ray14 train split (both subsets), COVID-CXR (Pneumonia from the
+diagnosis, views; patients outside the holdout), PneumoniaMNIST train (Pneumonia). Label masks
+where a set has no label for an observation.
+
+Model selection: 5-fold cross-validation by patient over the NIH train split; member k is trained
+without fold k, and its predictions on fold k are the out-of-fold (OOF) figures. The product model
+is the ensemble of the 5 members (mean of logits). NIH val is never trained on or tuned on.
+Operating thresholds are chosen on the pooled OOF predictions (the micro F1 over the 7 observations
+the summaries are scored on, joint_micro_thresholds; per-label F1 for the others) and folded into
+the exported logits (logit - logit(threshold)), so 0.5 is every label's operating point.
+VISION_RESUME=1 reuses finished members from work/ (e.g. to re-export with another threshold rule).
+Against the subset/label confound (the 512 px and 64 px NIH subsets carry different label mixes),
+NIH 512 px images are shown half the time degraded through 64 px, so resolution does not tell the
+sources apart, and the figures are computed within each source.
+
+Writes models/xraygpt-mini/vision.onnx (also output "members": each member's calibrated logits,
+for the OOF evaluation), work/vision.json and train/vision-parity.json.
 """
-import csv
 import json
 import os
 import sys
@@ -15,101 +28,81 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from PIL import Image
 
-from common import DATA, MODEL_DIR, ensure_work, seed_all
-from preprocess import normalize_uint8, preprocess_fast
+from common import MODEL_DIR, ensure_work, seed_all
+from vision_data import FOLDS, SIZE, VIEW_LABELS, VISION_LABELS, fnv1a32, load_all
 
-SIZE = 28
-N_MODELS = int(os.environ.get("VISION_MODELS", "3"))
-EPOCHS = int(os.environ.get("VISION_EPOCHS", "18"))
+EPOCHS = int(os.environ.get("VISION_EPOCHS", "16"))
+BATCH = 64
+SMOKE = os.environ.get("VISION_SMOKE") == "1"
+RESUME = os.environ.get("VISION_RESUME") == "1"
+PM_PER_EPOCH = 32 if SMOKE else int(os.environ.get("VISION_PM", "1500"))
+L = len(VISION_LABELS)
 
 
-def block(i, o):
-    return nn.Sequential(nn.Conv2d(i, o, 3, padding=1, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
+def block(i, o, s=1, k=3):
+    return nn.Sequential(nn.Conv2d(i, o, k, stride=s, padding=k // 2, bias=False), nn.BatchNorm2d(o), nn.ReLU(inplace=True))
 
 
 class Net(nn.Module):
-    def __init__(self, w=24):
+    def __init__(self, w=16):
         super().__init__()
         self.body = nn.Sequential(
-            block(1, w), block(w, w), nn.MaxPool2d(2),
+            block(1, w, 2, 5), nn.MaxPool2d(2),
             block(w, 2 * w), block(2 * w, 2 * w), nn.MaxPool2d(2),
-            block(2 * w, 4 * w), block(4 * w, 4 * w),
+            block(2 * w, 4 * w), block(4 * w, 4 * w), nn.MaxPool2d(2),
+            block(4 * w, 8 * w),
         )
         self.drop = nn.Dropout(0.3)
-        self.findings = nn.Linear(4 * w, 1)
-        self.view = nn.Linear(4 * w, 2)
+        self.findings = nn.Linear(8 * w, L)
+        self.view = nn.Linear(8 * w, 2)
 
     def forward(self, x):
-        h = self.body(x)
-        h = h.mean((2, 3))
-        h = self.drop(h)
+        h = self.drop(self.body(x).mean((2, 3)))
         return self.findings(h), self.view(h)
 
 
 class Ensemble(nn.Module):
-    """Averages the members' logits; the daemon applies sigmoid / softmax."""
+    """Mean of the members' logits, each shifted by the label's operating-point logit."""
 
-    def __init__(self, members):
+    def __init__(self, members, shift):
         super().__init__()
         self.members = nn.ModuleList(members)
+        self.register_buffer("shift", torch.tensor(shift, dtype=torch.float32))
 
     def forward(self, image):
         outs = [m(image) for m in self.members]
-        f = torch.stack([o[0] for o in outs]).mean(0)
-        v = torch.stack([o[1] for o in outs]).mean(0)
-        return f, v
-
-
-def load_covid_views():
-    """COVID-CXR adult images with a known view → (images [N,28,28] float32 normalized later, view, patient)."""
-    root = os.path.join(DATA, "covid-cxr")
-    rows = list(csv.DictReader(open(os.path.join(root, "metadata.csv"), newline="")))
-    imgs, views, pats = [], [], []
-    for r in rows:
-        v = r["view"].strip()
-        if v in ("PA", "AP", "AP Supine"):
-            view = 0
-        elif v == "L":
-            view = 1
-        else:
-            continue
-        path = os.path.join(root, "images", r["filename"])
-        if not os.path.exists(path):
-            continue
-        grey = np.asarray(Image.open(path).convert("L"), dtype=np.float32) / 255.0
-        imgs.append(preprocess_fast(grey.astype(np.float32), SIZE, SIZE, 1, [0.0], [1.0])[0] * 255.0)
-        views.append(view)
-        pats.append(r["patientid"])
-    return np.stack(imgs).astype(np.float64), np.array(views), np.array(pats)
+        each = torch.stack([o[0] for o in outs], 1) - self.shift  # [B, M, L]
+        return each.mean(1), torch.stack([o[1] for o in outs]).mean(0), each
 
 
 def auc(y, p):
+    y = np.asarray(y)
+    p = np.asarray(p, dtype=np.float64)
+    npos = int(y.sum())
+    nneg = len(y) - npos
+    if npos == 0 or nneg == 0:
+        return float("nan")
     order = np.argsort(p, kind="mergesort")
-    y = y[order]
-    p = p[order]
+    ps = p[order]
     ranks = np.empty(len(p))
     i = 0
-    while i < len(p):  # average ranks for ties
+    while i < len(p):
         j = i
-        while j + 1 < len(p) and p[j + 1] == p[i]:
+        while j + 1 < len(p) and ps[j + 1] == ps[i]:
             j += 1
-        ranks[i : j + 1] = (i + j) / 2 + 1
+        ranks[order[i : j + 1]] = (i + j) / 2 + 1
         i = j + 1
-    npos = y.sum()
-    nneg = len(y) - npos
     return (ranks[y == 1].sum() - npos * (npos + 1) / 2) / (npos * nneg)
 
 
 def augment(x, gen):
     n = x.shape[0]
-    ang = (torch.rand(n, generator=gen) - 0.5) * 2 * (10 * np.pi / 180)
+    ang = (torch.rand(n, generator=gen) - 0.5) * 2 * (8 * np.pi / 180)
     sc = 1 + (torch.rand(n, generator=gen) - 0.5) * 0.2
-    tx = (torch.rand(n, 2, generator=gen) - 0.5) * 2 * (2.5 / 14)
-    flip = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0)
+    tx = (torch.rand(n, 2, generator=gen) - 0.5) * 2 * 0.06
     cos, sin = torch.cos(ang) / sc, torch.sin(ang) / sc
-    theta = torch.stack([torch.stack([cos * flip, -sin, tx[:, 0]], 1), torch.stack([sin * flip, cos, tx[:, 1]], 1)], 1)
+    theta = torch.stack([torch.stack([cos, -sin, tx[:, 0]], 1), torch.stack([sin, cos, tx[:, 1]], 1)], 1)
     grid = F.affine_grid(theta, list(x.shape), align_corners=False)
     out = F.grid_sample(x, grid, padding_mode="border", align_corners=False)
     gain = 1 + (torch.rand(n, 1, 1, 1, generator=gen) - 0.5) * 0.3
@@ -117,105 +110,222 @@ def augment(x, gen):
     return out * gain + bias
 
 
+def within_source_auc(y, p, src):
+    """{(source, label): auc} for pairs with >= 8 positives and their mean."""
+    res = {}
+    for s in sorted(set(src)):
+        m = src == s
+        for j, l in enumerate(VISION_LABELS):
+            if y[m, j].sum() >= 8:
+                res[(s, l)] = auc(y[m, j], p[m, j])
+    return res, float(np.mean(list(res.values()))) if res else float("nan")
+
+
+def best_f1_threshold(y, p):
+    best = (0.0, 0.5)
+    for t in np.unique(np.round(p, 3)):
+        pred = p >= t
+        tp = (pred & (y == 1)).sum()
+        f1 = 2 * tp / max(1, pred.sum() + (y == 1).sum())
+        if f1 > best[0]:
+            best = (f1, float(t))
+    return best
+
+
+# The observations the summaries' text is scored on (the issue's 7).
+TEXT_LABELS = ["Atelectasis", "Cardiomegaly", "Pleural Effusion", "Lung Opacity", "Pneumonia", "Consolidation", "Edema"]
+
+
+def f1_at(y, pred):
+    tp = (pred & (y == 1)).sum()
+    return 2 * tp / max(1, pred.sum() + (y == 1).sum())
+
+
+def micro_f1(y, p, thresholds):
+    tp = fp = fn = 0
+    for l in TEXT_LABELS:
+        j = VISION_LABELS.index(l)
+        pred = p[:, j] >= thresholds[j]
+        tp += (pred & (y[:, j] == 1)).sum()
+        fp += (pred & (y[:, j] == 0)).sum()
+        fn += (~pred & (y[:, j] == 1)).sum()
+    return 2 * tp / max(1, 2 * tp + fp + fn)
+
+
+def joint_micro_thresholds(y, p, thresholds):
+    """The summaries state every positive, and their text is scored by micro F1 over TEXT_LABELS:
+    coordinate ascent on that micro F1 over the out-of-fold predictions (a label with a weak
+    signal gets a high threshold and is rarely called, rather than called on every image). The
+    other labels keep their per-label F1-optimal threshold."""
+    th = list(thresholds)
+    grid = [round(x, 3) for x in np.linspace(0.02, 0.98, 97)]
+    for _ in range(3):
+        for l in TEXT_LABELS:
+            j = VISION_LABELS.index(l)
+            best = (micro_f1(y, p, th), th[j])
+            for t in grid:
+                cand = th[:j] + [t] + th[j + 1 :]
+                f = micro_f1(y, p, cand)
+                if f > best[0] + 1e-12:
+                    best = (f, t)
+            th[j] = best[1]
+    return th
+
+
 def main():
     work = ensure_work()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    d = np.load(os.path.join(DATA, "pneumoniamnist", "pneumoniamnist.npz"))
-    tr_img, tr_y = d["train_images"], d["train_labels"].reshape(-1).astype(np.float32)
-    va_img, va_y = d["val_images"], d["val_labels"].reshape(-1).astype(np.float32)
-    mean = float(np.round(tr_img.mean() / 255, 4))
-    std = float(np.round(tr_img.std() / 255, 4))
-    print(f"pneumoniamnist train {len(tr_y)} (pos {tr_y.mean():.3f}) val {len(va_y)}; mean {mean} std {std}", flush=True)
-    xtr = torch.from_numpy(normalize_uint8(tr_img, mean, std))
-    xva = torch.from_numpy(normalize_uint8(va_img, mean, std))
-    cimg, cview, cpat = load_covid_views()
-    cx = torch.from_numpy(((cimg / 255 - mean) / std).astype(np.float32)[:, None])
-    # Patient-level split of COVID-CXR for a view-head check.
-    upats = sorted(set(cpat.tolist()))
-    rs = np.random.RandomState(0)
-    held = set(rs.choice(upats, size=len(upats) // 5, replace=False).tolist())
-    cva = np.array([p in held for p in cpat])
-    print(f"covid-cxr view images {len(cview)} (lateral {int(cview.sum())}); view-val {int(cva.sum())}", flush=True)
-    cx_tr, cv_tr = cx[~cva], torch.from_numpy(cview[~cva])
-    # Oversample laterals so the view head sees them.
-    lat = torch.nonzero(cv_tr == 1).reshape(-1)
-    cx_tr = torch.cat([cx_tr] + [cx_tr[lat]] * 4)
-    cv_tr = torch.cat([cv_tr] + [cv_tr[lat]] * 4)
+    t_start = time.time()
+    d = load_all()
+    print(f"data loaded ({time.time() - t_start:.0f}s)", flush=True)
+    meta = d["nih_meta"]
+    src = meta[:, 2]
+    split = meta[:, 3]
+    fold = np.array([fnv1a32(p) % FOLDS for p in meta[:, 1]])
+    tr = split == "train"
+    va = split == "val"
+    mean = float(np.round(d["nih_img"][tr].mean() / 255, 4))
+    std = float(np.round(d["nih_img"][tr].std() / 255, 4))
+    norm = lambda a: torch.from_numpy(((a.astype(np.float64) / 255 - mean) / std).astype(np.float32))[:, None]
+    nx, nlow, ny = norm(d["nih_img"]), norm(d["nih_low"]), torch.from_numpy(d["nih_y"])
+    hi_res = torch.from_numpy(src == "nih-1024")
+    cx = norm(d["cov_img"])
+    cview, cpneu, cheld = d["cov_view"], d["cov_pneu"], d["cov_held"]
+    pmx, pmy = norm(d["pm_tr_img"]), torch.from_numpy(d["pm_tr_y"])
+    pvx, pvy = norm(d["pm_va_img"]), d["pm_va_y"]
+    print(f"NIH train {tr.sum()} val {va.sum()}; covid {len(cx)} (holdout {cheld.sum()}); pmnist {len(pmx)}; mean {mean} std {std}", flush=True)
+    pos = d["nih_y"][tr].mean(0)
+    pos_weight = torch.tensor(np.clip(np.sqrt((1 - pos) / pos), 1, 6), dtype=torch.float32)
+    print("pos_weight", dict(zip(VISION_LABELS, np.round(pos_weight.numpy(), 2).tolist())), flush=True)
 
-    x_all = torch.cat([xtr, cx_tr])
-    y_all = torch.cat([torch.from_numpy(tr_y), torch.zeros(len(cx_tr))])
-    fmask = torch.cat([torch.ones(len(xtr)), torch.zeros(len(cx_tr))])
-    v_all = torch.cat([torch.zeros(len(xtr), dtype=torch.long), cv_tr.long()])
-    pos_weight = torch.tensor([(1 - tr_y.mean()) / tr_y.mean()])
+    # COVID-CXR rows (outside the holdout): findings target Pneumonia only; view target when known.
+    c_idx = np.nonzero(~cheld)[0]
+    lat = c_idx[cview[c_idx] == 1]
+    c_rows = np.concatenate([c_idx, lat, lat, lat])  # laterals oversampled
+    if SMOKE:
+        c_rows = c_rows[:: 8]
+    cy = torch.zeros(len(cx), L)
+    cm = torch.zeros(len(cx), L)
+    pj = VISION_LABELS.index("Pneumonia")
+    for i in range(len(cx)):
+        if cpneu[i] == 0:  # "No Finding": every observation negative
+            cm[i] = 1
+        elif cpneu[i] == 1:
+            cy[i, pj] = 1
+            cm[i, pj] = 1
+    pm_mask = torch.zeros(L)
+    pm_mask[pj] = 1
 
-    members, report = [], []
-    for m in range(N_MODELS):
-        seed_all(100 + m)
-        gen = torch.Generator().manual_seed(100 + m)
+    members, oof = [], np.full((len(ny), L), np.nan)
+    history = []
+    for k in range(FOLDS):
+        seed_all(200 + k)
+        gen = torch.Generator().manual_seed(200 + k)
+        n_idx = np.nonzero(tr & (fold != k))[0]
+        h_idx = np.nonzero(tr & (fold == k))[0]
+        if SMOKE:  # end-to-end check of the script in a minute
+            n_idx = n_idx[:64]
         net = Net()
-        opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=5e-4)
-        steps = EPOCHS * ((len(x_all) + 127) // 128)
+        opt = torch.optim.AdamW(net.parameters(), lr=3e-3, weight_decay=1e-3)
+        per_epoch = len(n_idx) + len(c_rows) + PM_PER_EPOCH
+        steps = EPOCHS * ((per_epoch + BATCH - 1) // BATCH)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.2)
-        best, best_state = -1.0, None
         t0 = time.time()
-        for ep in range(EPOCHS):
+        saved = os.path.join(work, f"vision-member{k}.pt")
+        done = RESUME and os.path.exists(saved)  # VISION_RESUME=1: reuse members a stopped run finished
+        if done:
+            net.load_state_dict(torch.load(saved))
+            print(f"fold {k}: member loaded from {saved}", flush=True)
+        for ep in range(0 if done else EPOCHS):
             net.train()
-            perm = torch.randperm(len(x_all), generator=gen)
-            for i in range(0, len(perm), 128):
-                idx = perm[i : i + 128]
-                xb = augment(x_all[idx], gen)
+            pm_pick = torch.randperm(len(pmx), generator=gen)[:PM_PER_EPOCH]
+            # Each epoch's pool: (dataset 0 NIH / 1 COVID / 2 PneumoniaMNIST, row).
+            pool = np.concatenate([np.stack([np.zeros(len(n_idx), int), n_idx], 1), np.stack([np.ones(len(c_rows), int), c_rows], 1),
+                                   np.stack([np.full(PM_PER_EPOCH, 2), pm_pick.numpy()], 1)])
+            pool = pool[torch.randperm(len(pool), generator=gen).numpy()]
+            for b in range(0, len(pool), BATCH):
+                part = pool[b : b + BATCH]
+                xs, ys, ms, vs, ws = [], [], [], [], []
+                for ds, i in part:
+                    if ds == 0:
+                        degrade = bool(hi_res[i]) and torch.rand(1, generator=gen).item() < 0.5
+                        xs.append((nlow if degrade else nx)[i]); ys.append(ny[i]); ms.append(torch.ones(L)); vs.append(0); ws.append(1.0)
+                    elif ds == 1:
+                        xs.append(cx[i]); ys.append(cy[i]); ms.append(cm[i]); vs.append(int(cview[i])); ws.append(0.5)
+                    else:
+                        y = torch.zeros(L); y[pj] = pmy[i]
+                        xs.append(pmx[i]); ys.append(y); ms.append(pm_mask); vs.append(0); ws.append(1.0)
+                xb = augment(torch.stack(xs), gen)
+                yb, mb, wb = torch.stack(ys), torch.stack(ms), torch.tensor(ws)[:, None]
+                vb = torch.tensor(vs)
                 f, v = net(xb)
-                lf = (F.binary_cross_entropy_with_logits(f[:, 0], y_all[idx], pos_weight=pos_weight, reduction="none") * fmask[idx]).sum() / fmask[idx].sum().clamp(min=1)
-                lv = F.cross_entropy(v, v_all[idx], weight=torch.tensor([1.0, 3.0]))
-                loss = lf + 0.3 * lv
+                lf = F.binary_cross_entropy_with_logits(f, yb, pos_weight=pos_weight, reduction="none") * mb * wb
+                lf = lf.sum() / (mb * wb).sum().clamp(min=1)
+                vm = vb >= 0
+                lv = F.cross_entropy(v[vm], vb[vm], weight=torch.tensor([1.0, 3.0])) if vm.any() else 0.0
+                loss = lf + 0.2 * lv
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
                 sched.step()
             net.eval()
             with torch.no_grad():
-                pv = torch.sigmoid(net(xva)[0][:, 0]).numpy()
-            a = auc(va_y, pv)
-            if ep >= EPOCHS // 2 and a >= best:
-                best, best_state = a, {k: t.clone() for k, t in net.state_dict().items()}
-            print(f"model {m} epoch {ep + 1}/{EPOCHS} val AUC {a:.4f} ({time.time() - t0:.0f}s)", flush=True)
-        net.load_state_dict(best_state)
+                ph = torch.sigmoid(net(nx[h_idx])[0]).numpy()
+            _, m_auc = within_source_auc(d["nih_y"][h_idx], ph, src[h_idx])
+            history.append({"fold": k, "epoch": ep + 1, "heldout_within_source_auc": m_auc})
+            print(f"fold {k} epoch {ep + 1}/{EPOCHS} held-out fold within-source mean AUC {m_auc:.4f} ({time.time() - t0:.0f}s)", flush=True)
         net.eval()
+        with torch.no_grad():
+            oof[h_idx] = net(nx[h_idx])[0].numpy()
         members.append(net)
-        report.append(best)
+        torch.save(net.state_dict(), os.path.join(work, f"vision-member{k}.pt"))
 
-    ens = Ensemble(members).eval()
+    ytr = d["nih_y"][tr]
+    poof = 1 / (1 + np.exp(-oof[tr]))
+    per_pair, m_oof = within_source_auc(ytr, poof, src[tr])
+    print(f"OOF within-source mean AUC {m_oof:.4f}", {f"{s}/{l}": round(a, 3) for (s, l), a in per_pair.items()}, flush=True)
+    thresholds = []
+    for j, l in enumerate(VISION_LABELS):
+        _, t = best_f1_threshold(ytr[:, j], poof[:, j])
+        thresholds.append(min(max(t, 0.02), 0.98))
+    thresholds = joint_micro_thresholds(ytr, poof, thresholds)
+    f1s = [f1_at(ytr[:, j], poof[:, j] >= thresholds[j]) for j in range(L)]
+    print(f"OOF micro F1 over the text observations at these thresholds {micro_f1(ytr, poof, thresholds):.3f}", flush=True)
+    print("thresholds", dict(zip(VISION_LABELS, thresholds)), "OOF F1", dict(zip(VISION_LABELS, np.round(f1s, 3).tolist())), flush=True)
+    shift = [float(np.log(t / (1 - t))) for t in thresholds]
+    ens = Ensemble(members, shift).eval()
     with torch.no_grad():
-        pv = torch.sigmoid(ens(xva)[0][:, 0]).numpy()
-        vv = ens(cx[cva])[1].argmax(1).numpy()
-    a = auc(va_y, pv)
-    # Threshold: maximize balanced accuracy on val (robust to the class-prior shift of the test split).
-    cands = np.unique(np.round(pv, 3))
-    bal = [(((pv >= t) & (va_y == 1)).sum() / (va_y == 1).sum() + ((pv < t) & (va_y == 0)).sum() / (va_y == 0).sum()) / 2 for t in cands]
-    thr = round(float(cands[int(np.argmax(bal))]), 3)
-    acc = float(((pv >= thr) == (va_y == 1)).mean())
-    acc05 = float(((pv >= 0.5) == (va_y == 1)).mean())
-    view_acc = float((vv == cview[cva]).mean())
-    print(f"ensemble val AUC {a:.4f} ACC@{thr} {acc:.4f} ACC@0.5 {acc05:.4f}; view acc (covid held-out patients) {view_acc:.4f}", flush=True)
+        fv, _, _ = ens(nx[va])
+        pv = torch.sigmoid(fv).numpy()
+        pmv = torch.sigmoid(ens(pvx)[0][:, pj]).numpy()
+        vv = ens(cx[cheld & (cview >= 0)])[1].argmax(1).numpy()
+    val_pairs, val_m = within_source_auc(d["nih_y"][va], pv, src[va])
+    pm_auc = auc(pvy, pmv)
+    view_acc = float((vv == cview[cheld & (cview >= 0)]).mean())
+    print(f"ensemble NIH val within-source mean AUC {val_m:.4f}; PneumoniaMNIST val AUC {pm_auc:.4f}; covid holdout view acc {view_acc:.4f}", flush=True)
 
     dummy = torch.zeros(1, 1, SIZE, SIZE)
     out = os.path.join(MODEL_DIR, "vision.onnx")
-    torch.onnx.export(ens, dummy, out, input_names=["image"], output_names=["findings", "view"],
-                      dynamic_axes={"image": {0: "batch"}, "findings": {0: "batch"}, "view": {0: "batch"}}, opset_version=17)
-    # Reference outputs for the ORT parity test: a few val images.
-    ref_idx = list(range(8))
+    torch.onnx.export(ens, dummy, out, input_names=["image"], output_names=["findings", "view", "members"],
+                      dynamic_axes={"image": {0: "batch"}, "findings": {0: "batch"}, "view": {0: "batch"}, "members": {0: "batch"}}, opset_version=17)
+    # Parity fixture: 3 NIH val images (raw 8-bit pixels at model size, so the test can feed them
+    # through preprocess) and PyTorch's outputs.
+    ref_idx = np.nonzero(va)[0][:3]
+    imgs = np.floor(d["nih_img"][ref_idx].astype(np.float64) + 0.5)  # 8-bit images at model size
     with torch.no_grad():
-        rf, rv = ens(xva[ref_idx])
+        rf, rv, _ = ens(norm(imgs))
     info = {
         "input": {"name": "image", "width": SIZE, "height": SIZE, "channels": 1, "mean": [mean], "std": [std]},
-        "threshold": thr,
-        "val": {"auc": a, "acc": acc, "acc_at_0.5": acc05, "members_auc": report, "view_acc": view_acc},
-        "params": sum(p.numel() for p in ens.parameters()),
+        "labels": VISION_LABELS, "view_labels": VIEW_LABELS, "thresholds": dict(zip(VISION_LABELS, thresholds)),
+        "oof": {"within_source_mean_auc": m_oof, "pairs": {f"{s}/{l}": a for (s, l), a in per_pair.items()}, "f1": dict(zip(VISION_LABELS, f1s))},
+        "val": {"within_source_mean_auc": val_m, "pairs": {f"{s}/{l}": a for (s, l), a in val_pairs.items()}},
+        "pmnist_val_auc": pm_auc, "covid_view_acc": view_acc, "history": history, "epochs": EPOCHS,
+        "params": sum(p.numel() for p in ens.parameters()), "seconds": time.time() - t_start,
     }
     json.dump(info, open(os.path.join(work, "vision.json"), "w"), indent=1)
-    fixture = {"images": va_img[ref_idx].tolist(), "findings": rf.numpy().tolist(), "view": rv.numpy().tolist()}
+    fixture = {"images": imgs.astype(int).tolist(), "findings": rf.numpy().tolist(), "view": rv.numpy().tolist()}
     json.dump(fixture, open(os.path.join(MODEL_DIR, "train", "vision-parity.json"), "w"))
-    print(json.dumps(info), flush=True)
+    print(json.dumps({k: v for k, v in info.items() if k != "history"}), flush=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ from common import MODEL_DIR, WORK
 from iu_data import VIEW_LABELS, VISION_LABELS
 from prompt_format import CANDIDATES, DEFAULT_PROMPT, STOP, TEMPLATE, TURN_TEMPLATE
 
+# The uncertain band, in the calibrated probabilities (0.5 = each label's operating point).
+UNCERTAIN = [0.4, 0.5]
+
 
 def main():
     vision = json.load(open(os.path.join(WORK, "vision.json")))
@@ -13,10 +16,11 @@ def main():
     manifest = {
         "id": "xraygpt-mini",
         "name": "XrayGPT-mini",
-        "version": "0.1.0",
-        "description": "Small bundled chest-radiograph model trained in this repository: a CNN ensemble (PneumoniaMNIST + COVID-CXR views) "
-        "and a %d-layer llama-architecture report writer trained on IU X-ray reports, conditioned on a findings line. Research and demonstration only; not for clinical use." % lm["layers"],
-        "license": "CC-BY-NC-ND-4.0 (weights derived from IU X-ray, CC BY-NC-ND 4.0; PneumoniaMNIST CC BY 4.0; COVID-CXR mostly CC BY-NC-SA). See MODEL_CARD.md.",
+        "version": "0.2.0",
+        "description": "Small bundled chest-radiograph model trained in this repository: a CNN ensemble at %d px (NIH ChestX-ray14 subsets, COVID-CXR, PneumoniaMNIST; %d observations and the view) "
+        "and a %d-layer llama-architecture report writer trained on IU X-ray reports, conditioned on a findings line. Research and demonstration only; not for clinical use."
+        % (vision["input"]["width"], len(VISION_LABELS), lm["layers"]),
+        "license": "CC-BY-NC-ND-4.0 (weights derived from IU X-ray, CC BY-NC-ND 4.0; NIH ChestX-ray14, unrestricted with acknowledgement of the NIH Clinical Center; PneumoniaMNIST CC BY 4.0; COVID-CXR mostly CC BY-NC-SA). See MODEL_CARD.md.",
         "vision": {
             "file": "vision.onnx",
             "input": vision["input"],
@@ -26,7 +30,9 @@ def main():
             ],
         },
         "llm": {"file": "xraygpt-mini.gguf", "contextSize": lm["ctx"]},
-        "conditioning": {"mode": "findings-text", "threshold": vision["threshold"]},
+        # The findings logits carry each label's operating point (vision.py), so one threshold, 0.5,
+        # serves every label; just below it a label is "uncertain" (neither stated nor denied).
+        "conditioning": {"mode": "findings-text", "threshold": 0.5, "uncertain": UNCERTAIN},
         "prompt": {"template": TEMPLATE, "turnTemplate": TURN_TEMPLATE, "stop": STOP, "defaultPrompt": DEFAULT_PROMPT},
         # Consensus decoding (server/src/host/consensus.ts): greedy + sampled candidates, the answer
         # checked against the findings line, then the one agreeing most with the others (ROUGE-L).

@@ -7,6 +7,7 @@
  */
 import type { LoadedManifest } from "../models/manifest.js";
 import { extractLabels, type Observation } from "../metrics/index.js";
+import { addresses } from "./text-checks.js";
 import { evalModelProcess, givenFindings, givenPrompt, plainReport, positive, type Study } from "./language-eval.js";
 
 export const QUESTIONS: ReadonlyArray<readonly [string, Observation]> = [
@@ -14,6 +15,8 @@ export const QUESTIONS: ReadonlyArray<readonly [string, Observation]> = [
   ["Is there pneumonia?", "Pneumonia"],
   ["Is the heart enlarged?", "Cardiomegaly"],
   ["Is there a pneumothorax?", "Pneumothorax"],
+  ["Are there any support devices?", "Support Devices"],
+  ["Is there a nodule or mass?", "Lung Lesion"],
 ];
 
 export interface QuestionScore {
@@ -22,6 +25,9 @@ export interface QuestionScore {
   /** Studies given the observation as positive, and how many answers agree. */
   positives: { n: number; agree: number };
   negatives: { n: number; agree: number };
+  /** Answers that say nothing about the observation asked (text-checks.ts addresses). */
+  offTopic: number;
+  offTopicExample?: string;
 }
 
 /** Whether an answer states the observation as the findings line gives it. */
@@ -38,15 +44,20 @@ export async function evaluateChat(m: LoadedManifest, val: Study[], negatives = 
     for (const [question, observation] of QUESTIONS) {
       const pos = val.filter((s) => positive(s.labels[observation]));
       const neg = val.filter((s) => !positive(s.labels[observation])).slice(0, negatives);
-      const score = { question, observation, positives: { n: pos.length, agree: 0 }, negatives: { n: neg.length, agree: 0 } };
+      const score: QuestionScore = { question, observation, positives: { n: pos.length, agree: 0 }, negatives: { n: neg.length, agree: 0 }, offTopic: 0 };
       for (const [studies, isPositive] of [[pos, true], [neg, false]] as const) {
         for (const s of studies) {
           const { line, expected } = givenFindings(s.labels, m);
           const done = await runner.generate(givenPrompt(m, line, question), m.manifest.generation, m.manifest.prompt.stop, { expected: { ...expected, complete: false } });
-          if (answerAgrees(plainReport(done.text), observation, isPositive)) (isPositive ? score.positives : score.negatives).agree++;
+          const answer = plainReport(done.text);
+          if (answerAgrees(answer, observation, isPositive)) (isPositive ? score.positives : score.negatives).agree++;
+          if (!addresses(answer, observation)) {
+            score.offTopic++;
+            score.offTopicExample ??= answer;
+          }
         }
       }
-      log(`  ${question} given positive ${score.positives.agree}/${score.positives.n}, given negative ${score.negatives.agree}/${score.negatives.n}`);
+      log(`  ${question} given positive ${score.positives.agree}/${score.positives.n}, given negative ${score.negatives.agree}/${score.negatives.n}, off topic ${score.offTopic}`);
       out.push(score);
     }
   } finally {

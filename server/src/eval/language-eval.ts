@@ -57,6 +57,8 @@ export interface LanguageEval {
   /** The shipped system and text-per-label-set references (label-ceiling.ts), by subset. */
   bySubset: RougeLBySubset[];
   examples: { uid: string; findingsLine: string; generated: string; reference: string }[];
+  /** The product's texts (first system), in val order. */
+  generated: string[];
   tokensPerSecond: number;
 }
 
@@ -219,6 +221,7 @@ export async function evaluateLanguage(m: LoadedManifest, { train, val }: Studie
         perKeyOracle(val.map((s) => ({ key: labelKey(s.labels), text: s.reference })), train.map((s) => s.reference)),
       ),
     ],
+    generated: runs[0]!.texts,
     examples: val.slice(0, 6).map((s, i) => ({ uid: s.uid, findingsLine: conditions[i]!.line, generated: runs[0]!.texts[i]!, reference: s.reference })),
     tokensPerSecond,
   };

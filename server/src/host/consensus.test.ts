@@ -31,6 +31,8 @@ test("disagreement counts contradictions and omissions of the expected findings 
   assert.deepEqual(disagreement("There is pneumonia. Impression: Right lower lobe pneumonia.", pneumonia), { contradictions: 0, omissions: 0 });
   assert.deepEqual(disagreement("The heart is enlarged. No acute cardiopulmonary findings.", { present: ["Cardiomegaly"], absent: [] }), { contradictions: 0, omissions: 0 });
   assert.deepEqual(disagreement("There is pneumonia. The heart is normal in size. No acute bony abnormality.", pneumonia), { contradictions: 0, omissions: 0 });
+  // One sentence states what another denies.
+  assert.deepEqual(disagreement("The heart is enlarged. The heart size is normal.", { present: ["Cardiomegaly"], absent: [] }), { contradictions: 1, omissions: 0 });
   // "Not assessed" of an assessed finding contradicts the line; a question's answer may omit positives.
   assert.deepEqual(disagreement("Pneumonia was not assessed.", pneumonia), { contradictions: 1, omissions: 1 });
   assert.deepEqual(disagreement("Pneumonia was not assessed.", { present: [], absent: ["Pneumonia"] }), { contradictions: 1, omissions: 0 });

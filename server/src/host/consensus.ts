@@ -6,10 +6,11 @@
  * With the findings the prompt was conditioned on, candidates are first checked against them
  * with the project's label extractor: fewest contradictions (a finding stated that the vision
  * stage gave as negative, a given positive denied or called "not assessed", or "no acute disease"
- * said of a study given an acute finding), then (in a summary) fewest given positives left unsaid,
+ * said of a study given an acute finding, an observation stated present in one sentence and absent
+ * in another), then (in a summary) fewest given positives left unsaid,
  * then consensus. The answer never contradicts the findings line when any candidate does not.
  */
-import { extractLabels, notAssessed, OBSERVATIONS, splitSentences, type Observation } from "../metrics/index.js";
+import { extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, type Observation } from "../metrics/index.js";
 import { rougeLTokens } from "../metrics/rouge.js";
 import { tokenizeRouge } from "../metrics/tokenize.js";
 
@@ -61,6 +62,8 @@ export function disagreement(text: string, expected: ExpectedFindings): { contra
     if (labels[o] === 0) contradictions++;
     else if (expected.complete !== false) omissions++;
   }
+  // An observation stated present in one sentence and absent in another.
+  contradictions += selfContradictions(text).length;
   // "Pneumonia was not assessed." of a finding the line gives.
   for (const o of notAssessed(text)) if (known(o) && (expected.present.includes(o) || expected.absent.includes(o))) contradictions++;
   if (expected.present.some((o) => (ACUTE_FINDINGS as readonly string[]).includes(o)) && saysNothingAbnormal(text)) contradictions++;

@@ -331,3 +331,23 @@ export function extractLabels(text: string): Labels {
   for (const s of splitSentences(text)) if (!NOT_ASSESSED.test(s)) sentenceLabels(s, labels);
   return withNoFinding(labels);
 }
+
+/**
+ * Observations that one sentence states present or uncertain and another states absent ("The
+ * cardiomediastinal silhouette is enlarged. … is within normal limits."); No Finding excluded.
+ */
+export function selfContradictions(text: string): Observation[] {
+  const said = new Map<Observation, Set<"stated" | "denied">>();
+  for (const s of splitSentences(text)) {
+    if (NOT_ASSESSED.test(s)) continue;
+    const labels = emptyLabels();
+    sentenceLabels(s, labels);
+    for (const o of OBSERVATIONS) {
+      const v = labels[o];
+      if (o === "No Finding" || v === null) continue;
+      if (!said.has(o)) said.set(o, new Set());
+      said.get(o)!.add(v === 0 ? "denied" : "stated");
+    }
+  }
+  return [...said.entries()].filter(([, v]) => v.size === 2).map(([o]) => o);
+}

@@ -39,8 +39,11 @@ test("onnxruntime-node gives PyTorch's outputs on the daemon-preprocessed images
       assert.equal(px.length, width * height);
       const tensor = preprocess({ width, height, data: Float32Array.from(px, (v) => v / 255) }, m.manifest.vision.input);
       const out = await vision.run(tensor);
-      const pFind = 1 / (1 + Math.exp(-fx.findings[k]![0]!));
-      assert.ok(Math.abs(out.labels[0]!.probability - pFind) < 1e-5, `image ${k}: ORT ${out.labels[0]!.probability} vs torch ${pFind}`);
+      assert.equal(out.labels.length, fx.findings[k]!.length);
+      fx.findings[k]!.forEach((logit, j) => {
+        const p = 1 / (1 + Math.exp(-logit));
+        assert.ok(Math.abs(out.labels[j]!.probability - p) < 1e-5, `image ${k} ${out.labels[j]!.name}: ORT ${out.labels[j]!.probability} vs torch ${p}`);
+      });
       const v = fx.view[k]!;
       const e = v.map((x) => Math.exp(x - Math.max(...v)));
       const pView = e.map((x) => x / e.reduce((a, b) => a + b, 0));

@@ -1,0 +1,29 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { addresses, checkTexts, selfContradictions, unknownWords, vocabulary } from "./text-checks.js";
+
+test("unknownWords lists the words outside the training vocabulary", () => {
+  const vocab = vocabulary(["The lungs are clear.", "Interval improvement of the effusion."]);
+  assert.deepEqual(unknownWords("Interval improveloped of the lungs.", vocab), ["improveloped"]);
+  assert.deepEqual(unknownWords("THE LUNGS ARE CLEAR", vocab), []);
+});
+
+test("selfContradictions finds an observation stated present and absent in different sentences", () => {
+  assert.deepEqual(selfContradictions("There is a right pleural effusion. No pleural effusion."), ["Pleural Effusion"]);
+  assert.deepEqual(selfContradictions("There is a right pleural effusion. No pneumothorax."), []);
+  assert.deepEqual(selfContradictions("The heart is enlarged. The heart size is normal."), ["Cardiomegaly"]);
+});
+
+test("addresses: the answer must be about the observation asked", () => {
+  assert.equal(addresses("No, there is no pleural effusion.", "Support Devices"), false);
+  assert.equal(addresses("No, there is no pleural effusion.", "Pleural Effusion"), true);
+  assert.equal(addresses("Support devices were not assessed.", "Support Devices"), true);
+});
+
+test("checkTexts counts texts, not words", () => {
+  const c = checkTexts(["the lungs blorp blorp.", "the lungs.", "Small effusion. No effusion."], vocabulary(["the lungs small effusion no"]));
+  assert.equal(c.texts, 3);
+  assert.equal(c.withUnknownWords, 1);
+  assert.deepEqual(c.unknownWords, [["blorp", 2]]);
+  assert.equal(c.selfContradicting, 1);
+});

@@ -1,0 +1,63 @@
+/**
+ * Text checks of generated reports and chat answers (each has goal 0 on IU X-ray val):
+ *  - words that are not words: any word not in the vocabulary of the IU X-ray training reports;
+ *  - a report that states an observation both present (or uncertain) and absent, in different
+ *    sentences ("The cardiomediastinal silhouette is enlarged. … is within normal limits.");
+ *  - a chat answer that does not address the observation asked about ("Are there any support
+ *    devices?" → "No, there is no pleural effusion.").
+ */
+import { extractLabels, notAssessed, selfContradictions, type Observation } from "../metrics/index.js";
+
+export { selfContradictions };
+
+const WORD = /[a-z]+/g;
+
+export function vocabulary(texts: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const t of texts) for (const w of t.toLowerCase().match(WORD) ?? []) out.add(w);
+  return out;
+}
+
+/** Words of `text` not in `vocab`. */
+export function unknownWords(text: string, vocab: ReadonlySet<string>): string[] {
+  return (text.toLowerCase().match(WORD) ?? []).filter((w) => !vocab.has(w));
+}
+
+/** Whether an answer says something about the observation asked (including "… was not assessed."). */
+export function addresses(answer: string, asked: Observation): boolean {
+  const v = extractLabels(answer)[asked];
+  return v === 1 || v === 0 || v === -1 || notAssessed(answer).includes(asked);
+}
+
+export interface TextCheckCounts {
+  texts: number;
+  /** Texts with at least one unknown word, and the words (with counts). */
+  withUnknownWords: number;
+  unknownWords: [string, number][];
+  /** Texts stating an observation both present and absent, with one example. */
+  selfContradicting: number;
+  contradictionExample?: string;
+}
+
+export function checkTexts(texts: string[], vocab: ReadonlySet<string>): TextCheckCounts {
+  const words = new Map<string, number>();
+  let withUnknown = 0;
+  let contradicting = 0;
+  let example: string | undefined;
+  for (const t of texts) {
+    const u = unknownWords(t, vocab);
+    if (u.length) withUnknown++;
+    for (const w of u) words.set(w, (words.get(w) ?? 0) + 1);
+    if (selfContradictions(t).length) {
+      contradicting++;
+      example ??= t;
+    }
+  }
+  return {
+    texts: texts.length,
+    withUnknownWords: withUnknown,
+    unknownWords: [...words.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)),
+    selfContradicting: contradicting,
+    ...(example ? { contradictionExample: example } : {}),
+  };
+}
