@@ -218,7 +218,7 @@ export interface ServerStatus {
   quiescent: boolean;
   defaultModel?: string;
   loadedModels: string[];
-  device: { vision: Device | "none"; llm: Device | "none"; detail?: string };
+  device: { vision: Device | "none"; llm: Device | "remote" | "none"; detail?: string };
   queue: { running: number; queued: number };
   pid: number;
 }

@@ -5,6 +5,7 @@
  *
  *   findings-text.ts  the findings line in a text prompt, node-llama-cpp in a model process
  *   soft-tokens.ts    the vision embeddings as soft tokens, the project's addon in a model process
+ *   openai-remote.ts  an OpenAI-compatible server elsewhere (the image as a PNG data URL)
  *
  * A backend's prompt state `P` is its own: the engine keeps it in the chat session and hands it
  * back for the next turn (KV reuse is the backend's business).
@@ -19,6 +20,8 @@ export interface AnalysedImage {
   findings: Findings;
   /** The vision model's embeddings output [tokens, dim], when it has one. */
   embeddings?: { data: Float32Array; tokens: number; dim: number };
+  /** The windowed image as an 8-bit grey PNG (no metadata), when the backend asks for one. */
+  png?: Uint8Array;
 }
 
 export interface GenerateHooks {
@@ -29,11 +32,15 @@ export interface GenerateHooks {
 }
 
 export interface BackendInfo {
-  device: Device;
+  device: Device | "remote";
   detail: string;
 }
 
 export interface Backend<P = unknown> {
+  /** Set when the backend needs the image itself: a PNG whose longer side is at most this. */
+  readonly imageSize?: number;
+  /** Generations it runs at once (default: the engine's `parallel`). */
+  readonly parallel?: number;
   /** Set once the model is ready (loaded, or the endpoint answered). */
   readonly info: BackendInfo | undefined;
   /** Extra per-image work (e.g. projecting embeddings), done before the job queues. */

@@ -12,9 +12,10 @@ export abstract class LocalModel {
     opts: BackendOptions,
     mode: ConditioningMode,
   ) {
+    // The manifest schema requires `llm` whenever there is no remote backend.
     this.llm = new ModelProcess({
-      ggufPath: entry.llmPath,
-      contextSize: entry.manifest.llm.contextSize,
+      ggufPath: entry.llmPath!,
+      contextSize: entry.manifest.llm!.contextSize,
       device: opts.device,
       threads: opts.threads,
       label: entry.manifest.id,

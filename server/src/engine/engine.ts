@@ -124,11 +124,8 @@ export class XrayEngine implements Engine {
     const key = entry.manifest.id;
     let r = this.resident.get(key);
     if (!r) {
-      r = {
-        entry,
-        backend: createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l) }),
-        queue: new JobQueue(this.opts.parallel ?? 1),
-      };
+      const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l) });
+      r = { entry, backend, queue: new JobQueue(backend.parallel ?? this.opts.parallel ?? 1) };
       r.queue.onChange(() => this.emitStatus());
       this.resident.set(key, r);
     }
@@ -156,14 +153,17 @@ export class XrayEngine implements Engine {
     const resident = await this.residentFor(model);
     hooks.onProgress?.({ stage: "decode" });
     const { manifest } = resident.entry;
-    const [{ info, tensor, decodeMs }, vision] = await Promise.all([this.pool.run(image, manifest.vision.input, this.opts.allowedRoots), this.vision(resident)]);
+    const [{ info, tensor, png, decodeMs }, vision] = await Promise.all([
+      this.pool.run(image, manifest.vision.input, this.opts.allowedRoots, resident.backend.imageSize),
+      this.vision(resident),
+    ]);
     hooks.onProgress?.({ stage: "vision" });
     const t = performance.now();
     const out = await vision.run(tensor);
     const findings: Findings = { labels: out.labels, ...(out.view ? { view: out.view } : {}) };
     // The findings line, whenever the vision model assessed findings (it fills `{findings}`).
     if (out.labels.length) findings.conditioningText = findingsLine(out.labels, out.view, manifest.conditioning);
-    const prepared = await resident.backend.prepare({ findings, ...(out.embeddings ? { embeddings: out.embeddings } : {}) });
+    const prepared = await resident.backend.prepare({ findings, ...(out.embeddings ? { embeddings: out.embeddings } : {}), ...(png ? { png } : {}) });
     const visionMs = ms(t);
     hooks.onProgress?.({ stage: "vision", findings });
     return { resident, info, findings, image: prepared, decodeMs, visionMs };
