@@ -269,14 +269,12 @@ export class XrayEngine implements Engine {
       session.prompt = resident.backend.nextTurn(session.prompt, session.lastAnswer ?? "", params.message.trim());
     } else {
       a = await this.analyse(params.image, params.model, hooks);
-      session = {
-        id: randomUUID(),
-        model: a.resident.entry.manifest.id,
-        image: params.image,
-        findings: a.findings,
-        prompt: a.resident.backend.firstTurn(a.image, params.message.trim()),
-        lastUsed: Date.now(),
-      };
+      const { backend } = a.resident;
+      const history = params.history ?? [];
+      const questions = [...history.map((t) => t.message.trim()), params.message.trim()];
+      let prompt = backend.firstTurn(a.image, questions[0]!);
+      history.forEach((t, i) => (prompt = backend.nextTurn(prompt, t.answer.trim(), questions[i + 1]!)));
+      session = { id: randomUUID(), model: a.resident.entry.manifest.id, image: params.image, findings: a.findings, prompt, lastUsed: Date.now() };
       this.sessions.set(session.id, session);
       this.evictSessions();
     }

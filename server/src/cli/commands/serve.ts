@@ -1,29 +1,49 @@
-import { resolve } from "node:path";
-import { parseArgs, type CliCommand } from "../command.js";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseArgs, UsageError, type CliCommand } from "../command.js";
 import { ENGINE_FLAGS, ENGINE_HELP, engineFromFlags } from "../engine-flags.js";
 import { serveSocket, serveStdio } from "../../daemon/server.js";
+import { serveHttp } from "../../http/http-server.js";
+import { isLoopback, parseListenAddress } from "../../http/listen-address.js";
+import { apiKeyFile, loadOrCreateApiKey } from "../../http/api-key.js";
 
 export const command: CliCommand = {
   name: "serve",
-  summary: "run the daemon (JSON-RPC / LSP base protocol) on stdio or a local socket",
-  help: `Usage: xraygpt serve [--stdio | --socket PATH] [options]
+  summary: "run the daemon (JSON-RPC on stdio or a local socket; an OpenAI-compatible HTTP API)",
+  help: `Usage: xraygpt serve [--stdio | --socket PATH] [--http [HOST:]PORT] [options]
 
 Runs the long-lived daemon that keeps models resident. With --socket, every editor window
-that connects shares the same models. Logs go to stderr.
+that connects shares the same models; --http serves the same engine as an OpenAI-compatible
+API (alongside --socket, or alone). Logs go to stderr.
 
 Options:
-  --stdio             serve on stdin/stdout (default)
+  --stdio             serve on stdin/stdout (default when neither --socket nor --http)
   --socket PATH       serve on a Unix domain socket
+  --http [HOST:]PORT  OpenAI-compatible API (GET /v1/models, POST /v1/chat/completions);
+                      HOST defaults to 127.0.0.1
+  --api-key-env NAME  the API key is in environment variable NAME (default: a key made on
+                      first start, kept in $XDG_CONFIG_HOME/xraygpt/api-key, else
+                      ~/.config/xraygpt/api-key (mode 0600), and printed)
+  --no-auth           no API key (only with a loopback HOST)
+  --allow-file-urls DIRS  accept file:// image URLs under these folders (comma-separated)
+  --cors-origin ORIGIN    allow this browser origin (no CORS headers by default)
+  --max-body-mb N     largest request body (default 32)
+  --max-in-flight N   requests queued or running at once; more get 429 (default 32)
 ${ENGINE_HELP}`,
   async run(args, io) {
-    const { flags } = parseArgs(args, { strings: [...ENGINE_FLAGS, "socket"], booleans: ["stdio", "node-ipc"] });
+    const { flags } = parseArgs(args, { strings: [...ENGINE_FLAGS, "socket", "http", "api-key-env", "allow-file-urls", "cors-origin", "max-body-mb", "max-in-flight"], booleans: ["stdio", "node-ipc", "no-auth"] });
     if (flags.help) return io.stdout(this.help + "\n"), 0;
     const log = (line: string) => io.stderr(`[xraygpt ${new Date().toISOString()}] ${line}\n`);
-    const engine = engineFromFlags(flags, log);
-    if (typeof flags.socket === "string") {
-      const served = await serveSocket(engine, resolve(flags.socket), log);
+    // Images sent as data: URLs are written here for the pipeline (so --allow-root must allow it).
+    const tempDir = typeof flags.http === "string" ? await mkdtemp(join(tmpdir(), "xraygpt-http-")) : undefined;
+    const engine = engineFromFlags(flags, log, tempDir ? [tempDir] : []);
+    const stops: (() => Promise<void>)[] = [];
+    if (tempDir) stops.push((await startHttp(engine, flags, tempDir, log)).close);
+    if (typeof flags.socket === "string") stops.push((await serveSocket(engine, resolve(flags.socket), log)).close);
+    if (stops.length) {
       await new Promise<void>((done) => {
-        const stop = () => void served.close().then(done);
+        const stop = () => void Promise.all(stops.map((s) => s())).then(() => done());
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
       });
@@ -36,3 +56,40 @@ ${ENGINE_HELP}`,
     return 0;
   },
 };
+
+async function startHttp(engine: Parameters<typeof serveHttp>[0], flags: Record<string, string | boolean>, tempDir: string, log: (line: string) => void) {
+  let address;
+  try {
+    address = parseListenAddress(flags.http as string);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  let apiKey: string | undefined;
+  if (flags["no-auth"]) {
+    if (typeof flags["api-key-env"] === "string") throw new UsageError("--no-auth and --api-key-env exclude each other");
+    if (!isLoopback(address.host)) throw new UsageError(`--no-auth is only allowed with a loopback address (127.0.0.1, ::1, localhost), not ${address.host}`);
+  } else if (typeof flags["api-key-env"] === "string") {
+    apiKey = process.env[flags["api-key-env"]];
+    if (!apiKey) throw new UsageError(`--api-key-env ${flags["api-key-env"]}: that environment variable is not set`);
+  } else {
+    const file = apiKeyFile();
+    const made = await loadOrCreateApiKey(file);
+    apiKey = made.key;
+    log(`API key (${made.created ? "new, saved in" : "from"} ${file}): ${apiKey}`);
+  }
+  const mb = flags["max-body-mb"] === undefined ? 32 : Number(flags["max-body-mb"]);
+  if (!(mb > 0)) throw new UsageError(`--max-body-mb needs a positive number (got ${String(flags["max-body-mb"])})`);
+  const maxInFlight = flags["max-in-flight"] === undefined ? 32 : Number(flags["max-in-flight"]);
+  if (!(Number.isInteger(maxInFlight) && maxInFlight > 0)) throw new UsageError(`--max-in-flight needs a positive integer (got ${String(flags["max-in-flight"])})`);
+  const fileRoots = typeof flags["allow-file-urls"] === "string" ? flags["allow-file-urls"].split(",").filter(Boolean).map((d) => resolve(d)) : undefined;
+  return serveHttp(engine, {
+    address,
+    apiKey,
+    tempDir,
+    maxBodyBytes: Math.round(mb * 1024 * 1024),
+    maxInFlight,
+    ...(fileRoots ? { fileRoots } : {}),
+    ...(typeof flags["cors-origin"] === "string" ? { corsOrigin: flags["cors-origin"] } : {}),
+    log,
+  });
+}
