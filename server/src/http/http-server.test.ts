@@ -92,6 +92,11 @@ test("a non-streamed and a streamed summary of a PNG data URL: the daemon's pipe
   assert.equal(finish, r.choices[0]!.finish_reason);
   assert.deepEqual((ext as typeof x).findings, x.findings);
   assert.equal(usage!.completion_tokens, local.timings.tokens);
+  // A stop string of the request's own: the answer ends before its first occurrence.
+  const stop = local.text.slice(6, 9);
+  const cut = await client.chat.completions.create({ model: FIXTURE_MODEL, messages: [imageMessage(url, "")], stop: [stop] });
+  assert.equal(cut.choices[0]!.message.content, local.text.slice(0, local.text.indexOf(stop)));
+  assert.equal(cut.choices[0]!.finish_reason, "stop");
 });
 
 test("a DICOM by file:// path where allowed; refused outside the allowed folders; no patient data in any answer or log", async () => {
