@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { XrayEngine } from "../engine/engine.js";
 import { BUNDLED_MODELS_DIR } from "../models/registry.js";
 import { addRemoteModel } from "../models/remote-manifest.js";
+import { loadManifest } from "../models/manifest.js";
 import { writeSyntheticPng } from "../testing/workspace.js";
 
 const BIN = process.env.XRAYGPT_LLAMA_SERVER ?? join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "xraygpt", "llama-server-v0.4.0", "build", "bin", "llama-server");
@@ -38,9 +39,10 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), "xraygpt-llama-server-"));
   const port = await freePort();
   baseUrl = `http://127.0.0.1:${port}/v1`;
-  server = spawn(BIN, ["-m", join(BUNDLED_MODELS_DIR, "xraygpt-mini", "llm.gguf"), "--host", "127.0.0.1", "--port", String(port), "-c", "1024", "-t", "1", "-np", "1"], { stdio: "ignore" });
+  const mini = await loadManifest(join(BUNDLED_MODELS_DIR, "xraygpt-mini", "model.json"));
+  server = spawn(BIN, ["-m", mini.llmPath!, "--host", "127.0.0.1", "--port", String(port), "-c", "1024", "-t", "1", "-np", "1"], { stdio: "ignore" });
   const t = Date.now();
-  while (Date.now() - t < 60_000) {
+  while (Date.now() - t < 60_000 && server.exitCode === null) {
     const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
     if (ok) break;
     await new Promise((r) => setTimeout(r, 200));
