@@ -9,7 +9,7 @@ export function statusText(state: DaemonState, s: ServerStatus | undefined, mode
     return { text: `${icon} XrayGPT: ${state}`, tooltip: `XrayGPT daemon ${state}. Click to choose a model; see the XrayGPT output for the log.`, error: state === "failed" };
   }
   const shown = model ?? s.defaultModel ?? "no model";
-  const dev = s.device.llm === "none" ? "" : ` · ${s.device.llm === "cpu" ? "CPU" : "GPU"}`;
+  const dev = s.device.llm === "none" ? "" : ` · ${s.device.llm === "cpu" ? "CPU" : s.device.llm === "remote" ? "remote" : "GPU"}`;
   const busy = s.queue.running + s.queue.queued;
   const queue = busy ? ` · ${s.queue.running} running${s.queue.queued ? `, ${s.queue.queued} queued` : ""}` : "";
   const icon = s.health === "error" ? "$(error)" : s.health === "warning" ? "$(warning)" : busy ? "$(loading~spin)" : "$(pulse)";

@@ -128,6 +128,11 @@ export interface ChatParams {
   message: string;
   model?: string;
   generation?: GenerationSettings;
+  /**
+   * A new session only: earlier turns, oldest first, put into the prompt as they are (not
+   * generated again) before `message` — how a stateless client (the OpenAI API) continues a chat.
+   */
+  history?: { message: string; answer: string }[];
 }
 
 export interface ChatResult {
@@ -218,7 +223,7 @@ export interface ServerStatus {
   quiescent: boolean;
   defaultModel?: string;
   loadedModels: string[];
-  device: { vision: Device | "none"; llm: Device | "none"; detail?: string };
+  device: { vision: Device | "none"; llm: Device | "remote" | "none"; detail?: string };
   queue: { running: number; queued: number };
   pid: number;
 }

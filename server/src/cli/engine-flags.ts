@@ -11,7 +11,8 @@ export const ENGINE_HELP = `  --model ID          model to use (default: xraygpt
   --device D          auto (default), cpu or gpu
   --allow-root DIRS   only read images under these folders (comma-separated)`;
 
-export function engineFromFlags(flags: Record<string, string | boolean>, log?: (line: string) => void): Engine {
+/** `extraRoots`: folders of the command's own that --allow-root must not shut out. */
+export function engineFromFlags(flags: Record<string, string | boolean>, log?: (line: string) => void, extraRoots: string[] = []): Engine {
   const device = (flags.device as string | undefined) ?? process.env.XRAYGPT_DEVICE ?? "auto";
   if (!["auto", "cpu", "gpu"].includes(device)) throw new UsageError(`--device must be auto, cpu or gpu (got ${device})`);
   const list = (v: string | boolean | undefined) => (typeof v === "string" ? v.split(",").filter(Boolean).map((d) => resolve(d)) : undefined);
@@ -19,7 +20,7 @@ export function engineFromFlags(flags: Record<string, string | boolean>, log?: (
   return new XrayEngine({
     modelsDirs: [...envDirs, ...(list(flags["models-dir"]) ?? [])],
     defaultModel: (flags.model as string | undefined) ?? process.env.XRAYGPT_MODEL,
-    allowedRoots: list(flags["allow-root"]),
+    allowedRoots: flags["allow-root"] === undefined ? undefined : [...list(flags["allow-root"])!, ...extraRoots],
     device: device as "auto" | "cpu" | "gpu",
     threads: process.env.XRAYGPT_THREADS ? Number(process.env.XRAYGPT_THREADS) : undefined,
     log,

@@ -133,7 +133,7 @@ test("a model process killed mid-generation fails that job and restarts on the n
     { image: ws.images[0]!, model: LONG_MODEL },
     {
       onToken: () => {
-        if (++messages === 2) process.kill((engine as unknown as { resident: Map<string, { llm: { pid: number } }> }).resident.get(LONG_MODEL)!.llm.pid, "SIGKILL");
+        if (++messages === 2) process.kill((engine as unknown as { resident: Map<string, { backend: { llm: { pid: number } } }> }).resident.get(LONG_MODEL)!.backend.llm.pid, "SIGKILL");
       },
     },
   );

@@ -4,8 +4,6 @@
  * Vision runs in this process (onnxruntime-node); the LLM runs in a model process per model.
  */
 import { randomUUID } from "node:crypto";
-import { stat } from "node:fs/promises";
-import { resolve } from "node:path";
 import { availableParallelism } from "node:os";
 import { createRequire } from "node:module";
 import type {
@@ -32,11 +30,11 @@ import type { LoadedManifest } from "../models/manifest.js";
 import { redactedTags } from "../pipeline/decode/index.js";
 import { AnalysePool } from "../pipeline/analyse-pool.js";
 import { VisionModel } from "../pipeline/vision.js";
-import { expectedFindings, findingsLine, firstTurnPrompt, followUpText, renderTemplate } from "../pipeline/condition.js";
-import { ModelProcess, type GenerationDone } from "../host/model-process.js";
-import type { SamplingSettings, SoftPrompt, SoftTokens } from "../host/messages.js";
-import { loadProjection, project, type Projection } from "../softtoken/projection.js";
-import { splitTemplate } from "../softtoken/prompt-items.js";
+import { findingsLine } from "../pipeline/condition.js";
+import type { GenerationDone } from "../host/model-process.js";
+import type { SamplingSettings } from "../host/messages.js";
+import type { AnalysedImage, Backend } from "../backends/backend.js";
+import { createBackend } from "../backends/index.js";
 import { AbortedError, JobQueue } from "./job-queue.js";
 import { EngineError } from "./errors.js";
 import type { Engine, EngineOptions, JobHooks, WithoutJob } from "./types.js";
@@ -48,9 +46,7 @@ interface ResidentModel {
   entry: LoadedManifest;
   vision?: Promise<VisionModel>;
   visionDevice?: Device;
-  /** soft-tokens: the manifest's projection matrix, when it has one. */
-  projection?: Promise<Projection>;
-  llm: ModelProcess;
+  backend: Backend;
   queue: JobQueue;
 }
 
@@ -59,10 +55,8 @@ interface ChatSession {
   model: string;
   image: string;
   findings: Findings;
-  /** Prompt text so far (ends with the last question's "###Doctor:" marker); soft-tokens: the text after the soft tokens. */
-  prompt: string;
-  /** soft-tokens: the image's soft tokens and the text before them (the same every turn: their KV cache is kept). */
-  soft?: SoftImage;
+  /** The backend's prompt so far (it ends with the last question). */
+  prompt: unknown;
   lastAnswer?: string;
   lastUsed: number;
 }
@@ -71,29 +65,9 @@ interface Analysed {
   resident: ResidentModel;
   info: ImageInfo;
   findings: Findings;
-  /** soft-tokens: the vision embeddings, projected into the LLM's embedding space. */
-  soft?: SoftTokens;
+  image: AnalysedImage;
   decodeMs: number;
   visionMs: number;
-}
-
-type SoftImage = SoftTokens & { prefixText: string };
-
-/**
- * A first turn's prompt: the whole text (findings-text), or the text after the soft tokens plus
- * the soft tokens with the text before them (soft-tokens; the template is split at <ImageHere>
- * before `{prompt}` is filled in, so the user's text cannot split it).
- */
-function firstTurn(a: Analysed, prompt: string): { text: string; image?: SoftImage } {
-  const { manifest } = a.resident.entry;
-  if (!a.soft) return { text: firstTurnPrompt(manifest, a.findings, prompt) };
-  const halves = splitTemplate(manifest.prompt.template, "{prompt}");
-  const values = { findings: a.findings.conditioningText ?? "", prompt };
-  return { text: renderTemplate(halves.suffixText, values), image: { ...a.soft, prefixText: renderTemplate(halves.prefixText, values) } };
-}
-
-function llmPrompt(text: string, image: SoftImage | undefined): string | SoftPrompt {
-  return image ? { ...image, suffixText: text } : text;
 }
 
 const MAX_SESSIONS = 64;
@@ -150,19 +124,8 @@ export class XrayEngine implements Engine {
     const key = entry.manifest.id;
     let r = this.resident.get(key);
     if (!r) {
-      r = {
-        entry,
-        llm: new ModelProcess({
-          ggufPath: entry.llmPath,
-          contextSize: entry.manifest.llm.contextSize,
-          device: this.opts.device ?? "auto",
-          threads: this.threads,
-          label: key,
-          mode: entry.manifest.conditioning.mode,
-          log: (l) => this.log(l),
-        }),
-        queue: new JobQueue(this.opts.parallel ?? 1),
-      };
+      const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l) });
+      r = { entry, backend, queue: new JobQueue(backend.parallel ?? this.opts.parallel ?? 1) };
       r.queue.onChange(() => this.emitStatus());
       this.resident.set(key, r);
     }
@@ -185,73 +148,49 @@ export class XrayEngine implements Engine {
     return r.vision;
   }
 
-  /** soft-tokens: the manifest's projection [inDim, outDim], loaded once (outDim follows from the file size). */
-  private projection(r: ResidentModel, inDim: number): Promise<Projection> {
-    const path = resolve(r.entry.dir, r.entry.manifest.conditioning.projection!);
-    r.projection ??= (async () => {
-      const size = (await stat(path).catch(() => undefined))?.size ?? 0;
-      const outDim = size / (4 * inDim);
-      if (!Number.isInteger(outDim) || outDim < 1) throw new Error(`soft-token projection ${path} has ${size} bytes, not a float32 [${inDim}, n] matrix`);
-      return loadProjection(path, inDim, outDim);
-    })().catch((e: Error) => {
-      r.projection = undefined;
-      throw new EngineError("ModelUnavailable", `Model ${r.entry.manifest.id}: ${e.message}`, path);
-    });
-    return r.projection;
-  }
-
-  /** soft-tokens: the vision embeddings, through the projection when the manifest has one. */
-  private async softTokens(r: ResidentModel, e: { data: Float32Array; tokens: number; dim: number } | undefined): Promise<SoftTokens> {
-    if (!e) throw new EngineError("ModelUnavailable", `Model ${r.entry.manifest.id}: the vision model gave no embeddings`);
-    if (!r.entry.manifest.conditioning.projection) return { embeddings: e.data, nTokens: e.tokens, dim: e.dim };
-    const p = await this.projection(r, e.dim);
-    return { embeddings: project(e.data, e.tokens, p), nTokens: e.tokens, dim: p.outDim };
-  }
-
-  /** decode → preprocess → vision → findings line (findings-text) or soft tokens (soft-tokens). */
+  /** decode → preprocess → vision → findings (and the findings line), then the backend's own preparation. */
   private async analyse(image: string, model: string | undefined, hooks: JobHooks = {}): Promise<Analysed> {
     const resident = await this.residentFor(model);
     hooks.onProgress?.({ stage: "decode" });
     const { manifest } = resident.entry;
-    const [{ info, tensor, decodeMs }, vision] = await Promise.all([this.pool.run(image, manifest.vision.input, this.opts.allowedRoots), this.vision(resident)]);
+    const [{ info, tensor, png, decodeMs }, vision] = await Promise.all([
+      this.pool.run(image, manifest.vision.input, this.opts.allowedRoots, resident.backend.imageSize),
+      this.vision(resident),
+    ]);
     hooks.onProgress?.({ stage: "vision" });
     const t = performance.now();
     const out = await vision.run(tensor);
-    const soft = manifest.conditioning.mode === "soft-tokens" ? await this.softTokens(resident, out.embeddings) : undefined;
-    const visionMs = ms(t);
     const findings: Findings = { labels: out.labels, ...(out.view ? { view: out.view } : {}) };
-    // A soft-token model's labels (when it has a labels output) also fill a {findings} placeholder.
-    if (!soft || out.labels.length) findings.conditioningText = findingsLine(out.labels, out.view, manifest.conditioning);
+    // The findings line, whenever the vision model assessed findings (it fills `{findings}`).
+    if (out.labels.length) findings.conditioningText = findingsLine(out.labels, out.view, manifest.conditioning);
+    const prepared = await resident.backend.prepare({ findings, ...(out.embeddings ? { embeddings: out.embeddings } : {}), ...(png ? { png } : {}) });
+    const visionMs = ms(t);
     hooks.onProgress?.({ stage: "vision", findings });
-    return { resident, info, findings, ...(soft ? { soft } : {}), decodeMs, visionMs };
+    return { resident, info, findings, image: prepared, decodeMs, visionMs };
   }
 
-  private settings(entry: LoadedManifest, g: GenerationSettings | undefined): Required<SamplingSettings> {
-    const d = entry.manifest.generation;
+  private settings(r: ResidentModel, g: GenerationSettings | undefined): Required<SamplingSettings> {
+    const d = r.entry.manifest.generation;
     const s = { ...d, ...Object.fromEntries(Object.entries(g ?? {}).filter(([, v]) => v !== undefined)) } as SamplingSettings;
     if (!Number.isInteger(s.maxTokens) || s.maxTokens < 1 || s.maxTokens > 8192) throw new EngineError("InvalidParams", `maxTokens must be an integer from 1 to 8192 (got ${s.maxTokens})`);
     if (!(s.temperature >= 0 && s.temperature <= 5)) throw new EngineError("InvalidParams", `temperature must be from 0 to 5 (got ${s.temperature})`);
     const n = s.candidates ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new EngineError("InvalidParams", `candidates must be an integer from 1 to 64 (got ${n})`);
     if (s.candidateTemperature !== undefined && !(s.candidateTemperature >= 0 && s.candidateTemperature <= 5)) throw new EngineError("InvalidParams", `candidateTemperature must be from 0 to 5 (got ${s.candidateTemperature})`);
-    if (n > 1 && entry.manifest.conditioning.mode === "soft-tokens") throw new EngineError("InvalidParams", `model ${entry.manifest.id}: consensus decoding (candidates > 1) is available for findings-text models only`);
-    return { ...s, candidates: n, candidateTemperature: s.candidateTemperature ?? 1 };
+    const settings = { ...s, candidates: n, candidateTemperature: s.candidateTemperature ?? 1 };
+    r.backend.checkSettings(settings);
+    return settings;
   }
 
   /** Queue a generation on the model; a job cancelled while queued resolves as cancelled. */
   private async generate(
     r: ResidentModel,
-    prompt: string | SoftPrompt,
+    prompt: unknown,
     settings: SamplingSettings,
     hooks: JobHooks,
     owner: string,
-    findings: Findings,
-    kind: "summary" | "answer",
+    purpose: "summary" | "answer",
   ): Promise<{ done: GenerationDone | undefined; queuedMs: number }> {
-    // Consensus decoding checks its candidates against what the findings line says; a summary
-    // should state every given positive, an answer to a question need not.
-    const expected =
-      typeof prompt === "string" && findings.conditioningText ? { ...expectedFindings(findings.labels, r.entry.manifest.conditioning), complete: kind === "summary" } : undefined;
     const queuedAt = performance.now();
     let queuedMs = 0;
     try {
@@ -259,11 +198,11 @@ export class XrayEngine implements Engine {
         hooks.client ?? owner,
         async () => {
           queuedMs = ms(queuedAt);
-          if (!r.llm.loaded) hooks.onProgress?.({ stage: "loading" });
-          await r.llm.ensureLoaded();
+          if (!r.backend.info) hooks.onProgress?.({ stage: "loading" });
+          await r.backend.load();
           this.emitStatus();
           hooks.onProgress?.({ stage: "generate" });
-          return r.llm.generate(prompt, settings, r.entry.manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken, ...(expected ? { expected } : {}) });
+          return r.backend.generate(prompt, settings, { signal: hooks.signal, onToken: hooks.onToken, purpose });
         },
         { signal: hooks.signal, onPosition: (position) => hooks.onProgress?.({ stage: "queued", position }) },
       );
@@ -301,10 +240,9 @@ export class XrayEngine implements Engine {
     const start = performance.now();
     const a = await this.analyse(params.image, params.model, hooks);
     const { entry } = a.resident;
-    const settings = this.settings(entry, params.generation);
+    const settings = this.settings(a.resident, params.generation);
     const prompt = params.prompt ?? entry.manifest.prompt.defaultPrompt;
-    const first = firstTurn(a, prompt);
-    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(first.text, first.image), settings, hooks, params.image, a.findings, "summary");
+    const { done, queuedMs } = await this.generate(a.resident, a.resident.backend.firstTurn(a.image, prompt), settings, hooks, params.image, "summary");
     hooks.onProgress?.({ stage: "done" });
     return {
       model: this.modelRef(entry),
@@ -327,26 +265,22 @@ export class XrayEngine implements Engine {
       session = this.sessions.get(params.sessionId);
       if (!session) throw new EngineError("UnknownSession", `chat session ${params.sessionId} is unknown or expired; start a new one`);
       const resident = await this.residentFor(session.model);
-      a = { resident, info: undefined as never, findings: session.findings, decodeMs: 0, visionMs: 0 };
-      session.prompt += followUpText(resident.entry.manifest, session.lastAnswer ?? "", params.message.trim());
+      a = { resident, info: undefined as never, findings: session.findings, image: { findings: session.findings }, decodeMs: 0, visionMs: 0 };
+      session.prompt = resident.backend.nextTurn(session.prompt, session.lastAnswer ?? "", params.message.trim());
     } else {
       a = await this.analyse(params.image, params.model, hooks);
-      const first = firstTurn(a, params.message.trim());
-      session = {
-        id: randomUUID(),
-        model: a.resident.entry.manifest.id,
-        image: params.image,
-        findings: a.findings,
-        prompt: first.text,
-        ...(first.image ? { soft: first.image } : {}),
-        lastUsed: Date.now(),
-      };
+      const { backend } = a.resident;
+      const history = params.history ?? [];
+      const questions = [...history.map((t) => t.message.trim()), params.message.trim()];
+      let prompt = backend.firstTurn(a.image, questions[0]!);
+      history.forEach((t, i) => (prompt = backend.nextTurn(prompt, t.answer.trim(), questions[i + 1]!)));
+      session = { id: randomUUID(), model: a.resident.entry.manifest.id, image: params.image, findings: a.findings, prompt, lastUsed: Date.now() };
       this.sessions.set(session.id, session);
       this.evictSessions();
     }
     session.lastUsed = Date.now();
-    const settings = this.settings(a.resident.entry, params.generation);
-    const { done, queuedMs } = await this.generate(a.resident, llmPrompt(session.prompt, session.soft), settings, hooks, session.id, session.findings, "answer");
+    const settings = this.settings(a.resident, params.generation);
+    const { done, queuedMs } = await this.generate(a.resident, session.prompt, settings, hooks, session.id, "answer");
     session.lastAnswer = done?.text.trim() ?? "";
     hooks.onProgress?.({ stage: "done" });
     return {
@@ -407,14 +341,14 @@ export class XrayEngine implements Engine {
       manifestHash: e.loaded?.hash ?? "",
       available: !!e.loaded,
       problem: e.problem,
-      loaded: !!this.resident.get(e.id)?.llm.loaded,
+      loaded: !!this.resident.get(e.id)?.backend.info,
       default: e.id === this.defaultModel,
     };
   }
 
   async loadModel(id: string): Promise<ModelInfo> {
     const r = await this.residentFor(id);
-    await Promise.all([this.vision(r), r.llm.ensureLoaded()]);
+    await Promise.all([this.vision(r), r.backend.load()]);
     this.emitStatus();
     return this.modelInfo((await this.scan()).get(id)!);
   }
@@ -422,8 +356,8 @@ export class XrayEngine implements Engine {
   async unloadModel(id: string): Promise<ModelInfo> {
     const r = this.resident.get(id);
     if (r) {
-      r.llm.stop();
       this.resident.delete(id);
+      await r.backend.unload();
       if (r.vision) await (await r.vision.catch(() => undefined))?.dispose();
     }
     this.emitStatus();
@@ -441,10 +375,11 @@ export class XrayEngine implements Engine {
     for (const [id, r] of this.resident) {
       running += r.queue.size.running;
       queued += r.queue.size.queued;
-      if (r.llm.info) {
+      const info = r.backend.info;
+      if (info) {
         loaded.push(id);
-        llm = r.llm.info.device;
-        detail = r.llm.info.detail;
+        llm = info.device;
+        detail = info.detail;
       }
     }
     return {

@@ -21,7 +21,7 @@ let ws: TestWorkspace;
 let engine: XrayEngine;
 
 function modelPid(id: string): number {
-  return (engine as unknown as { resident: Map<string, { llm: { pid: number } }> }).resident.get(id)!.llm.pid;
+  return (engine as unknown as { resident: Map<string, { backend: { llm: { pid: number } } }> }).resident.get(id)!.backend.llm.pid;
 }
 
 before(async () => {

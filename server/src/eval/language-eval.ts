@@ -90,7 +90,7 @@ export function loadStudies(dataDir: string): Studies {
 
 /** A model process for evaluation: CPU, one thread, so several run side by side. */
 export function evalModelProcess(m: LoadedManifest): ModelProcess {
-  return new ModelProcess({ ggufPath: m.llmPath, contextSize: m.manifest.llm.contextSize, device: "cpu", threads: 1, label: m.manifest.id });
+  return new ModelProcess({ ggufPath: m.llmPath!, contextSize: m.manifest.llm!.contextSize, device: "cpu", threads: 1, label: m.manifest.id });
 }
 
 /** The first-turn prompt with a given findings line. */

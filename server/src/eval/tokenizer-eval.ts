@@ -10,7 +10,7 @@ export async function evaluateTokenizer(m: LoadedManifest, dataDir: string): Pro
   const table = readCsvTable(join(dataDir, "iu-xray", "reports.csv"));
   const texts = table.rows.filter((r) => r.split === "train").map((r) => referenceText(r, ["findings", "impression"])).filter(Boolean);
   const llama = await getLlama({ gpu: false, build: "never" });
-  const model = await llama.loadModel({ modelPath: m.llmPath, gpuLayers: 0, vocabOnly: true });
+  const model = await llama.loadModel({ modelPath: m.llmPath!, gpuLayers: 0, vocabOnly: true });
   try {
     return tokenizerParity(model, texts);
   } finally {

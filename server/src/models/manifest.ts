@@ -38,14 +38,41 @@ export interface VisionSpec {
   outputs: VisionOutput[];
 }
 
+/** A model served elsewhere by an OpenAI-compatible server (backends/openai-remote.ts). */
+export interface RemoteBackendSpec {
+  kind: "openai";
+  /** Endpoints serving the same model, e.g. "http://gpu1:8000/v1"; the least loaded is used first. */
+  baseUrls: string[];
+  /** The `model` sent in requests. */
+  model: string;
+  /** "chat": /chat/completions with the image as a PNG data URL (VLMs, the default); "completions": /completions with the manifest's raw prompt and the findings line (text models). */
+  api?: "chat" | "completions";
+  /** Name of the environment variable holding the API key (never the key itself). */
+  apiKeyEnv?: string;
+  /** Requests in flight per endpoint (default 4). */
+  maxConcurrency?: number;
+  /** Per request, ms (default 120000). */
+  timeoutMs?: number;
+  /** Retries on 429 / 5xx / connection errors before any text came (default 2). */
+  retries?: number;
+  /** Longest side of the PNG sent (default 1024). */
+  imageSize?: number;
+  /** chat: a system message sent first. */
+  system?: string;
+}
+
 export interface Manifest {
   id: string;
   name: string;
   version: string;
   description?: string;
   license: string;
+  /** The local vision model (for a remote backend too: its findings line is sent with the image). */
   vision: VisionSpec;
-  llm: { file: string; contextSize: number };
+  /** The local GGUF; absent for a remote backend. */
+  llm?: { file: string; contextSize: number };
+  /** Where generation runs; absent: locally, as `conditioning.mode` says. */
+  backend?: RemoteBackendSpec;
   conditioning: {
     mode: "findings-text" | "soft-tokens";
     /** findings-text: a probability at or above this is "positive". */
@@ -86,9 +113,28 @@ export interface Manifest {
 
 export const manifestSchema = {
   type: "object",
-  required: ["id", "name", "version", "license", "vision", "llm", "conditioning", "prompt", "generation"],
+  required: ["id", "name", "version", "license", "vision", "conditioning", "prompt", "generation"],
   additionalProperties: true,
+  if: { not: { required: ["backend"] } },
+  then: { required: ["llm"] },
   properties: {
+    backend: {
+      type: "object",
+      required: ["kind", "baseUrls", "model"],
+      additionalProperties: false,
+      properties: {
+        kind: { enum: ["openai"] },
+        baseUrls: { type: "array", minItems: 1, items: { type: "string", pattern: "^https?://" } },
+        model: { type: "string", minLength: 1 },
+        api: { enum: ["chat", "completions"] },
+        apiKeyEnv: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$" },
+        maxConcurrency: { type: "integer", minimum: 1, maximum: 256 },
+        timeoutMs: { type: "integer", minimum: 100 },
+        retries: { type: "integer", minimum: 0, maximum: 10 },
+        imageSize: { type: "integer", minimum: 16, maximum: 4096 },
+        system: { type: "string" },
+      },
+    },
     id: { type: "string", pattern: "^[a-z0-9][a-z0-9._-]*$" },
     name: { type: "string", minLength: 1 },
     version: { type: "string", minLength: 1 },
@@ -201,6 +247,7 @@ export function parseManifest(json: unknown, file: string): Manifest {
   if (input.mean.length !== input.channels || input.std.length !== input.channels)
     problems.push(`/vision/input mean and std need ${input.channels} value(s), one per channel`);
   const embeddings = m.vision.outputs.filter((o) => o.kind === "embeddings");
+  if (m.backend && m.conditioning.mode !== "findings-text") problems.push("/conditioning a remote backend takes mode \"findings-text\" (its findings line is sent with the image)");
   if (m.conditioning.mode === "soft-tokens" && embeddings.length !== 1)
     problems.push("/conditioning soft-tokens needs exactly one vision output of kind \"embeddings\"");
   if (m.conditioning.mode === "soft-tokens" && !m.prompt.template.includes("<ImageHere>"))
@@ -220,7 +267,8 @@ export interface LoadedManifest {
   /** SHA-256 (hex) of the manifest bytes. */
   hash: string;
   visionPath: string;
-  llmPath: string;
+  /** Absent for a remote model. */
+  llmPath?: string;
 }
 
 export async function loadManifest(path: string): Promise<LoadedManifest> {
@@ -240,6 +288,6 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
     dir,
     hash: createHash("sha256").update(bytes).digest("hex"),
     visionPath: resolve(dir, manifest.vision.file),
-    llmPath: resolve(dir, manifest.llm.file),
+    ...(manifest.llm ? { llmPath: resolve(dir, manifest.llm.file) } : {}),
   };
 }

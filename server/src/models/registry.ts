@@ -43,7 +43,7 @@ async function inspect(id: string, manifestPath: string, opts: ScanOptions): Pro
   try {
     const loaded = await loadManifest(manifestPath);
     const { conditioning } = loaded.manifest;
-    const files = [loaded.visionPath, loaded.llmPath, ...(conditioning.projection ? [resolve(loaded.dir, conditioning.projection)] : [])];
+    const files = [loaded.visionPath, ...(loaded.llmPath ? [loaded.llmPath] : []), ...(conditioning.projection ? [resolve(loaded.dir, conditioning.projection)] : [])];
     const missing = [];
     for (const f of files) if (!(await exists(f))) missing.push(f);
     if (missing.length) return { id, manifestPath, problem: `missing file(s): ${missing.join(", ")}` };

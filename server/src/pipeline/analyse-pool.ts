@@ -17,15 +17,19 @@ export interface PreprocessRequest {
   allowedRoots?: string[];
   input?: VisionSpec["input"];
   maxSize?: number;
+  /** With `input`: also the windowed image as an 8-bit grey PNG whose longer side is at most this. */
+  png?: number;
 }
 
 export type PreprocessResponse =
-  | { id: number; ok: true; info: ImageInfo; tensor?: Float32Array; image?: DecodedImage; decodeMs: number }
+  | { id: number; ok: true; info: ImageInfo; tensor?: Float32Array; png?: Uint8Array; image?: DecodedImage; decodeMs: number }
   | { id: number; ok: false; error: { kind?: string; message: string; file?: string } };
 
 export interface Preprocessed {
   info: ImageInfo;
   tensor: Float32Array;
+  /** When asked for. */
+  png?: Uint8Array;
   decodeMs: number;
 }
 
@@ -46,10 +50,10 @@ export class AnalysePool {
 
   constructor(private readonly size: number) {}
 
-  /** Decode + preprocess for the vision model. */
-  async run(image: string, input: VisionSpec["input"], allowedRoots?: string[]): Promise<Preprocessed> {
-    const r = await this.submit({ image, input, ...(allowedRoots ? { allowedRoots } : {}) });
-    return { info: r.info, tensor: r.tensor!, decodeMs: r.decodeMs };
+  /** Decode + preprocess for the vision model (and a PNG of the windowed image, longer side ≤ `png`, when asked). */
+  async run(image: string, input: VisionSpec["input"], allowedRoots?: string[], png?: number): Promise<Preprocessed> {
+    const r = await this.submit({ image, input, ...(allowedRoots ? { allowedRoots } : {}), ...(png ? { png } : {}) });
+    return { info: r.info, tensor: r.tensor!, ...(r.png ? { png: r.png } : {}), decodeMs: r.decodeMs };
   }
 
   /** Decode for the viewer: 16-bit pixels, downscaled to `maxSize` when given. */

@@ -4,9 +4,17 @@
  * decoding the next images overlaps generation of the current one.
  */
 import { parentPort } from "node:worker_threads";
+import sharp from "sharp";
 import { decodeImage, downscale, toGrayBytes } from "./decode/index.js";
 import { preprocess } from "./preprocess.js";
 import type { PreprocessRequest, PreprocessResponse } from "./analyse-pool.js";
+import type { DecodedImage } from "./decode/index.js";
+
+/** The image as the viewer shows it by default (VOI window), 8-bit grey PNG, no metadata at all. */
+async function windowedPng(decoded: DecodedImage, maxSize: number): Promise<Uint8Array> {
+  const grey = toGrayBytes(downscale(decoded, maxSize), decoded.window);
+  return new Uint8Array(await sharp(grey.data, { raw: { width: grey.width, height: grey.height, channels: 1 } }).toColourspace("b-w").png().toBuffer());
+}
 
 parentPort!.on("message", async (m: PreprocessRequest) => {
   const t = performance.now();
@@ -14,8 +22,9 @@ parentPort!.on("message", async (m: PreprocessRequest) => {
     const decoded = await decodeImage(m.image, { allowedRoots: m.allowedRoots });
     if (m.input) {
       const tensor = preprocess(toGrayBytes(decoded), m.input);
-      const reply: PreprocessResponse = { id: m.id, ok: true, info: decoded.info, tensor, decodeMs: performance.now() - t };
-      parentPort!.postMessage(reply, [tensor.buffer as ArrayBuffer]);
+      const png = m.png ? await windowedPng(decoded, m.png) : undefined;
+      const reply: PreprocessResponse = { id: m.id, ok: true, info: decoded.info, tensor, ...(png ? { png } : {}), decodeMs: performance.now() - t };
+      parentPort!.postMessage(reply, [tensor.buffer as ArrayBuffer, ...(png ? [png.buffer as ArrayBuffer] : [])]);
     } else {
       // The viewer's request: 16-bit pixels, downscaled when asked.
       const image = m.maxSize ? downscale(decoded, m.maxSize) : decoded;

@@ -36,7 +36,7 @@ before(async () => {
   vision = await VisionModel.load(loaded.visionPath, loaded.manifest.vision, "cpu");
   projection = await loadProjection(join(loaded.dir, loaded.manifest.conditioning.projection!), 24, 32);
   gen = new SoftTokenGenerator();
-  await gen.load(loaded.llmPath, { contextSize: loaded.manifest.llm.contextSize, gpu: false, threads: 1 });
+  await gen.load(loaded.llmPath!, { contextSize: loaded.manifest.llm!.contextSize, gpu: false, threads: 1 });
 });
 
 after(async () => {

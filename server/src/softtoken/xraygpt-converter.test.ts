@@ -64,7 +64,7 @@ describe("XrayGPT converter (stand-in checkout)", () => {
     await vision.dispose();
 
     const addon = requireAddon();
-    const model = await addon.loadModel(loaded.llmPath, { gpuLayers: 0 });
+    const model = await addon.loadModel(loaded.llmPath!, { gpuLayers: 0 });
     const { prefixText, suffixText } = splitTemplate(manifest.prompt.template, manifest.prompt.defaultPrompt);
     const before = model.tokenize(prefixText, true);
     const afterIds = model.tokenize(suffixText, false);
@@ -111,7 +111,7 @@ describe("XrayGPT converter (stand-in checkout)", () => {
     assert.equal(convert(out, "f16").status, 0);
     const m = await loadManifest(join(out, "model.json"));
     const gen = new SoftTokenGenerator();
-    await gen.load(m.llmPath, { contextSize: 256, gpu: false, threads: 1 });
+    await gen.load(m.llmPath!, { contextSize: 256, gpu: false, threads: 1 });
     const rows = Float32Array.from({ length: 4 * 64 }, (_, i) => Math.sin(i));
     const res = await gen.generate({ prefixText: "###Patient: <Img>", embeddings: rows, nTokens: 4, dim: 64, suffixText: "</Img> Describe###Doctor:", settings: { ...m.manifest.generation, maxTokens: 8, temperature: 0 } });
     await gen.dispose();

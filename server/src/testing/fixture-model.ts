@@ -38,8 +38,8 @@ export async function writeFixtureModel(dir: string, id = "fixture-tiny", opts: 
   await mkdir(modelDir, { recursive: true });
   const manifest = fixtureManifest(id, opts.manifest);
   await writeTinyClassifier(join(modelDir, manifest.vision.file), { width: 16, height: 16, labels: FIXTURE_LABELS, viewLabels: ["frontal", "lateral"] });
-  if (opts.gguf) await writeFile(join(modelDir, manifest.llm.file), opts.gguf);
-  else await writeTinyLlama(join(modelDir, manifest.llm.file), opts.llm);
+  if (opts.gguf) await writeFile(join(modelDir, manifest.llm!.file), opts.gguf);
+  else await writeTinyLlama(join(modelDir, manifest.llm!.file), opts.llm);
   await writeFile(join(modelDir, "model.json"), JSON.stringify(manifest, null, 2));
   return modelDir;
 }

@@ -81,7 +81,7 @@ export async function writeSoftTokenFixtureModel(dir: string, id = "fixture-soft
     const p = Float32Array.from({ length: visionDim * nEmbd }, () => ((rand() - 0.5) * 3.5) / Math.sqrt(visionDim));
     await writeFile(join(modelDir, "projection.bin"), new Uint8Array(p.buffer));
   }
-  await writeTinyLlama(join(modelDir, manifest.llm.file), { ...opts.llm, nEmbd });
+  await writeTinyLlama(join(modelDir, manifest.llm!.file), { ...opts.llm, nEmbd });
   await writeFile(join(modelDir, "model.json"), JSON.stringify(manifest, null, 2));
   return modelDir;
 }

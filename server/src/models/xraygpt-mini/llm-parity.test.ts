@@ -22,7 +22,7 @@ let model: LlamaModel;
 before(async () => {
   const m = await loadManifest(MANIFEST_PATH);
   llama = await getLlama({ gpu: false, build: "never", progressLogs: false });
-  model = await llama.loadModel({ modelPath: m.llmPath, gpuLayers: 0 });
+  model = await llama.loadModel({ modelPath: m.llmPath!, gpuLayers: 0 });
 });
 
 after(async () => {

@@ -17,7 +17,7 @@ test("model.json is a valid manifest whose files exist and fit the 30 MB budget"
   const m = await loadManifest(MANIFEST_PATH);
   assert.equal(m.manifest.id, "xraygpt-mini");
   assert.equal(m.manifest.conditioning.mode, "findings-text");
-  const sizes = await Promise.all([stat(m.visionPath), stat(m.llmPath)]);
+  const sizes = await Promise.all([stat(m.visionPath), stat(m.llmPath!)]);
   const total = sizes.reduce((s, x) => s + x.size, 0);
   assert.ok(total <= 30 * 1024 * 1024, `weights take ${total} bytes`);
   for (const o of m.manifest.vision.outputs) {
