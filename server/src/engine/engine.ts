@@ -121,6 +121,10 @@ export class XrayEngine implements Engine {
     this.pool = new AnalysePool(Math.max(1, Math.min(4, availableParallelism() - 1)));
   }
 
+  get allowedRoots(): readonly string[] | undefined {
+    return this.opts.allowedRoots;
+  }
+
   private log(line: string): void {
     this.opts.log?.(line);
   }

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
-import { parseArgs, type CliCommand } from "../command.js";
+import { lstatSync } from "node:fs";
+import { parseArgs, UsageError, type CliCommand } from "../command.js";
 import { ENGINE_FLAGS, ENGINE_HELP, engineFromFlags } from "../engine-flags.js";
 import { serveSocket, serveStdio } from "../../daemon/server.js";
 
@@ -21,7 +22,11 @@ ${ENGINE_HELP}`,
     const log = (line: string) => io.stderr(`[xraygpt ${new Date().toISOString()}] ${line}\n`);
     const engine = engineFromFlags(flags, log);
     if (typeof flags.socket === "string") {
-      const served = await serveSocket(engine, resolve(flags.socket), log);
+      const socketPath = resolve(flags.socket);
+      // Only a stale socket may be replaced: never delete a regular file (or anything else) there.
+      const existing = lstatSync(socketPath, { throwIfNoEntry: false });
+      if (existing && !existing.isSocket()) throw new UsageError(`--socket ${socketPath}: exists and is not a socket; refusing to replace it (choose another path)`);
+      const served = await serveSocket(engine, socketPath, log);
       await new Promise<void>((done) => {
         const stop = () => void served.close().then(done);
         process.once("SIGINT", stop);
