@@ -151,7 +151,7 @@ export class XrayEngine implements Engine {
 
   private async residentFor(id: string | undefined): Promise<ResidentModel> {
     const entry = await this.entry(id);
-    const key = entry.manifest.id;
+    const key = id ?? this.defaultModel; // the registry id: a bundled model shadowed by a same-id one is "bundled:<id>"
     let r = this.resident.get(key);
     if (!r) {
       r = {
@@ -411,6 +411,7 @@ export class XrayEngine implements Engine {
       manifestHash: e.loaded?.hash ?? "",
       available: !!e.loaded,
       problem: e.problem,
+      ...(e.warning ? { warning: e.warning } : {}),
       loaded: !!this.resident.get(e.id)?.llm.loaded,
       default: e.id === this.defaultModel,
     };

@@ -195,3 +195,26 @@ export function requireWritableTarget(path: string, what = "output file"): void 
   const problem = notRegular(st, what);
   if (problem) throw new FileError(path, problem, "ENOTREG");
 }
+
+/** The first `n` bytes (fewer when the file is shorter) of a regular file, opened as above. */
+export async function readHead(path: string, n: number, what = "input file"): Promise<Buffer> {
+  const before = requireRegularFile(path, what);
+  let handle;
+  try {
+    handle = await open(path, OPEN_FLAGS);
+  } catch (e) {
+    throw new FileError(path, errnoCause(e), (e as NodeJS.ErrnoException).code);
+  }
+  try {
+    const st = await handle.stat();
+    if (!st.isFile() || !sameFile(st, before)) throw new FileError(path, "the file changed while it was opened", "ENOTREG");
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await handle.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } catch (e) {
+    if (e instanceof FileError) throw e;
+    throw new FileError(path, errnoCause(e), (e as NodeJS.ErrnoException).code);
+  } finally {
+    await handle.close().catch(() => undefined);
+  }
+}
