@@ -63,6 +63,26 @@ function checkEndMarker(encoded: Uint8Array, syntaxName: string): void {
   if (end < 2 || encoded[end - 2] !== 0xff || encoded[end - 1] !== 0xd9) throw new Error(`corrupt ${syntaxName} pixel data: the frame does not end with its end-of-image marker (truncated?)`);
 }
 
+/**
+ * A JPEG 2000 / HTJ2K code stream states its own image size in its SIZ marker segment
+ * (after SOC FF4F: FF51, Lsiz, Rsiz, Xsiz, Ysiz, XOsiz, YOsiz); it must be the header's, or
+ * the codec fills a frame of the header's size from a smaller image.
+ */
+function checkJ2kSize(encoded: Uint8Array, h: DicomImageHeader, syntaxName: string): void {
+  let at = -1;
+  for (let i = 0; i + 4 <= Math.min(encoded.length, 4096); i++) {
+    if (encoded[i] === 0xff && encoded[i + 1] === 0x4f && encoded[i + 2] === 0xff && encoded[i + 3] === 0x51) {
+      at = i + 4;
+      break;
+    }
+  }
+  if (at < 0 || at + 20 > encoded.length) throw new Error(`corrupt ${syntaxName} pixel data: no SIZ marker segment`);
+  const v = new DataView(encoded.buffer, encoded.byteOffset, encoded.byteLength);
+  const width = v.getUint32(at + 4) - v.getUint32(at + 12);
+  const height = v.getUint32(at + 8) - v.getUint32(at + 16);
+  if (width !== h.columns || height !== h.rows) throw new Error(`corrupt ${syntaxName} pixel data: the code stream is ${width}×${height}, the header says ${h.columns}×${h.rows}`);
+}
+
 export async function firstFrame(ds: DataSet, h: DicomImageHeader, syntax: TransferSyntax): Promise<DecodedFrame> {
   const el = ds.elements.x7fe00010!;
   if (!syntax.codec) {
@@ -73,6 +93,7 @@ export async function firstFrame(ds: DataSet, h: DicomImageHeader, syntax: Trans
   const encoded = encapsulatedFirstFrame(ds, h, syntax);
   if (syntax.codec === "rle") checkRleFrame(encoded, h.rows, h.columns, h.samplesPerPixel, h.bitsAllocated);
   else checkEndMarker(encoded, syntax.name);
+  if (syntax.codec === "jpeg-2000" || syntax.codec === "ht-jpeg-2000") checkJ2kSize(encoded, h, syntax.name);
   let frame: DecodedFrame;
   try {
     frame = await decodeFrame(syntax.codec, encoded, {
