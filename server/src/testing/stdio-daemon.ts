@@ -14,8 +14,8 @@ export interface StdioDaemon {
   stop(): Promise<void>;
 }
 
-export async function startStdioDaemon(modelsDir: string, model: string, env: NodeJS.ProcessEnv = { ...process.env, XRAYGPT_THREADS: "1" }): Promise<StdioDaemon> {
-  const child = spawn(process.execPath, [CLI, "serve", "--stdio", "--models-dir", modelsDir, "--model", model], { stdio: ["pipe", "pipe", "pipe"], env });
+export async function startStdioDaemon(modelsDir: string, model: string, env: NodeJS.ProcessEnv = { ...process.env, XRAYGPT_THREADS: "1" }, args: string[] = []): Promise<StdioDaemon> {
+  const child = spawn(process.execPath, [CLI, "serve", "--stdio", "--models-dir", modelsDir, "--model", model, ...args], { stdio: ["pipe", "pipe", "pipe"], env });
   child.stderr!.resume();
   const rpc = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   rpc.listen();
