@@ -201,6 +201,8 @@ export interface ModelInfo {
   available: boolean;
   /** Why it is not available. */
   problem?: string;
+  /** Available, but worth saying (e.g. it shadows the bundled model of the same id). */
+  warning?: string;
   loaded: boolean;
   default: boolean;
 }

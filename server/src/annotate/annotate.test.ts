@@ -56,7 +56,7 @@ test("one record per image with provenance; failures are recorded and the batch 
   const broken = log.find((r) => r.image.endsWith("broken.png"))!;
   assert.match(broken.error!.message, /broken\.png/);
   const missing = log.find((r) => r.image.endsWith("missing.png"))!;
-  assert.match(missing.error!.message, /missing\.png: cannot read \(ENOENT\)/);
+  assert.match(missing.error!.message, /missing\.png: file not found \(ENOENT\)/);
   assert.equal(progress.at(-1)!.done, images.length);
 
   const again = await annotateBatch({ engine, images, out });

@@ -14,6 +14,7 @@ import { describeError } from "../engine/errors.js";
 import { Journal } from "./journal.js";
 import { acquireLock } from "./lock.js";
 import { sha256File } from "./hash.js";
+import { PathGuard } from "../util/path-guard.js";
 import { isAnnotation, LOG_SCHEMA, resumeKey, type AnnotationRecord } from "./record.js";
 
 export interface AnnotateProgress {
@@ -43,6 +44,8 @@ export interface AnnotateOptions {
   concurrency?: number;
   /** Run again the images whose log records are all errors. */
   retryFailed?: boolean;
+  /** The log and every image must lie in these folders (util/path-guard.ts); unrestricted when absent. */
+  allowedRoots?: readonly string[];
   signal?: AbortSignal;
   /** Whose batch this is: the engine's queue takes turns between clients. */
   client?: string;
@@ -73,6 +76,8 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
   const warn = options.warn ?? (() => {});
   const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
   const promptRequested = options.prompt ?? null;
+  const guard = new PathGuard(options.allowedRoots);
+  guard.check(out);
   const lock = acquireLock(out);
   let journal: Journal | undefined;
   try {
@@ -90,6 +95,17 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
     let next = 0;
     let fatal: AnnotateError | undefined;
     const j = journal;
+    /** Appends; a write error (disk full) stops the batch with the error, which names the log. */
+    const append = (record: AnnotationRecord): boolean => {
+      try {
+        j.append(record);
+        return true;
+      } catch (e) {
+        fatal ??= new AnnotateError((e as Error).message);
+        next = images.length;
+        return false;
+      }
+    };
     const report = (record?: AnnotationRecord) => {
       progress.done++;
       const worked = progress.annotated + progress.failed;
@@ -114,9 +130,10 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
           startedAt,
         });
         try {
+          guard.check(image);
           sha256 = await sha256File(image);
         } catch (e) {
-          const err = e as NodeJS.ErrnoException;
+          const err = e as Error & { kind?: string };
           const unreadableKey = resumeKey(unreadable(image), model.manifestHash, promptRequested);
           if (done.has(unreadableKey)) {
             progress.skipped++;
@@ -124,8 +141,8 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
             continue;
           }
           done.add(unreadableKey);
-          const record: AnnotationRecord = { ...base(), wallMs: performance.now() - started, error: { message: `${image}: cannot read (${err.code ?? err.message})`, kind: "BadImage" }, finishedAt: new Date().toISOString() };
-          j.append(record);
+          const record: AnnotationRecord = { ...base(), wallMs: performance.now() - started, error: { message: err.message, kind: err.kind === "PathNotAllowed" ? "PathNotAllowed" : "BadImage" }, finishedAt: new Date().toISOString() };
+          if (!append(record)) continue;
           progress.failed++;
           workMs += record.wallMs;
           report(record);
@@ -178,7 +195,7 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
           record = { ...base(), wallMs: performance.now() - started, error: { message: d.message, kind: d.kind }, finishedAt: new Date().toISOString() };
           progress.failed++;
         }
-        j.append(record);
+        if (!append(record)) continue;
         workMs += record.wallMs;
         report(record);
       }

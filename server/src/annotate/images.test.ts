@@ -20,7 +20,7 @@ test("a list file gives its paths, relative ones from the list's folder", () => 
   assert.deepEqual(listImages(list), [join(d, "x", "one.png"), "/abs/two.dcm"]);
   writeFileSync(list, "# nothing\n");
   assert.throws(() => listImages(list), /batch\.txt: the list names no images/);
-  assert.throws(() => listImages(join(d, "missing")), /missing: cannot read \(ENOENT\)/);
+  assert.throws(() => listImages(join(d, "missing")), /missing: file not found \(ENOENT\)/);
   mkdirSync(join(d, "empty"));
   assert.throws(() => listImages(join(d, "empty")), /empty: no images/);
 });

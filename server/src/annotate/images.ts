@@ -1,6 +1,8 @@
 /** The images of a batch: a folder (searched recursively) or a list file (one path per line). */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { dirname, extname, isAbsolute, join, resolve } from "node:path";
+import { PathGuard, PathNotAllowedError } from "../util/path-guard.js";
+import { readRegularFileSync, statOrThrow } from "../util/safe-file.js";
 
 export const IMAGE_EXTENSIONS = [".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".dcm", ".dicom"];
 
@@ -21,15 +23,19 @@ function walk(dir: string, out: string[]): void {
 /**
  * Absolute image paths, in a stable order. A folder gives its image files (by extension, hidden
  * entries skipped, sorted by name); any other file is a list: one path per line, relative paths
- * taken from the list's folder, blank lines and lines starting with # ignored.
+ * taken from the list's folder, blank lines and lines starting with # ignored. With `roots`,
+ * the folder or list must lie inside them (util/path-guard.ts); each image is checked when it is
+ * annotated. A list must be a regular file (a FIFO is refused, never opened).
  */
-export function listImages(input: string): string[] {
+export function listImages(input: string, roots?: readonly string[]): string[] {
   const path = resolve(input);
   let st;
   try {
-    st = statSync(path);
+    new PathGuard(roots).check(path);
+    st = statOrThrow(path);
   } catch (e) {
-    throw new ImageListError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    if (e instanceof PathNotAllowedError) throw e;
+    throw new ImageListError((e as Error).message);
   }
   if (st.isDirectory()) {
     const out: string[] = [];
@@ -38,7 +44,14 @@ export function listImages(input: string): string[] {
     return out;
   }
   if (IMAGE_EXTENSIONS.includes(extname(path).toLowerCase())) return [path];
-  const lines = readFileSync(path, "utf8")
+  let text: string;
+  try {
+    text = readRegularFileSync(path, { what: "image list", maxBytes: 64 * 1024 * 1024 }).toString("utf8");
+  } catch (e) {
+    if (e instanceof PathNotAllowedError) throw e;
+    throw new ImageListError((e as Error).message);
+  }
+  const lines = text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0 && !l.startsWith("#"));

@@ -6,6 +6,17 @@ import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { acquireLock, LockError } from "./lock.js";
 
+/** State and start time from /proc/PID/stat, read here independently of lock.ts. */
+function procStat(pid: number): { state: string; startTicks: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return { state: f[0]!, startTicks: Number(f[19]) };
+  } catch {
+    return undefined;
+  }
+}
+
 const target = () => join(mkdtempSync(join(tmpdir(), "xraygpt-lock-")), "log.jsonl");
 const lockModule = new URL("./lock.js", import.meta.url).href;
 
@@ -46,4 +57,42 @@ test("a lock held by a live process on another host is not taken over", () => {
   const t = target();
   writeFileSync(`${t}.lock`, JSON.stringify({ pid: 999999, host: "elsewhere", startedAt: "2020-01-01T00:00:00Z" }) + "\n");
   assert.throws(() => acquireLock(t), /in use by process 999999 on elsewhere/);
+});
+
+test("a lock whose process is a zombie (killed, never reaped) is stale and taken over", { skip: !existsSync("/proc/self/stat") && "no /proc" }, async () => {
+  const t = target();
+  // `sleep 0.1` becomes a child of `sleep 30` (sh exec'd it), which never reaps it: a zombie.
+  const parent = spawn("sh", ["-c", "sleep 0.1 & echo $!; exec sleep 30"], { stdio: ["ignore", "pipe", "ignore"] });
+  try {
+    const pid = Number(await new Promise<string>((r) => parent.stdout.once("data", (d: Buffer) => r(d.toString()))));
+    const deadline = Date.now() + 10_000;
+    while (procStat(pid)?.state !== "Z" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(procStat(pid)?.state, "Z", "the fixture process became a zombie");
+    process.kill(pid, 0); // kill(pid, 0) still succeeds on it
+    writeFileSync(`${t}.lock`, JSON.stringify({ pid, host: hostname(), startedAt: "2020-01-01T00:00:00Z" }) + "\n");
+    const lock = acquireLock(t);
+    assert.equal(JSON.parse(readFileSync(`${t}.lock`, "utf8")).pid, process.pid);
+    lock.release();
+  } finally {
+    parent.kill();
+  }
+});
+
+test("a lock whose pid now belongs to another process (pid reuse: other start time) is stale", { skip: !existsSync("/proc/self/stat") && "no /proc" }, () => {
+  const t = target();
+  const live = process.ppid;
+  const real = procStat(live)!.startTicks;
+  writeFileSync(`${t}.lock`, JSON.stringify({ pid: live, host: hostname(), startedAt: "2020-01-01T00:00:00Z", startTicks: real + 12345 }) + "\n");
+  const lock = acquireLock(t);
+  assert.equal(JSON.parse(readFileSync(`${t}.lock`, "utf8")).pid, process.pid);
+  lock.release();
+  // The same pid with its true start time is a live owner: refused.
+  writeFileSync(`${t}.lock`, JSON.stringify({ pid: live, host: hostname(), startedAt: "2020-01-01T00:00:00Z", startTicks: real }) + "\n");
+  assert.throws(() => acquireLock(t), new RegExp(`in use by process ${live}`));
+});
+
+test("a lock path that is a FIFO is refused, never opened", { skip: process.platform === "win32" }, () => {
+  const t = target();
+  spawnSync("mkfifo", [`${t}.lock`]);
+  assert.throws(() => acquireLock(t), /FIFO/);
 });

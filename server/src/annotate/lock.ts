@@ -1,10 +1,14 @@
 /**
  * An exclusive lock on an output file: `<file>.lock`, created with O_EXCL and holding the owner's
  * pid, host and start time. A second process is refused with an error naming the owner. A lock
- * whose process is gone (same host, pid no longer alive) is stale and is taken over.
+ * whose process is gone is stale and is taken over: same host and the pid no longer exists, or
+ * is a zombie (killed but not reaped — PID 1 in a container often never reaps it, and
+ * `kill(pid, 0)` still succeeds), or is a different process that reused the pid (its start time,
+ * from /proc/PID/stat, is not the one recorded in the lock).
  */
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
+import { readRegularFileSync } from "../util/safe-file.js";
 
 export class LockError extends Error {
   override name = "LockError";
@@ -14,6 +18,8 @@ interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;
+  /** The owner's start time in clock ticks since boot (/proc/PID/stat field 22), where readable. */
+  startTicks?: number;
 }
 
 export interface FileLock {
@@ -21,9 +27,36 @@ export interface FileLock {
   release(): void;
 }
 
-function pidAlive(pid: number): boolean {
+/** State letter and start time of a process from /proc/PID/stat; undefined where there is no /proc entry. */
+export function procStat(pid: number): { state: string; startTicks: number } | undefined {
+  let text: string;
   try {
-    process.kill(pid, 0);
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  // "pid (comm) S ppid ...": comm may hold spaces and parentheses, so split after the last ")".
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  const startTicks = Number(fields[19]);
+  return fields[0] ? { state: fields[0], startTicks: Number.isFinite(startTicks) ? startTicks : -1 } : undefined;
+}
+
+function hasProc(): boolean {
+  return procStat(process.pid) !== undefined;
+}
+
+/** Whether the lock's owner still runs: exists, is not a zombie, and is the same process (start time). */
+export function ownerAlive(owner: Pick<LockInfo, "pid" | "startTicks">): boolean {
+  if (!Number.isInteger(owner.pid) || owner.pid <= 0) return false;
+  if (hasProc()) {
+    const st = procStat(owner.pid);
+    if (!st) return false;
+    if (st.state === "Z" || st.state === "X" || st.state === "x") return false;
+    if (owner.startTicks !== undefined && st.startTicks !== owner.startTicks) return false;
+    return true;
+  }
+  try {
+    process.kill(owner.pid, 0);
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
@@ -50,9 +83,10 @@ function tryCreate(lockPath: string, info: LockInfo): boolean {
 function readLock(lockPath: string): { raw: string; info?: LockInfo } | undefined {
   let raw: string;
   try {
-    raw = readFileSync(lockPath, "utf8");
-  } catch {
-    return undefined; // gone meanwhile
+    raw = readRegularFileSync(lockPath, { what: "lock file", maxBytes: 4096 }).toString("utf8");
+  } catch (e) {
+    if ((e as { code?: string }).code === "ENOENT") return undefined; // gone meanwhile
+    throw new LockError(`${(e as Error).message}; not a lock this program wrote — remove it`);
   }
   try {
     const info = JSON.parse(raw) as LockInfo;
@@ -65,7 +99,8 @@ function readLock(lockPath: string): { raw: string; info?: LockInfo } | undefine
 /** Takes the lock on `target` (the lock file is `${target}.lock`) or throws LockError. */
 export function acquireLock(target: string): FileLock {
   const lockPath = `${target}.lock`;
-  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString() };
+  const self = procStat(process.pid);
+  const info: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), ...(self ? { startTicks: self.startTicks } : {}) };
   for (let attempt = 0; attempt < 3; attempt++) {
     if (tryCreate(lockPath, info)) {
       const mine = JSON.stringify(info) + "\n";
@@ -84,7 +119,7 @@ export function acquireLock(target: string): FileLock {
     if (!current) continue;
     const { info: owner } = current;
     let stale: boolean;
-    if (owner) stale = owner.host === info.host && !pidAlive(owner.pid);
+    if (owner) stale = owner.host === info.host && !ownerAlive(owner);
     else {
       // A lock file without a readable owner: its creator died between creating and writing it.
       let age = 0;

@@ -9,7 +9,8 @@ export const ENGINE_FLAGS = ["model", "models-dir", "device", "allow-root"];
 export const ENGINE_HELP = `  --model ID          model to use (default: xraygpt-mini)
   --models-dir DIR    extra folder of models (<DIR>/<id>/model.json); repeat with commas
   --device D          auto (default), cpu or gpu
-  --allow-root DIRS   only read images under these folders (comma-separated)`;
+  --allow-root DIRS   only read or write files under these folders (comma-separated):
+                      images, image lists, logs`;
 
 /** `extraRoots`: folders of the command's own that --allow-root must not shut out. */
 export function engineFromFlags(flags: Record<string, string | boolean>, log?: (line: string) => void, extraRoots: string[] = []): Engine {

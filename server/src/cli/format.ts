@@ -11,6 +11,6 @@ export function formatFindings(f: Findings): string {
 export function formatModels(models: ModelInfo[]): string {
   if (models.length === 0) return "no models installed";
   return models
-    .map((m) => `${m.default ? "*" : " "} ${m.id.padEnd(20)} ${m.version.padEnd(8)} ${m.conditioning.padEnd(14)} ${m.available ? m.name : `unavailable: ${m.problem}`}`)
+    .map((m) => `${m.default ? "*" : " "} ${m.id.padEnd(20)} ${m.version.padEnd(8)} ${m.conditioning.padEnd(14)} ${m.available ? m.name : `unavailable: ${m.problem}`}${m.warning ? ` (warning: ${m.warning})` : ""}`)
     .join("\n");
 }

@@ -60,7 +60,7 @@ test("the daemon and its children connect nowhere and write no telemetry", { ski
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, XRAYGPT_THREADS: "1" };
   delete env.ORT_DISABLE_TELEMETRY; // the daemon must turn it off itself
   const before = new Set(readdirSync("/tmp"));
-  const daemon = await startStdioDaemon(ws.modelsDir, FIXTURE_MODEL, env, ["strace", "-f", "-qq", "-e", "trace=network", "-o", traceLog]);
+  const daemon = await startStdioDaemon(ws.modelsDir, FIXTURE_MODEL, env, [], ["strace", "-f", "-qq", "-e", "trace=network", "-o", traceLog]);
   try {
     const s = await daemon.rpc.sendRequest(SummarizeRequest, { jobId: "s", image: ws.images[0]! });
     assert.ok(s.text.length > 0);

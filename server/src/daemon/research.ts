@@ -3,7 +3,9 @@
  * JSONL log, progress as `xraygpt/annotateProgress`, `$/cancelRequest` stops the batch cleanly),
  * `xraygpt/evaluate` (the evaluation report of `xraygpt evaluate`) and `xraygpt/review` (a
  * radiologist's final text recorded beside the AI draft). Thin adapters over annotateBatch,
- * evaluateFiles and appendReview: the logic lives there.
+ * evaluateFiles and appendReview: the logic lives there. Every path a request names (images,
+ * the folder or list, the log, the evaluation inputs and outputs) goes through the path guard
+ * with the engine's allowed roots (`--allow-root`), like the images the engine decodes.
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -28,9 +30,10 @@ import { appendReview } from "../annotate/review.js";
 import { evaluateFiles } from "../evaluate/run.js";
 import { formatMarkdown } from "../evaluate/report.js";
 import { abortSignal, makeHandler, type Log } from "./rpc-handler.js";
+import { PathGuard } from "../util/path-guard.js";
 
 /** Errors about the user's files or arguments (they name the file and the cause): InvalidParams on the wire. */
-const INPUT_ERRORS = new Set(["AnnotateError", "ImageListError", "LockError", "JournalError", "ReviewError", "EvaluationError", "PredictionError", "CsvError"]);
+const INPUT_ERRORS = new Set(["AnnotateError", "ImageListError", "LockError", "JournalError", "ReviewError", "EvaluationError", "PredictionError", "CsvError", "FileError"]);
 
 async function asInputError<T>(f: () => Promise<T> | T): Promise<T> {
   try {
@@ -47,14 +50,14 @@ function stringArray(method: string, key: string, v: unknown): string[] | undefi
   return v as string[];
 }
 
-function annotateImages(p: AnnotateParams): string[] {
+function annotateImages(p: AnnotateParams, guard: PathGuard): string[] {
   const images = stringArray("annotate", "images", p.images);
   if ((images === undefined) === (p.folder === undefined || p.folder === null)) throw new EngineError("InvalidParams", 'annotate: give exactly one of "images" and "folder"');
   if (images) {
     if (images.length === 0) throw new EngineError("InvalidParams", 'annotate: "images" is empty');
     return images.map((i) => resolve(i));
   }
-  return listImages(p.folder!);
+  return listImages(guard.check(p.folder!), guard.roots);
 }
 
 function checkConcurrency(c: number | undefined): void {
@@ -62,8 +65,8 @@ function checkConcurrency(c: number | undefined): void {
 }
 
 /** Writes OUT.json and OUT.md beside each other; refuses when either exists (nothing is replaced). */
-function writeEvaluation(out: string, report: EvaluationReport & Parameters<typeof formatMarkdown>[0]): void {
-  const files = [`${out}.json`, `${out}.md`];
+function writeEvaluation(out: string, report: EvaluationReport & Parameters<typeof formatMarkdown>[0], guard: PathGuard): void {
+  const files = [guard.check(`${out}.json`), guard.check(`${out}.md`)];
   const taken = files.filter((f) => existsSync(f));
   if (taken.length > 0) throw new EngineError("InvalidParams", `evaluate: ${taken.join(" and ")} already exist(s); choose another "out"`);
   writeFileSync(files[0]!, JSON.stringify(report, null, 2) + "\n", { flag: "wx" });
@@ -73,6 +76,7 @@ function writeEvaluation(out: string, report: EvaluationReport & Parameters<type
 /** `client` names the connection (the engine's queue takes turns between clients); its requests are cancelled when `ended` aborts. */
 export function registerResearchRequests(connection: Connection, engine: Engine, log: Log, client?: { id: string; ended: AbortSignal }): void {
   const handle = makeHandler(log, client?.ended);
+  const guard = new PathGuard(engine.allowedRoots);
 
   connection.onRequest(
     AnnotateRequest,
@@ -81,7 +85,7 @@ export function registerResearchRequests(connection: Connection, engine: Engine,
       { jobId: "string", folder: "string?", out: "string", model: "string?", prompt: "string?", concurrency: "number?", generation: "object?", retryFailed: "boolean?" },
       async (p: AnnotateParams, token): Promise<AnnotateResult> => {
         checkConcurrency(p.concurrency);
-        const images = await asInputError(() => annotateImages(p));
+        const images = await asInputError(() => annotateImages(p, guard));
         const s = await asInputError(() =>
           annotateBatch({
             engine,
@@ -92,6 +96,7 @@ export function registerResearchRequests(connection: Connection, engine: Engine,
             generation: p.generation,
             concurrency: p.concurrency,
             retryFailed: p.retryFailed,
+            allowedRoots: engine.allowedRoots,
             signal: abortSignal(token),
             ...(client ? { client: client.id } : {}),
             warn: (m) => log(`annotate: ${m}`),
@@ -121,9 +126,9 @@ export function registerResearchRequests(connection: Connection, engine: Engine,
       if (textColumns?.length === 0) throw new EngineError("InvalidParams", 'evaluate: "textColumns" is empty');
       if (p.where && Object.values(p.where).some((v) => typeof v !== "string")) throw new EngineError("InvalidParams", 'evaluate: "where" values must be strings');
       const report = await asInputError(() =>
-        evaluateFiles(p.pred, p.ref, { predictions: {}, references: { idColumn: p.idColumn, textColumns, where: p.where }, scores: {} }),
+        evaluateFiles(guard.check(p.pred), guard.check(p.ref), { predictions: {}, references: { idColumn: p.idColumn, textColumns, where: p.where }, scores: {} }),
       );
-      if (p.out) writeEvaluation(resolve(p.out), report);
+      if (p.out) writeEvaluation(resolve(p.out), report, guard);
       return report;
     }),
   );
@@ -131,7 +136,7 @@ export function registerResearchRequests(connection: Connection, engine: Engine,
   connection.onRequest(
     ReviewRequest,
     handle("review", { log: "string", image: "string", final: "string", draft: "string?", reviewer: "string?" }, async (p: ReviewParams): Promise<ReviewResult> => {
-      const r = await asInputError(() => appendReview(resolve(p.log), { image: p.image, final: p.final, draft: p.draft, reviewer: p.reviewer, warn: (m) => log(`review: ${m}`) }));
+      const r = await asInputError(() => appendReview(resolve(p.log), { image: p.image, final: p.final, draft: p.draft, reviewer: p.reviewer, allowedRoots: engine.allowedRoots, warn: (m) => log(`review: ${m}`) }));
       const { schema: _schema, ...rest } = r;
       return rest;
     }),

@@ -95,6 +95,10 @@ export class XrayEngine implements Engine {
     this.pool = new AnalysePool(Math.max(1, Math.min(4, availableParallelism() - 1)));
   }
 
+  get allowedRoots(): readonly string[] | undefined {
+    return this.opts.allowedRoots;
+  }
+
   private log(line: string): void {
     this.opts.log?.(line);
   }
@@ -121,7 +125,7 @@ export class XrayEngine implements Engine {
 
   private async residentFor(id: string | undefined): Promise<ResidentModel> {
     const entry = await this.entry(id);
-    const key = entry.manifest.id;
+    const key = id ?? this.defaultModel; // the registry id: a bundled model shadowed by a same-id one is "bundled:<id>"
     let r = this.resident.get(key);
     if (!r) {
       const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l) });
@@ -341,6 +345,7 @@ export class XrayEngine implements Engine {
       manifestHash: e.loaded?.hash ?? "",
       available: !!e.loaded,
       problem: e.problem,
+      ...(e.warning ? { warning: e.warning } : {}),
       loaded: !!this.resident.get(e.id)?.backend.info,
       default: e.id === this.defaultModel,
     };

@@ -46,6 +46,8 @@ export interface EngineOptions {
 export type WithoutJob<T> = Omit<T, "jobId">;
 
 export interface Engine {
+  /** The folders every path a request names must lie in (EngineOptions.allowedRoots); unrestricted when absent. */
+  readonly allowedRoots?: readonly string[];
   listModels(): Promise<ModelInfo[]>;
   loadModel(id: string): Promise<ModelInfo>;
   unloadModel(id: string): Promise<ModelInfo>;

@@ -26,5 +26,5 @@ test("readCsvTable maps header names and checks field counts", () => {
   const bad = join(dir, "bad.csv");
   writeFileSync(bad, "uid,findings\n1,a,b\n");
   assert.throws(() => readCsvTable(bad), /bad\.csv: record 1 has 3 fields, the header has 2/);
-  assert.throws(() => readCsvTable(join(dir, "missing.csv")), /missing\.csv: cannot read \(ENOENT\)/);
+  assert.throws(() => readCsvTable(join(dir, "missing.csv")), /missing\.csv: file not found \(ENOENT\)/);
 });

@@ -3,7 +3,7 @@
  * quotes is a literal quote, quoted fields may hold commas and line breaks, records end with
  * LF or CRLF. A UTF-8 BOM is skipped. Errors name the file and the line.
  */
-import { readFileSync } from "node:fs";
+import { readRegularFileSync } from "../util/safe-file.js";
 
 export class CsvError extends Error {
   override name = "CsvError";
@@ -87,9 +87,9 @@ export interface CsvTable {
 export function readCsvTable(file: string): CsvTable {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readRegularFileSync(file, { what: "reference CSV" }).toString("utf8");
   } catch (e) {
-    throw new CsvError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new CsvError((e as Error).message);
   }
   const records = parseCsv(text, file).filter((r) => !(r.length === 1 && r[0] === ""));
   const header = records.shift();

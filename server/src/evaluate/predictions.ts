@@ -5,7 +5,7 @@
  * extensions ("/x/1_IM-0001-4001.dcm.png" → "1_IM-0001-4001"); `idPattern` (a regular
  * expression) then keeps its first capture group (e.g. "^(\d+)_" → "1").
  */
-import { readFileSync } from "node:fs";
+import { readRegularFileSync } from "../util/safe-file.js";
 import { basename } from "node:path";
 import { isAnnotation, isReview } from "../annotate/record.js";
 
@@ -43,9 +43,9 @@ function stemOf(path: string): string {
 export function readPredictions(file: string, options: PredictionOptions = {}): PredictionSet {
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = readRegularFileSync(file, { what: "predictions file" }).toString("utf8");
   } catch (e) {
-    throw new PredictionError(`${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new PredictionError((e as Error).message);
   }
   let pattern: RegExp | undefined;
   try {

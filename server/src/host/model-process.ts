@@ -2,8 +2,15 @@
  * The daemon's side of a model process: spawns host-main.js on first use, loads the GGUF,
  * forwards generations and cancellations, and turns a dead process into errors for whatever
  * was pending. The next use after a crash starts a fresh process.
+ *
+ * Limits: a load that takes longer than `loadTimeoutMs` (default 120 s, XRAYGPT_MODEL_LOAD_TIMEOUT_S)
+ * and a process whose resident memory (RSS, from /proc/PID/status) grows past `maxRssBytes`
+ * (default 90% of the machine's memory, XRAYGPT_MODEL_MAX_RSS_MB) are killed with an error that
+ * says which limit — a malformed GGUF must not spin or eat the machine.
  */
 import { fork, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Device } from "@xraygpt/protocol";
 import type { ConditioningMode, FromHost, SamplingSettings, SoftPrompt, ToHost } from "./messages.js";
@@ -22,8 +29,29 @@ export interface ModelProcessOptions {
   label: string;
   /** "soft-tokens" loads the GGUF through the soft-token addon (default "findings-text": node-llama-cpp). */
   mode?: ConditioningMode;
+  /** Longest a load may take (default: XRAYGPT_MODEL_LOAD_TIMEOUT_S seconds, else 120 s). */
+  loadTimeoutMs?: number;
+  /** Largest resident memory of the model process (default: XRAYGPT_MODEL_MAX_RSS_MB, else 90% of RAM). */
+  maxRssBytes?: number;
   log?(line: string): void;
 }
+
+function envNumber(name: string): number | undefined {
+  const v = Number(process.env[name]);
+  return process.env[name] && Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+/** Resident set size of a process in bytes (Linux /proc), undefined where unreadable. */
+export function rssBytes(pid: number): number | undefined {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return kb ? Number(kb) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const RSS_POLL_MS = 250;
 
 export interface LoadInfo {
   device: Device;
@@ -67,10 +95,46 @@ export class ModelProcess {
     return this.loading;
   }
 
+  private get loadTimeoutMs(): number {
+    return this.opts.loadTimeoutMs ?? (envNumber("XRAYGPT_MODEL_LOAD_TIMEOUT_S") ?? 120) * 1000;
+  }
+
+  private get maxRssBytes(): number {
+    return this.opts.maxRssBytes ?? (envNumber("XRAYGPT_MODEL_MAX_RSS_MB") ?? (totalmem() * 0.9) / 2 ** 20) * 2 ** 20;
+  }
+
+  /** Why the child was killed by a limit (set just before the kill), for the error messages. */
+  private limitHit: string | undefined;
+  private memoryTimer: NodeJS.Timeout | undefined;
+
+  /** Polls the child's RSS; kills it above the cap. */
+  private watchMemory(child: ChildProcess): NodeJS.Timeout {
+    const cap = this.maxRssBytes;
+    const timer = setInterval(() => {
+      const rss = child.pid ? rssBytes(child.pid) : undefined;
+      if (rss !== undefined && rss > cap && this.child === child) {
+        this.limitHit = `its memory (RSS ${Math.round(rss / 2 ** 20)} MB) passed the limit of ${Math.round(cap / 2 ** 20)} MB (XRAYGPT_MODEL_MAX_RSS_MB); killed`;
+        child.kill("SIGKILL");
+      }
+    }, RSS_POLL_MS);
+    timer.unref();
+    return timer;
+  }
+
   private start(): Promise<LoadInfo> {
     return new Promise<LoadInfo>((resolve, reject) => {
       const child = fork(HOST_MAIN, [], { serialization: "advanced", stdio: ["ignore", "ignore", "pipe", "ipc"] });
       this.child = child;
+      this.limitHit = undefined;
+      const memory = this.watchMemory(child);
+      this.memoryTimer = memory;
+      const loadMs = this.loadTimeoutMs;
+      const loadTimer = setTimeout(() => {
+        if (this.child !== child || settled) return;
+        this.limitHit = `loading took longer than ${loadMs / 1000} s (XRAYGPT_MODEL_LOAD_TIMEOUT_S); killed`;
+        child.kill("SIGKILL");
+      }, loadMs);
+      loadTimer.unref();
       this.stderrTail = "";
       child.stderr?.setEncoding("utf8");
       child.stderr?.on("data", (d: string) => {
@@ -80,16 +144,20 @@ export class ModelProcess {
       child.on("message", (m: FromHost) => {
         if (m.type === "loaded") {
           settled = true;
+          clearTimeout(loadTimer);
           this.info = { device: m.device, gpuLayers: m.gpuLayers, detail: m.detail, loadMs: m.loadMs };
           this.opts.log?.(`model ${this.opts.label}: loaded on ${m.detail} in ${m.loadMs.toFixed(0)} ms (pid ${child.pid})`);
           resolve(this.info);
         } else if (m.type === "loadFailed") {
           settled = true;
+          clearTimeout(loadTimer);
           this.stop();
           reject(new EngineError("ModelUnavailable", `Model ${this.opts.label}: cannot load ${this.opts.ggufPath}: ${m.message}`));
         } else this.onMessage(m);
       });
       child.on("exit", (code, signal) => {
+        clearInterval(memory);
+        clearTimeout(loadTimer);
         if (this.child !== child) return;
         this.child = undefined;
         this.info = undefined;
@@ -110,6 +178,7 @@ export class ModelProcess {
   }
 
   private crashReason(code: number | null, signal: NodeJS.Signals | null): string {
+    if (this.limitHit) return this.limitHit;
     const assert = /GGML_ASSERT[^\n]*|error[^\n]*/i.exec(this.stderrTail)?.[0];
     const base = signal ? `signal ${signal}` : `exit code ${code}`;
     return assert ? `${base}: ${assert.trim().slice(0, 300)}` : base;
@@ -156,6 +225,7 @@ export class ModelProcess {
     const child = this.child;
     this.child = undefined;
     this.info = undefined;
+    clearInterval(this.memoryTimer);
     if (child) {
       child.removeAllListeners("exit");
       child.kill();

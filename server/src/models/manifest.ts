@@ -3,7 +3,8 @@
  * `parseManifest` validates with it and turns every violation into one readable line.
  */
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { PathGuard } from "../util/path-guard.js";
+import { readRegularFile } from "../util/safe-file.js";
 import { dirname, resolve } from "node:path";
 import AjvModule from "ajv";
 
@@ -271,23 +272,56 @@ export interface LoadedManifest {
   llmPath?: string;
 }
 
+/** JSON.parse's complaint without the text it quotes (a file's bytes never reach a message). */
+function jsonProblem(e: unknown): string {
+  const at = /position (\d+)/.exec((e as Error).message)?.[1];
+  return `not valid JSON${at ? ` (at byte ${at})` : ""}`;
+}
+
+/**
+ * A file the manifest names, resolved from its folder; it must stay inside that folder (after
+ * symlinks), so a manifest cannot make the daemon open `../../etc/shadow`.
+ */
+function modelFile(dir: string, key: string, file: string, problems: string[], allowOutside = false): string {
+  const path = resolve(dir, file);
+  if (allowOutside) return path;
+  try {
+    return new PathGuard([dir]).check(path);
+  } catch {
+    problems.push(`${key} "${file}" points outside the model's folder ${dir}`);
+    return path;
+  }
+}
+
 export async function loadManifest(path: string): Promise<LoadedManifest> {
   const abs = resolve(path);
-  const bytes = await readFile(abs);
+  let bytes: Buffer;
+  try {
+    bytes = await readRegularFile(abs, { what: "model manifest", maxBytes: 1 << 20 });
+  } catch (e) {
+    throw new ManifestError(abs, [(e as Error).message]);
+  }
   let json: unknown;
   try {
     json = JSON.parse(bytes.toString("utf8"));
   } catch (e) {
-    throw new ManifestError(abs, [`not valid JSON: ${(e as Error).message}`]);
+    throw new ManifestError(abs, [jsonProblem(e)]);
   }
   const manifest = parseManifest(json, abs);
   const dir = dirname(abs);
+  const problems: string[] = [];
+  // A remote model (`models add-remote`) borrows a local model's vision ONNX by absolute path; its
+  // header is still checked when models are listed. Every other file stays in the model's folder.
+  const visionPath = modelFile(dir, "/vision/file", manifest.vision.file, problems, manifest.backend !== undefined);
+  const llmPath = manifest.llm ? modelFile(dir, "/llm/file", manifest.llm.file, problems) : undefined;
+  if (manifest.conditioning.projection) modelFile(dir, "/conditioning/projection", manifest.conditioning.projection, problems);
+  if (problems.length) throw new ManifestError(abs, problems);
   return {
     manifest,
     path: abs,
     dir,
     hash: createHash("sha256").update(bytes).digest("hex"),
-    visionPath: resolve(dir, manifest.vision.file),
-    ...(manifest.llm ? { llmPath: resolve(dir, manifest.llm.file) } : {}),
+    visionPath,
+    ...(llmPath ? { llmPath } : {}),
   };
 }

@@ -1,14 +1,20 @@
 /**
  * The model registry: every `<dir>/<id>/model.json` under the models folders (the bundled
- * models/ folder first, then configured ones; a later folder's model with the same id wins).
+ * models/ folder first, then configured ones; a later folder's model with the same id wins,
+ * except over a bundled model when it is broken). The bundled model is never shadowed silently:
+ * a working same-id model elsewhere takes the id with a warning and the bundled one stays usable
+ * as `bundled:<id>`; a broken one is listed as `<id>@<its folder>` and the bundled one keeps the
+ * id. Every model's files are header-checked here (model-files.ts), so a broken model is listed
+ * as unavailable before its first use.
  * A soft-token model is unavailable, with the addon's one-line reason, when the soft-token
  * addon cannot load here; findings-text models don't need it.
  */
 import { access, readdir } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSoftTokenAddon, type AddonLoadResult } from "../softtoken/addon.js";
 import { loadManifest, ManifestError, type LoadedManifest } from "./manifest.js";
+import { modelFileProblems } from "./model-files.js";
 
 /** The repository's models/ folder (bundled models). */
 export const BUNDLED_MODELS_DIR = fileURLToPath(new URL("../../../models/", import.meta.url));
@@ -20,7 +26,12 @@ export interface RegistryEntry {
   /** Present when the manifest is valid and its files exist. */
   loaded?: LoadedManifest;
   problem?: string;
+  /** Usable, but worth saying (it shadows the bundled model of the same id). */
+  warning?: string;
 }
+
+/** The qualified id under which a shadowed bundled model stays usable. */
+export const bundledId = (id: string) => `bundled:${id}`;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -47,6 +58,8 @@ async function inspect(id: string, manifestPath: string, opts: ScanOptions): Pro
     const missing = [];
     for (const f of files) if (!(await exists(f))) missing.push(f);
     if (missing.length) return { id, manifestPath, problem: `missing file(s): ${missing.join(", ")}` };
+    const broken = await modelFileProblems(loaded, conditioning.projection ? files[2] : undefined);
+    if (broken.length) return { id, manifestPath, problem: broken.join("; ") };
     if (loaded.manifest.id !== id) return { id, manifestPath, problem: `manifest id "${loaded.manifest.id}" does not match its folder "${id}"` };
     if (conditioning.mode === "soft-tokens") {
       const addon = (opts.softTokenAddon ?? (() => loadSoftTokenAddon({ gpu: false })))();
@@ -70,7 +83,20 @@ export async function scanModels(dirs: string[], opts: ScanOptions = {}): Promis
     }
     for (const name of names.sort()) {
       const manifestPath = join(dir, name, "model.json");
-      if (await exists(manifestPath)) found.set(name, await inspect(name, manifestPath, opts));
+      if (!(await exists(manifestPath))) continue;
+      const entry = await inspect(name, manifestPath, opts);
+      const earlier = found.get(name);
+      if (earlier && resolve(dirname(dirname(earlier.manifestPath))) === resolve(BUNDLED_MODELS_DIR)) {
+        if (entry.loaded) {
+          found.set(bundledId(name), { ...earlier, id: bundledId(name) });
+          found.set(name, { ...entry, warning: `shadows the bundled model "${name}" (still usable as "${bundledId(name)}")` });
+        } else {
+          const id = `${name}@${dir}`;
+          found.set(id, { ...entry, id, problem: `${entry.problem}; the bundled "${name}" is used instead` });
+        }
+        continue;
+      }
+      found.set(name, entry);
     }
   }
   return found;

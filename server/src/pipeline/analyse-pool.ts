@@ -1,7 +1,9 @@
 /**
  * A small pool of worker threads running decode + preprocess (analyse-worker.ts). Errors come
  * back with their kind (BadImage, PathNotAllowed, ...) and file; a worker that dies fails its
- * job and is replaced.
+ * job and is replaced. A job that takes longer than the deadline (a file system that stops
+ * answering, a codec that spins) fails with BadImage and its worker is terminated and replaced,
+ * so one misbehaving file never holds the pool.
  */
 import { Worker } from "node:worker_threads";
 import type { ImageInfo } from "@xraygpt/protocol";
@@ -35,6 +37,7 @@ export interface Preprocessed {
 
 interface Job {
   request: PreprocessRequest;
+  timer?: NodeJS.Timeout;
   resolve(p: Extract<PreprocessResponse, { ok: true }>): void;
   reject(e: Error): void;
 }
@@ -48,7 +51,11 @@ export class AnalysePool {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly size: number) {}
+  /** `timeoutMs`: the most one decode may take (default 120 s). */
+  constructor(
+    private readonly size: number,
+    private readonly opts: { timeoutMs?: number } = {},
+  ) {}
 
   /** Decode + preprocess for the vision model (and a PNG of the windowed image, longer side ≤ `png`, when asked). */
   async run(image: string, input: VisionSpec["input"], allowedRoots?: string[], png?: number): Promise<Preprocessed> {
@@ -77,6 +84,7 @@ export class AnalysePool {
       this.busy.delete(w);
       this.idle.push(w);
       if (job) {
+        clearTimeout(job.timer);
         if (m.ok) job.resolve(m);
         else job.reject(new EngineError((m.error.kind as ErrorKind | undefined) ?? "Internal", m.error.message, m.error.file));
       }
@@ -91,6 +99,7 @@ export class AnalysePool {
     const job = this.busy.get(w);
     this.busy.delete(w);
     this.idle = this.idle.filter((x) => x !== w);
+    if (job) clearTimeout(job.timer);
     job?.reject(new EngineError("Internal", `decoding ${job.request.image} failed: ${e.message}`, job.request.image));
     this.pump();
   }
@@ -104,8 +113,23 @@ export class AnalysePool {
       }
       const job = this.waiting.shift()!;
       this.busy.set(w, job);
+      const worker = w;
+      const ms = this.opts.timeoutMs ?? 120_000;
+      job.timer = setTimeout(() => this.expire(worker, job, ms), ms);
+      job.timer.unref();
       w.postMessage(job.request);
     }
+  }
+
+  /** The job ran past its deadline: fail it, terminate its worker (a fresh one takes the next job). */
+  private expire(w: Worker, job: Job, ms: number): void {
+    if (this.busy.get(w) !== job) return;
+    this.busy.delete(w);
+    w.removeAllListeners();
+    w.on("error", () => undefined);
+    void w.terminate();
+    job.reject(new EngineError("BadImage", `${job.request.image}: decoding took longer than ${ms / 1000} s (stopped)`, job.request.image));
+    this.pump();
   }
 
   async close(): Promise<void> {

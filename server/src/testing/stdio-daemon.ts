@@ -14,11 +14,11 @@ export interface StdioDaemon {
   stop(): Promise<void>;
 }
 
-/** `wrapper` runs the daemon under another command (e.g. `strace -f -o LOG`). */
-export async function startStdioDaemon(modelsDir: string, model: string, env: NodeJS.ProcessEnv = { ...process.env, XRAYGPT_THREADS: "1" }, wrapper: string[] = []): Promise<StdioDaemon> {
-  const argv = [process.execPath, CLI, "serve", "--stdio", "--models-dir", modelsDir, "--model", model];
-  const [command, ...args] = [...wrapper, ...argv] as [string, ...string[]];
-  const child = spawn(command, args, { stdio: ["pipe", "pipe", "pipe"], env });
+/** `args` go after the daemon's own; `wrapper` runs it under another command (e.g. `strace -f -o LOG`). */
+export async function startStdioDaemon(modelsDir: string, model: string, env: NodeJS.ProcessEnv = { ...process.env, XRAYGPT_THREADS: "1" }, args: string[] = [], wrapper: string[] = []): Promise<StdioDaemon> {
+  const argv = [process.execPath, CLI, "serve", "--stdio", "--models-dir", modelsDir, "--model", model, ...args];
+  const [command, ...rest] = [...wrapper, ...argv] as [string, ...string[]];
+  const child = spawn(command, rest, { stdio: ["pipe", "pipe", "pipe"], env });
   child.stderr!.resume();
   const rpc = createMessageConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   rpc.listen();

@@ -37,9 +37,15 @@ ${ENGINE_HELP}`,
     if (typeof flags.out !== "string") throw new UsageError("annotate needs --out FILE.jsonl");
     const concurrency = flags.concurrency === undefined ? 2 : Number(flags.concurrency);
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency needs an integer from 1 to 64 (got ${String(flags.concurrency)})`);
-    const images = listImages(positionals[0]!);
     const out = resolve(flags.out);
     const engine = engineFromFlags(flags);
+    let images: string[];
+    try {
+      images = listImages(positionals[0]!, engine.allowedRoots);
+    } catch (e) {
+      await engine.dispose();
+      throw e;
+    }
     const ac = new AbortController();
     const onSigint = () => {
       if (!ac.signal.aborted) io.stderr("\ninterrupting: finishing the log; run the same command again to continue\n");
@@ -56,6 +62,7 @@ ${ENGINE_HELP}`,
         generation: generationFromFlags(flags),
         concurrency,
         retryFailed: flags["retry-failed"] === true,
+        allowedRoots: engine.allowedRoots,
         signal: ac.signal,
         warn: (m) => io.stderr(`warning: ${m}\n`),
         onProgress: (p) => {

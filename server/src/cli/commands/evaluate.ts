@@ -2,8 +2,10 @@ import { closeSync, existsSync, openSync, writeSync } from "node:fs";
 import { parseArgs, UsageError, type CliCommand } from "../command.js";
 import { evaluateFiles } from "../../evaluate/run.js";
 import { formatMarkdown, formatText } from "../../evaluate/report.js";
+import { requireWritableTarget } from "../../util/safe-file.js";
 
 function writeNew(path: string, text: string, force: boolean): void {
+  requireWritableTarget(path, "report file");
   let fd: number;
   try {
     fd = openSync(path, force ? "w" : "wx");

@@ -68,7 +68,8 @@ const VRS = new Set(
 export function parserMessage(e: unknown): string {
   const inner = typeof e === "object" && e !== null && "exception" in e ? (e as { exception: unknown }).exception : e;
   const text = inner instanceof Error ? inner.message : String(inner);
-  return text.replace(/[^\x20-\x7e]/g, "?").slice(0, 160);
+  // Quoted parts may be element values (dicom-parser's "invalid DA '<date>'"): never repeat them.
+  return text.replace(/'[^']*'/g, "'…'").replace(/[^\x20-\x7e]/g, "?").slice(0, 160);
 }
 
 function parse(bytes: Uint8Array, variant: DicomVariant): DataSet {
@@ -101,10 +102,30 @@ export function parseDicomFile(bytes: Uint8Array, variant: DicomVariant): DataSe
   return ds;
 }
 
-/** A short code string (modality, view, laterality): printable ASCII, at most 64 characters. */
+/** A short code string: printable ASCII, at most 64 characters. */
 function text(ds: DataSet, tag: string): string | undefined {
   const value = ds.string(tag)?.replace(/[^\x20-\x7e]/g, "").slice(0, 64).trim();
   return value ? value : undefined;
+}
+
+/** Enumerated values this decoder passes on (anything else in these elements is dropped, never echoed). */
+const MODALITIES = new Set("CR DX MG RF XA CT MR US OT SC PX IO NM PT RG DF DR".split(" "));
+const VIEWS = new Set("AP PA LL RL RLD LLD RLO LLO LAT LATERAL OBL".split(" "));
+const LATERALITIES = new Set(["R", "L", "B", "U"]);
+/** The standard photometric interpretations (PS3.3 C.7.6.3.1.2): the only ones named in errors. */
+export const PHOTOMETRICS = new Set(
+  "MONOCHROME1 MONOCHROME2 RGB HSV ARGB CMYK YBR_FULL YBR_FULL_422 YBR_PARTIAL_422 YBR_PARTIAL_420 YBR_ICT YBR_RCT XYB".split(" ").concat(["PALETTE COLOR"]),
+);
+
+/** An enumerated code value of the given set, upper-cased; undefined for anything else. */
+function codeFrom(ds: DataSet, tag: string, allowed: Set<string>): string | undefined {
+  const v = text(ds, tag)?.toUpperCase();
+  return v && allowed.has(v) ? v : undefined;
+}
+
+/** The photometric interpretation for messages and outputs: its standard name, or a placeholder. */
+export function photometricName(value: string): string {
+  return PHOTOMETRICS.has(value.toUpperCase()) ? value.toUpperCase() : "(not a standard value)";
 }
 
 function numbers(ds: DataSet, tag: string): number[] {
@@ -131,12 +152,13 @@ export function readImageHeader(ds: DataSet): DicomImageHeader {
   const bitsStored = us(ds, "x00280101", bitsAllocated);
   const slope = numbers(ds, "x00281053")[0];
   const intercept = numbers(ds, "x00281052")[0];
-  const frames = Number.parseInt(ds.string("x00280008") ?? "1", 10);
+  const framesText = ds.string("x00280008")?.trim();
+  const frames = framesText === undefined || framesText === "" ? 1 : /^\+?\d{1,9}$/.test(framesText) ? Number(framesText) : Number.NaN;
   return {
     transferSyntax: ds.string("x00020010") ?? IMPLICIT_LE,
     rows: us(ds, "x00280010", 0),
     columns: us(ds, "x00280011", 0),
-    frames: Number.isFinite(frames) && frames > 0 ? frames : 1,
+    frames,
     samplesPerPixel: us(ds, "x00280002", 1),
     bitsAllocated,
     bitsStored,
@@ -147,8 +169,8 @@ export function readImageHeader(ds: DataSet): DicomImageHeader {
     slope: slope !== undefined && Number.isFinite(slope) && slope !== 0 ? slope : 1,
     intercept: intercept !== undefined && Number.isFinite(intercept) ? intercept : 0,
     windows,
-    modality: text(ds, "x00080060"),
-    view: text(ds, "x00185101"),
-    laterality: text(ds, "x00200062") ?? text(ds, "x00200060"),
+    modality: codeFrom(ds, "x00080060", MODALITIES),
+    view: codeFrom(ds, "x00185101", VIEWS),
+    laterality: codeFrom(ds, "x00200062", LATERALITIES) ?? codeFrom(ds, "x00200060", LATERALITIES),
   };
 }

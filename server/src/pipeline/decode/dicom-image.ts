@@ -3,7 +3,7 @@
  * syntax and pixel format), the first frame, then the grey scale mapping of pixel-scale.ts.
  */
 import type { DecodedImage } from "./decoded-image.js";
-import { DicomParseError, NotDicomError, parseDicomFile, readImageHeader, type DicomImageHeader, type DicomVariant } from "./dicom-header.js";
+import { DicomParseError, NotDicomError, parseDicomFile, photometricName, readImageHeader, type DicomImageHeader, type DicomVariant } from "./dicom-header.js";
 import { firstFrame } from "./dicom-frame.js";
 import { transferSyntax, unsupportedSyntaxCause } from "./dicom-syntax.js";
 import { listTags } from "./dicom-tags.js";
@@ -35,11 +35,12 @@ function colourLayout(photometric: string, decodedBytes: number, h: DicomImageHe
 
 function checkPixelFormat(h: DicomImageHeader): string | undefined {
   if (h.rows <= 0 || h.columns <= 0) return "DICOM image has no rows or columns";
+  if (!Number.isInteger(h.frames) || h.frames < 1) return "invalid NumberOfFrames (must be an integer ≥ 1)";
   if (![8, 16, 32].includes(h.bitsAllocated)) return `unsupported BitsAllocated ${h.bitsAllocated}`;
   if (h.bitsStored < 1 || h.bitsStored > h.bitsAllocated) return `invalid BitsStored ${h.bitsStored} for BitsAllocated ${h.bitsAllocated}`;
   if (h.samplesPerPixel !== 1 && h.samplesPerPixel !== 3) return `unsupported SamplesPerPixel ${h.samplesPerPixel}`;
   if (h.samplesPerPixel === 1 && h.photometric !== "MONOCHROME1" && h.photometric !== "MONOCHROME2") {
-    return `unsupported photometric interpretation ${h.photometric.replace(/[^A-Z0-9_ ]/g, "?").slice(0, 32)}`;
+    return `unsupported photometric interpretation ${photometricName(h.photometric)}`;
   }
   if (h.samplesPerPixel === 3 && h.bitsAllocated === 32) return "unsupported 32-bit colour";
   return undefined;
@@ -89,7 +90,7 @@ export async function decodeDicom(bytes: Uint8Array, variant: DicomVariant, file
     if (h.windows[0]) window = windowToScale(h.windows[0], range, format.invert);
   } else {
     const layout = colourLayout(frame.photometric.toUpperCase(), frame.data.length, h);
-    if (!layout) throw new ImageError(file, `unsupported colour photometric interpretation ${frame.photometric.replace(/[^A-Z0-9_ ]/g, "?").slice(0, 32)}`);
+    if (!layout) throw new ImageError(file, `unsupported colour photometric interpretation ${photometricName(frame.photometric)}`);
     pixels = scaleColour(frame.data, h.columns, h.rows, h.bitsAllocated, layout, frame.planarConfiguration === 1, bigEndian);
   }
   return {
@@ -102,7 +103,7 @@ export async function decodeDicom(bytes: Uint8Array, variant: DicomVariant, file
       modality: h.modality,
       view: h.view,
       laterality: h.laterality,
-      photometric: h.photometric.replace(/[^A-Z0-9_ ]/g, "").slice(0, 32),
+      photometric: photometricName(h.photometric),
       transferSyntax: syntax.uid,
     },
     width: h.columns,

@@ -40,8 +40,20 @@ const IDENTIFYING_TAGS = new Set(
   ],
 );
 
-export function isPatientIdentifying(group: string, element: string): boolean {
+/**
+ * Value representations that hold dates, times, names or free text: every element of these is
+ * identifying (InstanceCreationDate, DateOfSecondaryCapture, IdentifyingComments, PlateID,
+ * DeviceSerialNumber, descriptions, ...), whatever the tag. UIDs are too, but for the few that
+ * name a class or syntax rather than an instance.
+ */
+const IDENTIFYING_VRS = new Set("AE AS DA DT TM PN LO LT SH ST UT UC UR UN".split(" "));
+const CLASS_UIDS = new Set(["0002,0002", "0002,0010", "0002,0012", "0008,0016", "0008,1150"]);
+
+export function isPatientIdentifying(group: string, element: string, vr?: string): boolean {
   if (Number.parseInt(group, 16) % 2 === 1) return true; // private tags may hold anything
+  if (vr === undefined && group !== "7fe0") return true; // not in the dictionary: unknown content
+  if (vr && IDENTIFYING_VRS.has(vr)) return true;
+  if (vr === "UI" && !CLASS_UIDS.has(`${group},${element}`)) return true;
   return IDENTIFYING_GROUPS.has(group) || IDENTIFYING_TAGS.has(`${group},${element}`);
 }
 
@@ -88,7 +100,7 @@ export function listTags(ds: DataSet): DicomTag[] {
       tag,
       name: entry?.name ?? (Number.parseInt(group, 16) % 2 === 1 ? "Private" : "Unknown"),
       value: key === "x7fe00010" && !el.encapsulatedPixelData ? `(pixel data, ${el.length} bytes)` : formatValue(ds, el, vr),
-      patientIdentifying: isPatientIdentifying(group, element),
+      patientIdentifying: isPatientIdentifying(group, element, vr),
     });
   }
   return tags;

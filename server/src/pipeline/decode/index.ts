@@ -10,8 +10,8 @@
  *
  * Errors are ImageError: "<file>: <cause>", never quoting DICOM content.
  */
-import { open, realpath } from "node:fs/promises";
-import { isAbsolute, relative, resolve } from "node:path";
+import { checkPath, PathNotAllowedError } from "../../util/path-guard.js";
+import { FileError, readRegularFile } from "../../util/safe-file.js";
 import type { DecodedImage } from "./decoded-image.js";
 import { decodeDicom } from "./dicom-image.js";
 import { ImageError } from "./image-error.js";
@@ -36,66 +36,25 @@ export interface DecodeOptions {
 /** Files larger than this are refused before reading (no image this decoder takes is near it). */
 const MAX_FILE_BYTES = 2 ** 31 - 1;
 
-function inside(root: string, target: string): boolean {
-  const rel = relative(root, target);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
-}
-
-async function realOrResolved(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch {
-    return resolve(path);
-  }
-}
-
-/** Refuses a path outside the allowed roots; a missing file is judged by its resolved path. */
-async function checkAllowed(path: string, roots: string[]): Promise<void> {
-  const target = await realOrResolved(path);
-  const realRoots = await Promise.all(roots.map(realOrResolved));
-  if (!realRoots.some((root) => inside(root, target))) {
-    throw new ImageError(path, "path is outside the allowed folders", "PathNotAllowed");
-  }
-}
-
-function fileCause(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case "ENOENT":
-      return "file not found";
-    case "EISDIR":
-      return "is a directory, not an image file";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    default:
-      return `cannot read the file (${code ?? "unknown error"})`;
-  }
-}
-
+/** Reads the image file: regular files only, never blocking on open (util/safe-file.ts). */
 async function readImageFile(path: string): Promise<Uint8Array> {
-  let handle;
   try {
-    handle = await open(path, "r");
+    return await readRegularFile(path, { what: "image", maxBytes: MAX_FILE_BYTES });
   } catch (e) {
-    throw new ImageError(path, fileCause(e));
-  }
-  try {
-    const stat = await handle.stat();
-    if (stat.isDirectory()) throw new ImageError(path, "is a directory, not an image file");
-    if (!stat.isFile()) throw new ImageError(path, "not a regular file");
-    if (stat.size > MAX_FILE_BYTES) throw new ImageError(path, `file too large (${stat.size} bytes)`);
-    return await handle.readFile();
-  } catch (e) {
-    if (e instanceof ImageError) throw e;
-    throw new ImageError(path, fileCause(e));
-  } finally {
-    await handle.close();
+    if (e instanceof FileError) throw new ImageError(path, e.message.slice(path.length + 2));
+    throw e;
   }
 }
 
 export async function decodeImage(path: string, opts: DecodeOptions = {}): Promise<DecodedImage> {
-  if (opts.allowedRoots) await checkAllowed(path, opts.allowedRoots);
+  if (opts.allowedRoots) {
+    try {
+      checkPath(path, opts.allowedRoots);
+    } catch (e) {
+      if (e instanceof PathNotAllowedError) throw new ImageError(path, "path is outside the allowed folders", "PathNotAllowed");
+      throw e;
+    }
+  }
   const bytes = await readImageFile(path);
   return decodeImageBuffer(bytes, path, opts);
 }

@@ -18,8 +18,16 @@ function sharpCause(e: unknown): string {
   return message.split("\n")[0]!.replace(/[^\x20-\x7e]/g, "?").slice(0, 160);
 }
 
+/** A PNG ends with its IEND chunk (length 0, "IEND", CRC AE 42 60 82); without it the file was cut short. */
+function endsWithIend(bytes: Uint8Array): boolean {
+  const iend = [0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+  const at = bytes.length - iend.length;
+  return at >= 0 && iend.every((b, i) => bytes[at + i] === b);
+}
+
 export async function decodeRaster(bytes: Uint8Array, format: ImageFormat, file: string, maxPixels: number): Promise<DecodedImage> {
   const label = format.toUpperCase();
+  if (format === "png" && !endsWithIend(bytes)) throw new ImageError(file, "corrupt or truncated PNG file (no IEND chunk at the end)");
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
