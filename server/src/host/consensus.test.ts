@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { chooseCandidate, disagreement, saysNothingAbnormal } from "./consensus.js";
+import { chooseCandidate, disagreement, impressionGaps, saysNothingAbnormal } from "./consensus.js";
 
 test("consensus picks the candidate closest to all the others", () => {
   const c = [
@@ -40,6 +40,19 @@ test("disagreement counts contradictions and omissions of the expected findings 
   assert.deepEqual(disagreement("Heart size was not assessed.", { ...pneumonia, complete: false }), { contradictions: 0, omissions: 0 });
   // Labels outside the CheXpert observations are not checked.
   assert.deepEqual(disagreement("The lungs are clear.", { present: ["Tuberculosis"], absent: [] }), { contradictions: 0, omissions: 0 });
+});
+
+test("a summary ends with an impression naming the given positives; a chat answer need not", () => {
+  const pneumonia = { present: ["Pneumonia", "Pleural Effusion"], absent: [] };
+  assert.equal(impressionGaps("There is pneumonia. There is a pleural effusion.", pneumonia), 1);
+  assert.equal(impressionGaps("There is pneumonia. There is a pleural effusion. Impression:", pneumonia), 1);
+  assert.equal(impressionGaps("There is pneumonia. There is a pleural effusion. Impression: Pneumonia.", pneumonia), 1);
+  assert.equal(impressionGaps("There is pneumonia. Pleural effusion. Impression: Pneumonia with a pleural effusion.", pneumonia), 0);
+  assert.equal(impressionGaps("The lungs are clear. Impression: No acute disease.", { present: [], absent: ["Pneumonia"] }), 0);
+  assert.equal(impressionGaps("Yes, there is pneumonia.", { ...pneumonia, complete: false }), 0);
+  const texts = ["There is pneumonia. There is a pleural effusion.", "There is pneumonia. There is a pleural effusion.", "There is pneumonia. There is a pleural effusion. Impression: Pneumonia and pleural effusion."];
+  assert.equal(chooseCandidate(texts, pneumonia), 2, "the one with a complete impression wins over the more typical ones");
+  assert.equal(chooseCandidate(texts, { ...pneumonia, complete: false }), 0, "not for a chat answer");
 });
 
 test("with expected findings, a consistent candidate beats a more typical one that contradicts them", () => {

@@ -7,8 +7,8 @@
  * with the project's label extractor: fewest contradictions (a finding stated that the vision
  * stage gave as negative, a given positive denied or called "not assessed", or "no acute disease"
  * said of a study given an acute finding, an observation stated present in one sentence and absent
- * in another), then (in a summary) fewest given positives left unsaid,
- * then consensus. The answer never contradicts the findings line when any candidate does not.
+ * in another), then (in a summary) fewest given positives left unsaid, then (in a summary) the
+ * closest to ending with an impression that names every given positive, then consensus. The answer never contradicts the findings line when any candidate does not.
  */
 import { extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, type Observation } from "../metrics/index.js";
 import { rougeLTokens } from "../metrics/rouge.js";
@@ -49,6 +49,12 @@ export function saysNothingAbnormal(text: string): boolean {
   return splitSentences(text).some((s) => NOTHING_ACUTE.test(s) && !BONES.test(s));
 }
 
+/** The text after "Impression:", or undefined when there is none (or nothing follows it). */
+export function impressionOf(text: string): string | undefined {
+  const m = /\bimpression:\s*([\s\S]*)$/i.exec(text);
+  return m && m[1]!.trim() ? m[1]!.trim() : undefined;
+}
+
 /** How a text disagrees with the expected findings (label extractor; uncertain counts as stated). */
 export function disagreement(text: string, expected: ExpectedFindings): { contradictions: number; omissions: number } {
   const labels = extractLabels(text);
@@ -70,15 +76,31 @@ export function disagreement(text: string, expected: ExpectedFindings): { contra
   return { contradictions, omissions };
 }
 
+/**
+ * How far a summary is from ending with an impression that names every given positive: 1 with no
+ * impression, else the given positives the impression leaves unsaid (0 for a chat answer).
+ */
+export function impressionGaps(text: string, expected: ExpectedFindings): number {
+  if (expected.complete === false) return 0;
+  const impression = impressionOf(text);
+  if (impression === undefined) return 1;
+  const said = extractLabels(impression);
+  return expected.present.filter((o) => (OBSERVATIONS as readonly string[]).includes(o) && o !== "No Finding" && said[o as Observation] !== 1 && said[o as Observation] !== -1).length;
+}
+
 /** Index of the answer: see the module comment. Ties go to the lowest index. */
 export function chooseCandidate(candidates: readonly string[], expected?: ExpectedFindings): number {
   const consensus = consensusScores(candidates);
-  const checks = candidates.map((c) => (expected ? disagreement(c, expected) : { contradictions: 0, omissions: 0 }));
+  const checks = candidates.map((c) => (expected ? { ...disagreement(c, expected), gaps: impressionGaps(c, expected) } : { contradictions: 0, omissions: 0, gaps: 0 }));
   let best = 0;
   for (let i = 1; i < candidates.length; i++) {
     const a = checks[i]!;
     const b = checks[best]!;
-    const better = a.contradictions !== b.contradictions ? a.contradictions < b.contradictions : a.omissions !== b.omissions ? a.omissions < b.omissions : consensus[i]! > consensus[best]!;
+    const better =
+      a.contradictions !== b.contradictions ? a.contradictions < b.contradictions
+      : a.omissions !== b.omissions ? a.omissions < b.omissions
+      : a.gaps !== b.gaps ? a.gaps < b.gaps
+      : consensus[i]! > consensus[best]!;
     if (better) best = i;
   }
   return best;
