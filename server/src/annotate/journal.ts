@@ -77,18 +77,22 @@ function notALog(path: string): JournalError {
 }
 
 /** Moves a torn tail to the sidecar; on failure the sidecar is put back as it was (never left empty). */
+/** Opens `path` for appending, creating it when absent (`created` says which); never blocks. */
+function openAppending(path: string, access: number): { fd: number; created: boolean } {
+  try {
+    return { fd: openSync(path, access | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NONBLOCK, 0o644), created: true };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
+    return { fd: openSync(path, access | constants.O_APPEND | constants.O_NONBLOCK), created: false };
+  }
+}
+
 function moveToSidecar(sidecar: string, tail: Buffer): void {
   requireWritableTarget(sidecar, "sidecar file");
   let sfd: number;
   let created = false;
   try {
-    try {
-      sfd = openSync(sidecar, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NONBLOCK, 0o644);
-      created = true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-      sfd = openSync(sidecar, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK);
-    }
+    ({ fd: sfd, created } = openAppending(sidecar, constants.O_WRONLY));
   } catch (e) {
     throw writeError(sidecar, "create the sidecar for the torn last line", e);
   }
@@ -155,13 +159,7 @@ export class Journal {
     let created = false;
     try {
       requireWritableTarget(path, "annotation log");
-      try {
-        fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NONBLOCK, 0o644);
-        created = true;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e;
-        fd = openSync(path, constants.O_RDWR | constants.O_APPEND | constants.O_NONBLOCK);
-      }
+      ({ fd, created } = openAppending(path, constants.O_RDWR));
     } catch (e) {
       throw e instanceof Error && e.name === "FileError" ? new JournalError(e.message) : writeError(path, "open for appending", e);
     }
