@@ -17,6 +17,7 @@ import type {
   Findings,
   FindingsParams,
   FindingsResult,
+  Heatmap,
   GenerationSettings,
   ImageInfo,
   ModelInfo,
@@ -32,6 +33,7 @@ import type { LoadedManifest } from "../models/manifest.js";
 import { redactedTags } from "../pipeline/decode/index.js";
 import { AnalysePool } from "../pipeline/analyse-pool.js";
 import { VisionModel } from "../pipeline/vision.js";
+import { occlusionMaps } from "../pipeline/saliency.js";
 import { expectedFindings, findingsLine, firstTurnPrompt, followUpText, renderTemplate } from "../pipeline/condition.js";
 import { ModelProcess, type GenerationDone } from "../host/model-process.js";
 import type { SamplingSettings, SoftPrompt, SoftTokens } from "../host/messages.js";
@@ -73,6 +75,8 @@ interface Analysed {
   findings: Findings;
   /** soft-tokens: the vision embeddings, projected into the LLM's embedding space. */
   soft?: SoftTokens;
+  /** The preprocessed input (for saliency maps). */
+  tensor?: Float32Array;
   decodeMs: number;
   visionMs: number;
 }
@@ -223,7 +227,7 @@ export class XrayEngine implements Engine {
     // A soft-token model's labels (when it has a labels output) also fill a {findings} placeholder.
     if (!soft || out.labels.length) findings.conditioningText = findingsLine(out.labels, out.view, manifest.conditioning);
     hooks.onProgress?.({ stage: "vision", findings });
-    return { resident, info, findings, ...(soft ? { soft } : {}), decodeMs, visionMs };
+    return { resident, info, findings, ...(soft ? { soft } : {}), tensor, decodeMs, visionMs };
   }
 
   private settings(entry: LoadedManifest, g: GenerationSettings | undefined): Required<SamplingSettings> {
@@ -373,7 +377,29 @@ export class XrayEngine implements Engine {
   async findings(params: FindingsParams): Promise<FindingsResult> {
     const start = performance.now();
     const a = await this.analyse(params.image, params.model);
-    return { model: this.modelRef(a.resident.entry), image: a.info, findings: a.findings, timings: { decodeMs: a.decodeMs, visionMs: a.visionMs, totalMs: ms(start) } };
+    const maps = params.heatmap || params.heatmapFinding ? await this.heatmaps(a, params.heatmapFinding) : undefined;
+    return {
+      model: this.modelRef(a.resident.entry),
+      image: a.info,
+      findings: a.findings,
+      ...(maps ? { heatmaps: maps.heatmaps } : {}),
+      timings: { decodeMs: a.decodeMs, visionMs: a.visionMs, ...(maps ? { heatmapMs: maps.ms } : {}), totalMs: ms(start) },
+    };
+  }
+
+  /** Occlusion saliency maps of a findings classifier (see pipeline/saliency.ts). */
+  private async heatmaps(a: Analysed, finding: string | undefined): Promise<{ heatmaps: Heatmap[]; ms: number }> {
+    const { manifest } = a.resident.entry;
+    const vision = await this.vision(a.resident);
+    if (!vision.findingLabels.length) throw new EngineError("InvalidParams", `model ${manifest.id} has no findings classifier: no heatmap`);
+    const t = performance.now();
+    try {
+      const heatmaps = await occlusionMaps(vision, a.tensor!, manifest.vision.input, finding);
+      return { heatmaps, ms: ms(t) };
+    } catch (e) {
+      if (e instanceof RangeError) throw new EngineError("InvalidParams", `heatmap: ${e.message}`);
+      throw e;
+    }
   }
 
   async decode(params: DecodeImageParams): Promise<DecodeImageResult> {
