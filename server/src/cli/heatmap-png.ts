@@ -20,22 +20,26 @@ export function heatmapValueAt(map: Heatmap, x: number, y: number, width: number
 }
 
 const LEGEND_H = 40;
+const MIN_SIDE = 512;
 
 function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 export async function writeHeatmapPng(path: string, image: DecodeImageResult, map: Heatmap, opacity = 0.45): Promise<void> {
-  const { width, height } = image;
+  // Small images (e.g. 64 px thumbnails) are enlarged, pixel for pixel, to at least MIN_SIDE.
+  const k = Math.max(1, Math.ceil(MIN_SIDE / Math.max(image.width, image.height)));
+  const width = image.width * k, height = image.height * k;
   const px = Buffer.from(image.pixels, "base64");
-  const grey = new Uint16Array(px.buffer, px.byteOffset, width * height);
+  const src = new Uint16Array(px.buffer, px.byteOffset, image.width * image.height);
   const lo = image.window.center - image.window.width / 2;
   const range = map.max - map.min;
   const rgb = Buffer.alloc(width * (height + LEGEND_H) * 3, 255);
   for (let y = 0; y < height; y++)
     for (let x = 0; x < width; x++) {
       const i = y * width + x;
-      const g = 255 * Math.min(1, Math.max(0, (grey[i]! - lo) / image.window.width));
+      const v = src[Math.floor(y / k) * image.width + Math.floor(x / k)]!;
+      const g = 255 * Math.min(1, Math.max(0, (v - lo) / image.window.width));
       const t = range > 1e-9 ? (heatmapValueAt(map, x, y, width, height) - map.min) / range : 0.5;
       const c = jet(t);
       for (let k = 0; k < 3; k++) rgb[i * 3 + k] = Math.round((1 - opacity) * g + opacity * c[k]!);
@@ -45,8 +49,8 @@ export async function writeHeatmapPng(path: string, image: DecodeImageResult, ma
   for (let y = height + 6; y < height + 18; y++)
     for (let x = x0; x < x1; x++) rgb.set(jet((x - x0) / Math.max(1, x1 - x0 - 1)), (y * width + x) * 3);
   const font = Math.max(8, Math.min(14, Math.round(width / 40)));
-  const text = (x: number, anchor: string, s: string) => `<text x="${x}" y="${height + 34}" font-size="${font}" font-family="sans-serif" text-anchor="${anchor}">${escapeXml(s)}</text>`;
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + LEGEND_H}">${text(x0, "middle", map.min.toFixed(3))}${text(x1, "middle", map.max.toFixed(3))}${text(Math.round(width / 2), "middle", `${map.finding} p=${map.probability.toFixed(2)}: probability drop when hidden`)}</svg>`;
+  const text = (x: number, anchor: string, s: string, y = height + 34) => `<text x="${x}" y="${y}" font-size="${font}" font-family="sans-serif" text-anchor="${anchor}">${escapeXml(s)}</text>`;
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height + LEGEND_H}">${text(x0 - 4, "end", map.min.toFixed(3), height + 17)}${text(x1 + 4, "start", map.max.toFixed(3), height + 17)}${text(Math.round(width / 2), "middle", `${map.finding} p=${map.probability.toFixed(2)}: probability drop when hidden`)}</svg>`;
   await sharp(rgb, { raw: { width, height: height + LEGEND_H, channels: 3 } })
     .composite([{ input: Buffer.from(svg), top: 0, left: 0 }])
     .png()
