@@ -151,15 +151,40 @@ export interface ChatEndParams {
 }
 export const ChatEndRequest = new RequestType<ChatEndParams, { ended: boolean }, void>("xraygpt/chatEnd");
 
+/**
+ * Where the classifier looked for one finding (occlusion sensitivity). The model's input
+ * (inputWidth × inputHeight, the image resized to it) is cut into cols × rows cells of `cell`
+ * input pixels (the last column/row may be cut short); `values` (row-major) is, per cell, the
+ * mean drop in the finding's probability when a patch covering it was hidden.
+ */
+export interface Heatmap {
+  finding: string;
+  /** The finding's probability on the whole image. */
+  probability: number;
+  cols: number;
+  rows: number;
+  cell: number;
+  inputWidth: number;
+  inputHeight: number;
+  values: number[];
+  min: number;
+  max: number;
+}
+
 export interface FindingsParams {
   image: string;
   model?: string;
+  /** Also compute saliency maps (`heatmaps`): of every finding, or of `heatmapFinding` only. */
+  heatmap?: boolean;
+  heatmapFinding?: string;
 }
 export interface FindingsResult {
   model: ModelRef;
   image: ImageInfo;
   findings: Findings;
-  timings: Pick<Timings, "decodeMs" | "visionMs" | "totalMs">;
+  /** With `heatmap`: one map per finding asked for. */
+  heatmaps?: Heatmap[];
+  timings: Pick<Timings, "decodeMs" | "visionMs" | "totalMs"> & { heatmapMs?: number };
 }
 export const FindingsRequest = new RequestType<FindingsParams, FindingsResult, void>("xraygpt/findings");
 

@@ -88,7 +88,7 @@ export function attachConnection(client: ClientConnection, engine: Engine, log: 
     }),
   );
   connection.onRequest(ChatEndRequest, handle("chatEnd", { sessionId: "string" }, async (p: { sessionId: string }) => ({ ended: await engine.endChat(p.sessionId) })));
-  connection.onRequest(FindingsRequest, handle("findings", { image: "string", model: "string?" }, (p: { image: string; model?: string }) => engine.findings(p)));
+  connection.onRequest(FindingsRequest, handle("findings", { image: "string", model: "string?", heatmap: "boolean?", heatmapFinding: "string?" }, (p: import("@xraygpt/protocol").FindingsParams) => engine.findings(p)));
   connection.onRequest(
     DecodeImageRequest,
     handle("decodeImage", { image: "string", maxSize: "number?", includePatientTags: "boolean?" }, (p: import("@xraygpt/protocol").DecodeImageParams) => engine.decode(p)),

@@ -15,6 +15,7 @@ import type {
   Findings,
   FindingsParams,
   FindingsResult,
+  Heatmap,
   GenerationSettings,
   ImageInfo,
   ModelInfo,
@@ -35,6 +36,7 @@ import type { GenerationDone } from "../host/model-process.js";
 import type { SamplingSettings } from "../host/messages.js";
 import type { AnalysedImage, Backend } from "../backends/backend.js";
 import { createBackend } from "../backends/index.js";
+import { occlusionMaps } from "../pipeline/saliency.js";
 import { AbortedError, JobQueue } from "./job-queue.js";
 import { EngineError } from "./errors.js";
 import type { Engine, EngineOptions, JobHooks, WithoutJob } from "./types.js";
@@ -66,6 +68,8 @@ interface Analysed {
   info: ImageInfo;
   findings: Findings;
   image: AnalysedImage;
+  /** The preprocessed input (for saliency maps). */
+  tensor?: Float32Array;
   decodeMs: number;
   visionMs: number;
 }
@@ -170,7 +174,7 @@ export class XrayEngine implements Engine {
     const prepared = await resident.backend.prepare({ findings, ...(out.embeddings ? { embeddings: out.embeddings } : {}), ...(png ? { png } : {}) });
     const visionMs = ms(t);
     hooks.onProgress?.({ stage: "vision", findings });
-    return { resident, info, findings, image: prepared, decodeMs, visionMs };
+    return { resident, info, findings, image: prepared, tensor, decodeMs, visionMs };
   }
 
   private settings(r: ResidentModel, g: GenerationSettings | undefined): Required<SamplingSettings> {
@@ -311,7 +315,29 @@ export class XrayEngine implements Engine {
   async findings(params: FindingsParams): Promise<FindingsResult> {
     const start = performance.now();
     const a = await this.analyse(params.image, params.model);
-    return { model: this.modelRef(a.resident.entry), image: a.info, findings: a.findings, timings: { decodeMs: a.decodeMs, visionMs: a.visionMs, totalMs: ms(start) } };
+    const maps = params.heatmap || params.heatmapFinding ? await this.heatmaps(a, params.heatmapFinding) : undefined;
+    return {
+      model: this.modelRef(a.resident.entry),
+      image: a.info,
+      findings: a.findings,
+      ...(maps ? { heatmaps: maps.heatmaps } : {}),
+      timings: { decodeMs: a.decodeMs, visionMs: a.visionMs, ...(maps ? { heatmapMs: maps.ms } : {}), totalMs: ms(start) },
+    };
+  }
+
+  /** Occlusion saliency maps of a findings classifier (see pipeline/saliency.ts). */
+  private async heatmaps(a: Analysed, finding: string | undefined): Promise<{ heatmaps: Heatmap[]; ms: number }> {
+    const { manifest } = a.resident.entry;
+    const vision = await this.vision(a.resident);
+    if (!vision.findingLabels.length) throw new EngineError("InvalidParams", `model ${manifest.id} has no findings classifier: no heatmap`);
+    const t = performance.now();
+    try {
+      const heatmaps = await occlusionMaps(vision, a.tensor!, manifest.vision.input, finding);
+      return { heatmaps, ms: ms(t) };
+    } catch (e) {
+      if (e instanceof RangeError) throw new EngineError("InvalidParams", `heatmap: ${e.message}`);
+      throw e;
+    }
   }
 
   async decode(params: DecodeImageParams): Promise<DecodeImageResult> {

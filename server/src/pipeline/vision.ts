@@ -102,6 +102,49 @@ export class VisionModel {
     return out;
   }
 
+  /** The finding labels (role "findings"), in manifest order; empty for models without a classifier. */
+  get findingLabels(): string[] {
+    return this.spec.outputs.flatMap((o) => (o.kind === "labels" && o.role !== "view" ? o.labels : []));
+  }
+
+  /** Whether the model takes a batch of more than one image (measured once: tried, else batch 1). */
+  private batchable: boolean | undefined;
+
+  /**
+   * Finding probabilities for `n` preprocessed tensors laid end to end (one per image), as
+   * [image][label]. One ONNX run when the model takes a dynamic batch dimension, else one per image.
+   */
+  async findingsBatch(tensors: Float32Array, n: number): Promise<number[][]> {
+    const { input } = this.spec;
+    const size = input.channels * input.height * input.width;
+    const outs = this.spec.outputs.filter((o) => o.kind === "labels" && o.role !== "view");
+    const runOnce = async (data: Float32Array, count: number): Promise<number[][]> => {
+      const results = await this.session.run({ [input.name]: new ort.Tensor("float32", data, [count, input.channels, input.height, input.width]) });
+      const rows: number[][] = Array.from({ length: count }, () => []);
+      for (const o of outs) {
+        if (o.kind !== "labels") continue;
+        const d = results[o.name]!.data as Float32Array;
+        const L = o.labels.length;
+        if (d.length !== count * L) throw new EngineError("ModelUnavailable", `vision output "${o.name}" has ${d.length} values for ${count} × ${L} labels`);
+        for (let i = 0; i < count; i++) rows[i]!.push(...activate(d.subarray(i * L, (i + 1) * L), o.activation));
+      }
+      return rows;
+    };
+    if (n > 1 && this.batchable !== false) {
+      try {
+        const rows = await runOnce(tensors, n);
+        this.batchable = true;
+        return rows;
+      } catch (e) {
+        if (this.batchable) throw e;
+        this.batchable = false; // a fixed batch of 1: fall back to one run per image
+      }
+    }
+    const rows: number[][] = [];
+    for (let i = 0; i < n; i++) rows.push(...(await runOnce(tensors.subarray(i * size, (i + 1) * size), 1)));
+    return rows;
+  }
+
   async dispose(): Promise<void> {
     await this.session.release();
   }

@@ -19,6 +19,8 @@ export interface TinyClassifierOptions {
   seed?: number;
   /** Weight scale: larger values push probabilities towards 0 and 1. */
   scale?: number;
+  /** Label weights ([width × height, labels], row-major) instead of seeded random ones. */
+  weights?: Float32Array;
 }
 
 export function floatTensor(name: string, dims: number[], data: Float32Array): OnnxTypes.ITensorProto {
@@ -55,7 +57,7 @@ export function tinyClassifier(opts: TinyClassifierOptions): Uint8Array {
     { opType: "Sigmoid", input: ["logits_b"], output: ["probs"] },
   ];
   const L = opts.labels.length;
-  const initializer = [floatTensor("w_labels", [n, L], weights(L)), floatTensor("b_labels", [L], new Float32Array(L))];
+  const initializer = [floatTensor("w_labels", [n, L], opts.weights ?? weights(L)), floatTensor("b_labels", [L], new Float32Array(L))];
   const output = [valueInfo("probs", [1, L])];
   if (opts.viewLabels) {
     const V = opts.viewLabels.length;
