@@ -7,6 +7,10 @@ const $ = (id) => document.getElementById(id);
 const canvas = $("image");
 const stage = $("stage");
 const renderer = createRenderer(canvas);
+const overlay = $("overlay");
+// The saliency overlay: the finding selected in the findings list, its maps as they arrive
+// (one per finding, for this image and model), whether it is shown.
+const heat = { selected: undefined, maps: new Map(), on: false };
 
 const state = { width: 0, height: 0, center: 32768, window: 65536, invert: false, scale: 1, x: 0, y: 0, defaults: { center: 32768, width: 65536 } };
 const PRESETS = {
@@ -34,6 +38,7 @@ function scheduleRender() {
 
 function applyTransform() {
   canvas.style.transform = `translate(${state.x}px, ${state.y}px) scale(${state.scale})`;
+  overlay.style.transform = canvas.style.transform; // the map moves with the image
   $("zoom").textContent = `${Math.round(state.scale * 100)}%`;
 }
 
@@ -136,11 +141,71 @@ function showImage(m) {
   document.body.dataset.loaded = "true";
 }
 
+/** Jet colour map, t in [0, 1]. */
+function jet(t) {
+  const c = (v) => Math.round(255 * Math.min(1, Math.max(0, v)));
+  return [c(1.5 - Math.abs(4 * t - 3)), c(1.5 - Math.abs(4 * t - 2)), c(1.5 - Math.abs(4 * t - 1))];
+}
+
+/** Draws the selected finding's map over the image (grid cells scaled to the image), or hides it. */
+function showHeatmap() {
+  const map = heat.on && heat.selected ? heat.maps.get(heat.selected) : undefined;
+  overlay.hidden = !map;
+  $("legend").hidden = !map;
+  $("opacity-control").hidden = !heat.on;
+  if (!map) return;
+  overlay.width = map.cols;
+  overlay.height = map.rows;
+  const ctx = overlay.getContext("2d");
+  const img = ctx.createImageData(map.cols, map.rows);
+  const span = map.max - map.min || 1;
+  for (let i = 0; i < map.values.length; i++) {
+    const [r, g, b] = jet((map.values[i] - map.min) / span);
+    img.data.set([r, g, b, 255], i * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+  // The grid covers cols × cell of the model's input, which is the whole image resized.
+  overlay.style.width = `${(state.width * map.cols * map.cell) / map.inputWidth}px`;
+  overlay.style.height = `${(state.height * map.rows * map.cell) / map.inputHeight}px`;
+  overlay.style.opacity = String(Number($("opacity").value) / 100);
+  applyTransform();
+  $("legend-title").textContent = `${map.finding} (p ${map.probability.toFixed(2)}): probability drop when hidden`;
+  $("legend-min").textContent = map.min.toFixed(3);
+  $("legend-max").textContent = map.max.toFixed(3);
+  document.body.dataset.heatmap = map.finding;
+}
+
+function requestHeatmap() {
+  if (!heat.on || !heat.selected) return showHeatmap();
+  if (heat.maps.has(heat.selected)) return showHeatmap();
+  $("status").textContent = `Computing where the model looked for ${heat.selected}…`;
+  vscode.postMessage({ type: "heatmap", finding: heat.selected });
+}
+
+$("heatmap").addEventListener("change", (e) => {
+  heat.on = e.target.checked;
+  requestHeatmap();
+});
+$("opacity").addEventListener("input", () => showHeatmap());
+
 function showFindings(labels) {
   const list = $("findings");
   list.replaceChildren();
-  for (const l of [...labels].sort((a, b) => b.probability - a.probability)) {
+  heat.maps.clear();
+  const sorted = [...labels].sort((a, b) => b.probability - a.probability);
+  // Only a model with a findings classifier has maps; the toggle is hidden for the others.
+  $("heatmap-controls").hidden = sorted.length === 0;
+  if (!sorted.some((l) => l.name === heat.selected)) heat.selected = sorted[0]?.name;
+  for (const l of sorted) {
     const li = document.createElement("li");
+    li.classList.add("selectable");
+    li.classList.toggle("selected", l.name === heat.selected);
+    li.dataset.finding = l.name;
+    li.addEventListener("click", () => {
+      heat.selected = l.name;
+      for (const other of list.children) other.classList.toggle("selected", other.dataset.finding === l.name);
+      requestHeatmap();
+    });
     const name = document.createElement("span");
     name.textContent = l.name;
     const bar = document.createElement("meter");
@@ -153,6 +218,7 @@ function showFindings(labels) {
     li.append(name, bar, p);
     list.append(li);
   }
+  requestHeatmap();
 }
 
 window.addEventListener("message", (e) => {
@@ -162,6 +228,11 @@ window.addEventListener("message", (e) => {
   else if (m.type === "findings" && Array.isArray(m.labels)) showFindings(m.labels);
   else if (m.type === "busy") $("summarize").disabled = Boolean(m.busy);
   else if (m.type === "status" && typeof m.message === "string") $("status").textContent = m.message;
+  else if (m.type === "heatmap" && m.map && Array.isArray(m.map.values) && typeof m.map.finding === "string") {
+    heat.maps.set(m.map.finding, m.map);
+    $("status").textContent = "";
+    showHeatmap();
+  }
   else if (m.type === "error" && typeof m.message === "string") {
     $("status").textContent = m.message;
     document.body.dataset.error = "true";

@@ -59,12 +59,15 @@ export function viewerHtml(r: PageResources): string {
   <label><input type="checkbox" id="invert"> Invert (i)</label>
   <button id="fit" title="Fit to window (f)">Fit</button>
   <button id="actual" title="Actual size">1:1</button>
+  <label id="heatmap-controls" hidden title="Overlay where the model looked for the finding selected in the findings list (occlusion map)"><input type="checkbox" id="heatmap"> Where the model looked</label>
+  <label id="opacity-control" hidden>Opacity <input type="range" id="opacity" min="0" max="100" value="45" aria-label="Overlay opacity"></label>
   <span id="zoom" class="muted"></span>
   <span id="wl" class="muted" aria-live="polite"></span>
   <span id="info" class="muted"></span>
 </div>
 <div class="main">
-  <div id="stage" tabindex="0" aria-label="Radiograph. Drag to change window and level, shift-drag to pan, wheel to zoom."><canvas id="image"></canvas></div>
+  <div id="stage" tabindex="0" aria-label="Radiograph. Drag to change window and level, shift-drag to pan, wheel to zoom."><canvas id="image"></canvas><canvas id="overlay" hidden></canvas>
+    <div id="legend" hidden><span id="legend-title"></span><span class="bar"></span><span id="legend-min"></span><span id="legend-max"></span></div></div>
   <aside class="side">
     <h2>Findings</h2>
     <ul id="findings" aria-label="Vision model findings"><li class="muted">No findings yet.</li></ul>

@@ -3,7 +3,7 @@
  * exactly one of these shapes is rejected with a reason.
  */
 
-export type ViewerMessage = { type: "ready" } | { type: "summarize" };
+export type ViewerMessage = { type: "ready" } | { type: "summarize" } | { type: "heatmap"; finding: string };
 
 export type ChatMessage =
   | { type: "ready" }
@@ -36,6 +36,12 @@ export function parseViewerMessage(x: unknown): Parsed<ViewerMessage> {
     case "ready":
     case "summarize":
       return bare(x);
+    case "heatmap": {
+      const extra = exactKeys(x, ["type", "finding"]);
+      if (extra) return { ok: false, reason: extra };
+      if (typeof x.finding !== "string" || !x.finding || x.finding.length > 100) return { ok: false, reason: "heatmap.finding must be a finding name" };
+      return { ok: true, message: { type: "heatmap", finding: x.finding } };
+    }
     default:
       return { ok: false, reason: `unknown message type "${x.type.slice(0, 40)}"` };
   }

@@ -36,6 +36,10 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider {
         this.ctx.output.appendLine(`viewer: rejected a message: ${parsed.reason}`);
         return;
       }
+      if (parsed.message.type === "heatmap") {
+        await this.heatmap(webview, image, parsed.message.finding);
+        return;
+      }
       if (parsed.message.type === "summarize") {
         void webview.postMessage({ type: "busy", busy: true });
         await vscode.commands.executeCommand("xraygpt.summarize", document.uri);
@@ -44,6 +48,18 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider {
       }
       await this.load(webview, image);
     });
+  }
+
+  /** The occlusion map of one finding, computed by the daemon on demand (the webview keeps it per image and model). */
+  private async heatmap(webview: vscode.Webview, image: string, finding: string): Promise<void> {
+    try {
+      const client = this.ctx.daemon.get();
+      const f = await client.sendRequest(FindingsRequest, { image, heatmap: true, heatmapFinding: finding, ...(this.ctx.config.model ? { model: this.ctx.config.model } : {}) });
+      const map = f.heatmaps?.find((h) => h.finding === finding);
+      if (map) await webview.postMessage({ type: "heatmap", map });
+    } catch (e) {
+      await webview.postMessage({ type: "error", message: errorText(e) });
+    }
   }
 
   private async load(webview: vscode.Webview, image: string): Promise<void> {

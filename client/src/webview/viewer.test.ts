@@ -4,7 +4,12 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { deliver, openWebviewPage, posted, type WebviewPage } from "../testing/chromium.js";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { viewerHtml } from "./html.js";
+
+/** Screenshots for a person to look at (gitignored). */
+const SHOTS = join(process.cwd(), "test-results", "webview");
 
 let webview: WebviewPage;
 let page: Page;
@@ -108,5 +113,52 @@ test("findings are listed by probability; errors are shown; the CSP was never vi
   await deliver(page, { type: "error", message: "Cannot decode /x.dcm: truncated" });
   await page.waitForFunction(() => document.body.dataset.error === "true");
   assert.equal(await page.textContent("#status"), "Cannot decode /x.dcm: truncated");
+  assert.deepEqual(problems, []);
+});
+
+test("the saliency overlay: toggle, the selected finding's map aligned with the image through zoom, legend, opacity", async () => {
+  assert.equal(await page.isVisible("#heatmap-controls"), true, "a model with findings offers the overlay");
+  await page.check("#heatmap");
+  assert.deepEqual((await posted(page)).at(-1), { type: "heatmap", finding: "Pneumonia" }, "the top finding is selected by default");
+  // A 4×2 grid of 8-px cells over a 32×16 input (the whole 256×128 image), hottest at column 1, row 1.
+  const values = [0, 0.1, 0.2, 0.1, 0.2, 1, 0.3, 0];
+  await deliver(page, { type: "heatmap", map: { finding: "Pneumonia", probability: 0.93, cols: 4, rows: 2, cell: 8, inputWidth: 32, inputHeight: 16, values, min: 0, max: 1 } });
+  await page.waitForFunction(() => document.body.dataset.heatmap === "Pneumonia");
+  const px = (x: number, y: number) => page.evaluate(([x, y]) => [...(document.getElementById("overlay") as HTMLCanvasElement).getContext("2d")!.getImageData(x!, y!, 1, 1).data], [x, y]);
+  const hot = await px(1, 1);
+  const cold = await px(0, 0);
+  assert.ok(hot[0]! > 100 && hot[2]! < 50, `the maximum is drawn red (${hot})`);
+  assert.ok(cold[2]! > 100 && cold[0]! < 50, `the minimum is drawn blue (${cold})`);
+  assert.match((await page.textContent("#legend")) ?? "", /Pneumonia \(p 0\.93\).*0\.000.*1\.000/s);
+  const boxes = () => page.evaluate(() => ["image", "overlay"].map((id) => { const r = document.getElementById(id)!.getBoundingClientRect(); return [r.x, r.y, r.width, r.height].map((v) => Math.round(v)); }));
+  const [img0, ov0] = await boxes();
+  assert.deepEqual(ov0, img0, "the overlay covers the image");
+  const box = (await page.locator("#stage").boundingBox())!;
+  await page.mouse.move(box.x + 30, box.y + 20);
+  await page.mouse.wheel(0, -300);
+  await page.waitForFunction(() => document.getElementById("overlay")!.style.transform === document.getElementById("image")!.style.transform);
+  const [img1, ov1] = await boxes();
+  assert.notDeepEqual(img1, img0, "zoomed");
+  assert.deepEqual(ov1, img1, "still aligned after zoom");
+  await page.fill("#opacity", "80");
+  await page.dispatchEvent("#opacity", "input");
+  assert.equal(await page.evaluate(() => document.getElementById("overlay")!.style.opacity), "0.8");
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, "viewer-heatmap-light.png") });
+  await page.evaluate(() => {
+    const s = document.body.style;
+    s.setProperty("--vscode-editor-background", "#1e1e1e");
+    s.setProperty("--vscode-foreground", "#cccccc");
+    s.setProperty("--vscode-descriptionForeground", "#9d9d9d");
+    s.setProperty("--vscode-panel-border", "#444444");
+  });
+  await page.screenshot({ path: join(SHOTS, "viewer-heatmap-dark.png") });
+  // Another finding: its own map is asked for.
+  await page.click('#findings li[data-finding="Edema"]');
+  assert.deepEqual((await posted(page)).at(-1), { type: "heatmap", finding: "Edema" });
+  // A model without a findings classifier: no toggle.
+  await deliver(page, { type: "findings", labels: [] });
+  await page.waitForFunction(() => document.getElementById("heatmap-controls")!.hidden);
+  assert.equal(await page.isVisible("#legend"), false);
   assert.deepEqual(problems, []);
 });
