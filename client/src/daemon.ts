@@ -33,7 +33,7 @@ function connectSocket(path: string): Promise<Socket> {
   });
 }
 
-async function sharedServer(config: XrayConfig, extensionPath: string, out: vscode.OutputChannel): Promise<StreamInfo> {
+async function sharedServer(config: XrayConfig, cmd: DaemonCommand, out: vscode.OutputChannel): Promise<StreamInfo> {
   // Never send image paths to a socket another user could have put there.
   const problem = socketPathProblem(config.socketPath, { create: config.socketPath === defaultSocketPath() });
   if (problem) throw new Error(problem);
@@ -42,8 +42,7 @@ async function sharedServer(config: XrayConfig, extensionPath: string, out: vsco
     out.appendLine(`attached to the shared daemon on ${config.socketPath}`);
     return { reader: s, writer: s };
   } catch {
-    const cmd = serveCommand(config, extensionPath);
-    out.appendLine(`starting the shared daemon: ${cmd.command} ${cmd.args.join(" ")}`);
+    out.appendLine(`starting the shared daemon: ${commandLine(cmd)}`);
     const child = spawn(cmd.command, cmd.args, { detached: true, stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...cmd.env } });
     child.stderr?.on("data", (b: Buffer) => out.append(b.toString()));
     child.unref();
@@ -115,7 +114,7 @@ export class Daemon implements vscode.Disposable {
     if (cannot !== undefined) return this.cannotStart(commandLine(cli), cannot);
     const serverOptions: ServerOptions =
       config.daemonMode === "shared"
-        ? () => sharedServer(config, this.extensionPath, this.output)
+        ? () => sharedServer(config, cmd, this.output)
         : { command: cmd.command, args: cmd.args, options: { env: { ...process.env, ...cmd.env } } };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file", language: "markdown", pattern: "**/*.report.md" }],
