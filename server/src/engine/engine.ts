@@ -45,6 +45,8 @@ import type { Engine, EngineOptions, JobHooks, WithoutJob } from "./types.js";
 export const VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
 interface ResidentModel {
+  /** The registry id it is kept under ("bundled:<id>" for a bundled model shadowed by a same-id one). */
+  key: string;
   entry: LoadedManifest;
   vision?: Promise<VisionModel>;
   visionDevice?: Device;
@@ -133,7 +135,7 @@ export class XrayEngine implements Engine {
     let r = this.resident.get(key);
     if (!r) {
       const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l) });
-      r = { entry, backend, queue: new JobQueue(backend.parallel ?? this.opts.parallel ?? 1) };
+      r = { key, entry, backend, queue: new JobQueue(backend.parallel ?? this.opts.parallel ?? 1) };
       r.queue.onChange(() => this.emitStatus());
       this.resident.set(key, r);
     }
@@ -282,7 +284,7 @@ export class XrayEngine implements Engine {
       const questions = [...history.map((t) => t.message.trim()), params.message.trim()];
       let prompt = backend.firstTurn(a.image, questions[0]!);
       history.forEach((t, i) => (prompt = backend.nextTurn(prompt, t.answer.trim(), questions[i + 1]!)));
-      session = { id: randomUUID(), model: a.resident.entry.manifest.id, image: params.image, findings: a.findings, prompt, lastUsed: Date.now() };
+      session = { id: randomUUID(), model: a.resident.key, image: params.image, findings: a.findings, prompt, lastUsed: Date.now() };
       this.sessions.set(session.id, session);
       this.evictSessions();
     }
@@ -330,9 +332,12 @@ export class XrayEngine implements Engine {
     const { manifest } = a.resident.entry;
     const vision = await this.vision(a.resident);
     if (!vision.findingLabels.length) throw new EngineError("InvalidParams", `model ${manifest.id} has no findings classifier: no heatmap`);
+    // The unoccluded probabilities are the analysis's own (no second run of the whole image).
+    const byName = new Map(a.findings.labels.map((l) => [l.name, l.probability]));
+    const whole = vision.findingLabels.every((n) => byName.has(n)) ? vision.findingLabels.map((n) => byName.get(n)!) : undefined;
     const t = performance.now();
     try {
-      const heatmaps = await occlusionMaps(vision, a.tensor!, manifest.vision.input, finding);
+      const heatmaps = await occlusionMaps(vision, a.tensor!, manifest.vision.input, finding, whole);
       return { heatmaps, ms: ms(t) };
     } catch (e) {
       if (e instanceof RangeError) throw new EngineError("InvalidParams", `heatmap: ${e.message}`);

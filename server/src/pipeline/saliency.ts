@@ -29,7 +29,7 @@ export function occlusionGeometry(input: Pick<VisionSpec["input"], "width" | "he
  * Occlusion maps for the chosen findings (all when `only` is undefined) of one preprocessed
  * tensor. Throws RangeError when a name is not one of the model's findings.
  */
-export async function occlusionMaps(model: BatchClassifier, tensor: Float32Array, input: VisionSpec["input"], only?: string): Promise<Heatmap[]> {
+export async function occlusionMaps(model: BatchClassifier, tensor: Float32Array, input: VisionSpec["input"], only?: string, unoccluded?: readonly number[]): Promise<Heatmap[]> {
   const labels = model.findingLabels;
   const chosen = only === undefined ? labels.map((_, i) => i) : [labels.indexOf(only)];
   if (chosen[0] === -1) throw new RangeError(`"${only}" is not one of the model's findings (${labels.join(", ")})`);
@@ -40,7 +40,8 @@ export async function occlusionMaps(model: BatchClassifier, tensor: Float32Array
   // One patch per cell, anchored at its top-left, 2 × 2 cells (clipped at the borders).
   const patches: { cx: number; cy: number }[] = [];
   for (let cy = 0; cy < rows; cy++) for (let cx = 0; cx < cols; cx++) patches.push({ cx, cy });
-  const [base] = await model.findingsBatch(tensor, 1);
+  // The probabilities of the whole image: the caller's when it has classified it already.
+  const base = unoccluded ?? (await model.findingsBatch(tensor, 1))[0];
   const drops: number[][] = [];
   for (let start = 0; start < patches.length; start += BATCH) {
     const group = patches.slice(start, start + BATCH);
