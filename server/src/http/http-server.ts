@@ -69,7 +69,15 @@ export async function serveHttp(engine: Engine, opts: HttpServeOptions): Promise
     res.writeHead(status, { "content-type": "application/json", ...(status === 401 ? { "www-authenticate": "Bearer" } : {}), ...(status === 429 ? { "retry-after": "1" } : {}) }).end(JSON.stringify(body));
   };
 
-  const models = async () => (await engine.listModels()).filter((m) => m.available).map((m) => ({ id: m.id, object: "model", created: 0, owned_by: "xraygpt" }));
+  // GET /v1/models rescans the model folders; a chat request checks its model against the last
+  // scan and rescans only for a name it has not seen (no folder scan per request).
+  let known = new Set<string>();
+  const models = async () => {
+    const list = (await engine.listModels()).filter((m) => m.available).map((m) => ({ id: m.id, object: "model", created: 0, owned_by: "xraygpt" }));
+    known = new Set(list.map((m) => m.id));
+    return list;
+  };
+  const isModel = async (id: string) => known.has(id) || (await models()).some((m) => m.id === id);
 
   async function route(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (opts.apiKey !== undefined && !bearerMatches(req.headers.authorization, opts.apiKey)) throw new ApiError(401, "a valid API key is required (Authorization: Bearer <key>)", "invalid_api_key");
@@ -87,7 +95,7 @@ export async function serveHttp(engine: Engine, opts: HttpServeOptions): Promise
     inFlight++;
     try {
       const body = parseChatRequest(await readJson(req, limit));
-      if (!(await models()).some((m) => m.id === body.model)) throw new ApiError(404, `model ${body.model} does not exist on this server (GET /v1/models lists them)`, "model_not_found");
+      if (!(await isModel(body.model))) throw new ApiError(404, `model ${body.model} does not exist on this server (GET /v1/models lists them)`, "model_not_found");
       const image = await requestImage(body.imageUrl, { tempDir, ...(opts.fileRoots ? { fileRoots: opts.fileRoots } : {}) });
       const gone = new AbortController();
       res.on("close", () => res.writableFinished || gone.abort());
