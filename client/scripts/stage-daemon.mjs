@@ -39,7 +39,7 @@ function copyTree(src, dest, filter = () => true) {
 function packageFilter(name) {
   return (src) => {
     const rel = src.split(`${sep}node_modules${sep}${name}`).pop() ?? "";
-    if (/(^|\/)node_modules$/.test(src) && src !== join(ROOT, "node_modules", name)) return false; // nested deps are staged on their own
+    if (/(^|\/)node_modules$/.test(src)) return false; // nested deps are staged on their own
     if (name === "onnxruntime-node") {
       const m = /^\/bin\/napi-v\d+\/([^/]+)(?:\/([^/]+))?/.exec(rel);
       if (m && (m[1] !== platform || (m[2] && m[2] !== arch))) return false;

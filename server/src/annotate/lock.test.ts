@@ -5,17 +5,9 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { acquireLock, LockError } from "./lock.js";
+import { procStat } from "../util/proc.js";
 
 /** State and start time from /proc/PID/stat, read here independently of lock.ts. */
-function procStat(pid: number): { state: string; startTicks: number } | undefined {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return { state: f[0]!, startTicks: Number(f[19]) };
-  } catch {
-    return undefined;
-  }
-}
 
 const target = () => join(mkdtempSync(join(tmpdir(), "xraygpt-lock-")), "log.jsonl");
 const lockModule = new URL("./lock.js", import.meta.url).href;

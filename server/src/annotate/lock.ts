@@ -9,6 +9,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { hostname } from "node:os";
 import { readRegularFileSync } from "../util/safe-file.js";
+import { deadState, hasProc, procStat } from "../util/proc.js";
 
 export class LockError extends Error {
   override name = "LockError";
@@ -27,31 +28,13 @@ export interface FileLock {
   release(): void;
 }
 
-/** State letter and start time of a process from /proc/PID/stat; undefined where there is no /proc entry. */
-export function procStat(pid: number): { state: string; startTicks: number } | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch {
-    return undefined;
-  }
-  // "pid (comm) S ppid ...": comm may hold spaces and parentheses, so split after the last ")".
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  const startTicks = Number(fields[19]);
-  return fields[0] ? { state: fields[0], startTicks: Number.isFinite(startTicks) ? startTicks : -1 } : undefined;
-}
-
-function hasProc(): boolean {
-  return procStat(process.pid) !== undefined;
-}
-
 /** Whether the lock's owner still runs: exists, is not a zombie, and is the same process (start time). */
 export function ownerAlive(owner: Pick<LockInfo, "pid" | "startTicks">): boolean {
   if (!Number.isInteger(owner.pid) || owner.pid <= 0) return false;
   if (hasProc()) {
     const st = procStat(owner.pid);
     if (!st) return false;
-    if (st.state === "Z" || st.state === "X" || st.state === "x") return false;
+    if (deadState(st.state)) return false;
     if (owner.startTicks !== undefined && st.startTicks !== owner.startTicks) return false;
     return true;
   }

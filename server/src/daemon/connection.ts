@@ -5,10 +5,10 @@
  * ends this connection only: `ended` aborts (cancelling the client's pending requests) and the
  * caller decides whether the daemon goes too (stdio: yes; a socket client: no).
  */
-import { readFileSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
 import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, type Connection, type Logger } from "vscode-languageserver/node.js";
 import { createConnection as createServerConnection, type WatchDog } from "vscode-languageserver/lib/common/server.js";
+import { deadState, hasProc, procStat } from "../util/proc.js";
 
 /** How often a client's `initialize` processId is checked (the library's own interval is 3 s). */
 const WATCH_INTERVAL_MS = 2000;
@@ -32,13 +32,8 @@ export function processRunning(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
-  try {
-    // /proc/PID/stat: "pid (comm) S ...": the state follows the last ')'.
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
-  } catch {
-    return true; // no /proc (macOS): kill(pid, 0) is all we have
-  }
+  const st = hasProc() ? procStat(pid) : undefined;
+  return st ? !deadState(st.state) : !hasProc(); // no /proc (macOS): kill(pid, 0) is all we have
 }
 
 /**

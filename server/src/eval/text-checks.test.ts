@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addresses, checkTexts, selfContradictions, unknownWords, vocabulary } from "./text-checks.js";
+import { addresses, checkTexts, unknownWords, vocabulary } from "./text-checks.js";
+import { selfContradictions } from "../metrics/index.js";
 
 test("unknownWords lists the words outside the training vocabulary", () => {
   const vocab = vocabulary(["The lungs are clear.", "Interval improvement of the effusion."]);

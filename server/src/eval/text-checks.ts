@@ -8,7 +8,6 @@
  */
 import { extractLabels, notAssessed, selfContradictions, type Observation } from "../metrics/index.js";
 
-export { selfContradictions };
 
 const WORD = /[a-z]+/g;
 

@@ -50,7 +50,7 @@ export function saysNothingAbnormal(text: string): boolean {
 }
 
 /** The text after "Impression:", or undefined when there is none (or nothing follows it). */
-export function impressionOf(text: string): string | undefined {
+function impressionOf(text: string): string | undefined {
   const m = /\bimpression:\s*([\s\S]*)$/i.exec(text);
   return m && m[1]!.trim() ? m[1]!.trim() : undefined;
 }

@@ -58,10 +58,6 @@ export class PathGuard {
     this.real = roots ? realRoots(roots) : undefined;
   }
 
-  get restricted(): boolean {
-    return this.real !== undefined;
-  }
-
   /** The absolute, real path of `path` when allowed; throws PathNotAllowedError naming `path` otherwise. */
   check(path: string): string {
     const target = realOrResolved(path);
