@@ -20,7 +20,7 @@ const dicomParser = require("dicom-parser") as typeof import("dicom-parser");
 const W = 64;
 const H = 48;
 const fixtures = fixtureDir();
-const at = (name: string) => join(fixtures.dir, name);
+const { at } = fixtures;
 const pool = new AnalysePool(2, { timeoutMs: 15_000 });
 after(async () => {
   await pool.close();

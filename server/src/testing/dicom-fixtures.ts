@@ -27,9 +27,9 @@ export const FIXTURE_PHI = {
 } as const;
 
 /** A fresh temp folder for one test file's fixtures, and its removal. */
-export function fixtureDir(): { dir: string; remove(): void } {
+export function fixtureDir(): { dir: string; at(name: string): string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), "xraygpt-decode-"));
-  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, at: (name) => join(dir, name), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

@@ -13,7 +13,7 @@ const W = 64;
 const H = 48;
 const fixtures = fixtureDir();
 after(() => fixtures.remove());
-const at = (name: string) => join(fixtures.dir, name);
+const { at } = fixtures;
 const grey12 = syntheticGrey(W, H, 4095);
 const phi = Object.values(FIXTURE_PHI).filter((v) => v.length >= 4);
 

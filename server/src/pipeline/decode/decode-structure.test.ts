@@ -16,7 +16,7 @@ const W = 64;
 const H = 48;
 const fixtures = fixtureDir();
 after(() => fixtures.remove());
-const at = (name: string) => join(fixtures.dir, name);
+const { at } = fixtures;
 const grey12 = syntheticGrey(W, H, 4095);
 
 async function fails(name: string, bytes: Uint8Array, cause: RegExp): Promise<ImageError> {
