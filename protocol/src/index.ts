@@ -265,6 +265,17 @@ export interface TokenParams {
   text: string;
   /** Running count of generated tokens. */
   index: number;
+  /**
+   * Set while consensus decoding is still running: this text belongs to the provisional draft
+   * (the greedy candidate, streamed as it is generated while the other candidates fill in). A
+   * client shows it styled as provisional; it is superseded by a later `replace` notification.
+   */
+  provisional?: boolean;
+  /**
+   * The job's text so far (every earlier token notification, provisional or not) is replaced by
+   * `text`: the chosen answer once consensus decoding has picked it. Later notifications append.
+   */
+  replace?: boolean;
 }
 export const TokenNotification = new NotificationType<TokenParams>("xraygpt/token");
 
@@ -276,6 +287,8 @@ export interface ProgressParams {
   position?: number;
   findings?: Findings;
   message?: string;
+  /** Consensus decoding: how many of the candidates have finished (stage "generate"). */
+  candidates?: { done: number; total: number };
 }
 export const ProgressNotification = new NotificationType<ProgressParams>("xraygpt/progress");
 
