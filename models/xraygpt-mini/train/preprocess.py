@@ -86,16 +86,17 @@ def quantize(grey):
 
 
 def resize_area_fast(q, width, height):
-    """q: [H, W] float64 quantized values. Same operation order as the reference."""
-    sh, sw = q.shape
+    """q: [..., H, W] float64 quantized values (one image or a batch). Same operation order as
+    the reference, image by image."""
+    sh, sw = q.shape[-2:]
     xi, xw = _axis_matrix(sw, width)
     yi, yw = _axis_matrix(sh, height)
-    tmp = np.zeros((sh, width), dtype=np.float64)
+    tmp = np.zeros(q.shape[:-1] + (width,), dtype=np.float64)
     for k in range(xi.shape[1]):
-        tmp = tmp + xw[:, k][None, :] * q[:, xi[:, k]]
-    out = np.zeros((height, width), dtype=np.float64)
+        tmp = tmp + xw[:, k] * q[..., xi[:, k]]
+    out = np.zeros(q.shape[:-2] + (height, width), dtype=np.float64)
     for k in range(yi.shape[1]):
-        out = out + yw[:, k][:, None] * tmp[yi[:, k], :]
+        out = out + yw[:, k][:, None] * tmp[..., yi[:, k], :]
     return out
 
 

@@ -15,6 +15,7 @@ from PIL import Image
 
 from common import DATA, WORK
 from preprocess import quantize
+from preprocess import resize_area_fast as resize_batch  # batched: [N, H, W]
 
 SIZE = 128
 LOW = 64  # the nih-64 subset's size: NIH 512 px images are also cached degraded through it
@@ -35,26 +36,6 @@ def fnv1a32(s):
         h ^= b
         h = (h * 0x01000193) & 0xFFFFFFFF
     return h
-
-
-def _axis(src, dst):
-    from preprocess import _axis_matrix
-    return _axis_matrix(src, dst)
-
-
-def resize_batch(q, width, height):
-    """q: [N, H, W] float64 quantized values → [N, height, width] float64; the same operations,
-    in the same order, as preprocess.resize_area_fast on each image."""
-    _, sh, sw = q.shape
-    xi, xw = _axis(sw, width)
-    yi, yw = _axis(sh, height)
-    tmp = np.zeros((q.shape[0], sh, width), dtype=np.float64)
-    for k in range(xi.shape[1]):
-        tmp = tmp + xw[:, k][None, None, :] * q[:, :, xi[:, k]]
-    out = np.zeros((q.shape[0], height, width), dtype=np.float64)
-    for k in range(yi.shape[1]):
-        out = out + yw[:, k][None, :, None] * tmp[:, yi[:, k], :]
-    return out
 
 
 def grey_of(path):

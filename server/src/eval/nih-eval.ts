@@ -10,7 +10,7 @@
  *  - COVID-CXR view accuracy on the held-out patients (fnv1a32("covid:" + patientid) % 5 == 0);
  *  - the summaries' text against the NIH labels on NIH val, end to end through the engine.
  */
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import * as ort from "onnxruntime-node";
 import type { LoadedManifest } from "../models/manifest.js";
 import { decodeImage, toGrayBytes } from "../pipeline/decode/index.js";
@@ -18,10 +18,10 @@ import { preprocess } from "../pipeline/preprocess.js";
 import { labelStatus } from "../pipeline/condition.js";
 import { readCsvTable } from "../evaluate/csv.js";
 import { bootstrapInterval, type Interval } from "../evaluate/bootstrap.js";
-import { extractLabels, type Observation } from "../metrics/index.js";
+import { extractLabels, labelF1, type Labels, type Observation } from "../metrics/index.js";
 import { XrayEngine } from "../engine/engine.js";
 import { rocAuc } from "./vision-eval.js";
-import { plainReport, positive } from "./language-eval.js";
+import { plainReport } from "./language-eval.js";
 
 /** The NIH labels each vision observation reads (vision_data.py NIH_MAP). */
 export const NIH_MAP: Record<string, string[]> = {
@@ -119,7 +119,7 @@ function score(images: NihImage[], probs: number[][], labels: string[], isPos: (
   return { pairs, withinSourceMean: counted.reduce((a, s) => a + s.auc, 0) / Math.max(1, counted.length), counted: counted.length };
 }
 
-function loadNih(dataDir: string, labels: string[]): NihImage[] {
+function loadNih(dataDir: string, labels: readonly string[]): NihImage[] {
   const table = readCsvTable(join(dataDir, "nih-cxr14", "labels.csv"));
   return table.rows.map((r) => ({
     file: join(dataDir, "nih-cxr14", "images", r.filename!),
@@ -206,26 +206,15 @@ export interface NihTextEval {
   examples: { file: string; labels: string[]; findings: string; text: string }[];
 }
 
-function micro(rows: TextScore[]): number {
-  const tp = rows.reduce((a, r) => a + r.tp, 0);
-  const fp = rows.reduce((a, r) => a + r.fp, 0);
-  const fn = rows.reduce((a, r) => a + r.fn, 0);
-  return (2 * tp) / Math.max(1, 2 * tp + fp + fn);
-}
-
-function textScores(rows: { y: Record<string, number>; stated: Set<string> }[]): TextScore[] {
-  return TEXT_OBSERVATIONS.map((o) => {
-    let tp = 0;
-    let fp = 0;
-    let fn = 0;
-    for (const r of rows) {
-      const s = r.stated.has(o);
-      if (s && r.y[o]) tp++;
-      else if (s) fp++;
-      else if (r.y[o]) fn++;
-    }
-    return { observation: o, tp, fp, fn, f1: (2 * tp) / Math.max(1, 2 * tp + fp + fn) };
+/** Stated (uncertain counts as stated) vs the NIH labels, over TEXT_OBSERVATIONS. */
+function textScores(rows: { y: number[]; stated: Labels }[]): { perObservation: TextScore[]; micro: number } {
+  const refs = rows.map((r) => Object.fromEntries(TEXT_OBSERVATIONS.map((o, j) => [o, r.y[j] ? 1 : 0])) as Labels);
+  const f = labelF1(rows.map((r) => r.stated), refs, { observations: TEXT_OBSERVATIONS, uncertain: "positive" });
+  const perObservation = TEXT_OBSERVATIONS.map((o) => {
+    const { tp, fp, fn, f1 } = f.perLabel[o]!;
+    return { observation: o, tp, fp, fn, f1: f1 ?? 0 };
   });
+  return { perObservation, micro: f.micro.f1 ?? 0 };
 }
 
 /**
@@ -234,28 +223,22 @@ function textScores(rows: { y: Record<string, number>; stated: Set<string> }[]):
  * stated) against the image's NIH labels, over the 7 observations.
  */
 export async function evaluateNihText(dataDir: string, log: (s: string) => void = () => {}): Promise<NihTextEval> {
-  const table = readCsvTable(join(dataDir, "nih-cxr14", "labels.csv"));
-  const val = table.rows.filter((r) => r.split === "val");
+  const val = loadNih(dataDir, TEXT_OBSERVATIONS).filter((img) => img.split === "val");
   const engine = new XrayEngine({ defaultModel: "xraygpt-mini", device: "cpu" });
-  const rows: { source: string; y: Record<string, number>; stated: Set<string> }[] = [];
+  const rows: { source: string; y: number[]; stated: Labels }[] = [];
   const examples: NihTextEval["examples"] = [];
   try {
-    for (const [i, r] of val.entries()) {
-      const file = join(dataDir, "nih-cxr14", "images", r.filename!);
-      const s = await engine.summarize({ image: file });
-      const text = plainReport(s.text);
-      const extracted = extractLabels(text);
-      const y = Object.fromEntries(TEXT_OBSERVATIONS.map((o) => [o, (NIH_MAP[o] ?? []).some((k) => r[k] === "1") ? 1 : 0]));
-      rows.push({ source: r.source!, y, stated: new Set(TEXT_OBSERVATIONS.filter((o) => positive(extracted[o]))) });
-      if (examples.length < 6 && (i % 40 === 0 || Object.values(y).some(Boolean))) {
-        examples.push({ file: r.filename!, labels: TEXT_OBSERVATIONS.filter((o) => y[o]), findings: s.findings.conditioningText ?? "", text: s.text.trim() });
+    for (const [i, img] of val.entries()) {
+      const s = await engine.summarize({ image: img.file });
+      rows.push({ source: img.source, y: img.y, stated: extractLabels(plainReport(s.text)) });
+      if (examples.length < 6 && (i % 40 === 0 || img.y.some(Boolean))) {
+        examples.push({ file: basename(img.file), labels: TEXT_OBSERVATIONS.filter((_, j) => img.y[j]), findings: s.findings.conditioningText ?? "", text: s.text.trim() });
       }
       if ((i + 1) % 50 === 0) log(`  NIH val summaries: ${i + 1}/${val.length}`);
     }
   } finally {
     await engine.dispose();
   }
-  const perObservation = textScores(rows);
-  const bySource = ["nih-1024", "nih-64"].map((source) => ({ source, micro: micro(textScores(rows.filter((r) => r.source === source))) }));
-  return { n: rows.length, perObservation, micro: micro(perObservation), bySource, examples };
+  const bySource = ["nih-1024", "nih-64"].map((source) => ({ source, micro: textScores(rows.filter((r) => r.source === source)).micro }));
+  return { n: rows.length, ...textScores(rows), bySource, examples };
 }
