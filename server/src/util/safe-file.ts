@@ -12,10 +12,11 @@ export class FileError extends Error {
   override name = "FileError";
   constructor(
     readonly file: string,
-    cause: string,
+    /** What went wrong, without the path. */
+    readonly reason: string,
     readonly code?: string,
   ) {
-    super(`${file}: ${cause}`);
+    super(`${file}: ${reason}`);
   }
 }
 

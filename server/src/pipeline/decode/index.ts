@@ -41,7 +41,7 @@ async function readImageFile(path: string): Promise<Uint8Array> {
   try {
     return await readRegularFile(path, { what: "image", maxBytes: MAX_FILE_BYTES });
   } catch (e) {
-    if (e instanceof FileError) throw new ImageError(path, e.message.slice(path.length + 2));
+    if (e instanceof FileError) throw new ImageError(path, e.reason);
     throw e;
   }
 }
