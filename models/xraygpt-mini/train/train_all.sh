@@ -30,6 +30,7 @@ echo "== export: PyTorch dump + parity fixtures"
 "$PY" export.py | tee work/export.log
 echo "== GGUF"
 (cd "$ROOT" && node server/dist/models/xraygpt-mini/export-gguf.js "$HERE/work/lm-dump.json" "$ROOT/models/xraygpt-mini/xraygpt-mini.gguf")
+"$PY" lexicon.py
 "$PY" write_manifest.py
 ls -l "$ROOT/models/xraygpt-mini"
 echo "done: run 'npm test' (parity) and 'npm run eval' (EVAL.md)"

@@ -29,7 +29,8 @@ def main():
                 {"kind": "labels", "name": "view", "activation": "softmax", "labels": VIEW_LABELS, "role": "view"},
             ],
         },
-        "llm": {"file": "xraygpt-mini.gguf", "contextSize": lm["ctx"]},
+        # lexicon.txt (lexicon.py): consensus decoding prefers candidates whose words are all in it.
+        "llm": {"file": "xraygpt-mini.gguf", "contextSize": lm["ctx"], "lexicon": "lexicon.txt"},
         # The findings logits carry each label's operating point (vision.py), so one threshold, 0.5,
         # serves every label; just below it a label is "uncertain" (neither stated nor denied).
         "conditioning": {"mode": "findings-text", "threshold": 0.5, "uncertain": UNCERTAIN},

@@ -7,12 +7,15 @@ import type { LoadedManifest } from "../models/manifest.js";
 import type { GenerationDone } from "../host/model-process.js";
 import type { SamplingSettings } from "../host/messages.js";
 import { expectedFindings, firstTurnPrompt, followUpText } from "../pipeline/condition.js";
+import { askedAbout } from "../metrics/index.js";
 import type { AnalysedImage, Backend, BackendOptions, GenerateHooks } from "./backend.js";
 import { LocalModel } from "./local-model.js";
 
 export interface TextPrompt {
   text: string;
   findings: Findings;
+  /** The latest question or instruction. */
+  question: string;
 }
 
 export class FindingsTextBackend extends LocalModel implements Backend<TextPrompt> {
@@ -25,11 +28,11 @@ export class FindingsTextBackend extends LocalModel implements Backend<TextPromp
   }
 
   firstTurn(image: AnalysedImage, prompt: string): TextPrompt {
-    return { text: firstTurnPrompt(this.entry.manifest, image.findings, prompt), findings: image.findings };
+    return { text: firstTurnPrompt(this.entry.manifest, image.findings, prompt), findings: image.findings, question: prompt };
   }
 
   nextTurn(previous: TextPrompt, answer: string, message: string): TextPrompt {
-    return { ...previous, text: previous.text + followUpText(this.entry.manifest, answer, message) };
+    return { ...previous, text: previous.text + followUpText(this.entry.manifest, answer, message), question: message };
   }
 
   checkSettings(): void {}
@@ -37,8 +40,15 @@ export class FindingsTextBackend extends LocalModel implements Backend<TextPromp
   generate(prompt: TextPrompt, settings: SamplingSettings, hooks: GenerateHooks): Promise<GenerationDone> {
     const { manifest } = this.entry;
     // Consensus decoding checks its candidates against what the findings line says; a summary
-    // should state every given positive, an answer to a question need not.
-    const expected = prompt.findings.conditioningText ? { ...expectedFindings(prompt.findings.labels, manifest.conditioning), complete: hooks.purpose === "summary" } : undefined;
+    // should state every given positive, an answer to a question need not but must address it.
+    const expected = prompt.findings.conditioningText
+      ? {
+          ...expectedFindings(prompt.findings.labels, manifest.conditioning),
+          complete: hooks.purpose === "summary",
+          ...(hooks.purpose === "answer" ? { asked: askedAbout(prompt.question) } : {}),
+          ...(this.entry.lexiconPath ? { lexiconFile: this.entry.lexiconPath } : {}),
+        }
+      : undefined;
     return this.llm.generate(prompt.text, settings, manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken, ...(expected ? { expected } : {}) });
   }
 }

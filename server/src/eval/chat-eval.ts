@@ -6,8 +6,7 @@
  * it: positive or uncertain for a given positive, negative for a given negative.
  */
 import type { LoadedManifest } from "../models/manifest.js";
-import { extractLabels, type Observation } from "../metrics/index.js";
-import { addresses } from "./text-checks.js";
+import { addresses, askedAbout, extractLabels, type Observation } from "../metrics/index.js";
 import { evalModelProcess, givenFindings, givenPrompt, plainReport, positive, type Study } from "./language-eval.js";
 
 export const QUESTIONS: ReadonlyArray<readonly [string, Observation]> = [
@@ -48,7 +47,7 @@ export async function evaluateChat(m: LoadedManifest, val: Study[], negatives = 
       for (const [studies, isPositive] of [[pos, true], [neg, false]] as const) {
         for (const s of studies) {
           const { line, expected } = givenFindings(s.labels, m);
-          const done = await runner.generate(givenPrompt(m, line, question), m.manifest.generation, m.manifest.prompt.stop, { expected: { ...expected, complete: false } });
+          const done = await runner.generate(givenPrompt(m, line, question), m.manifest.generation, m.manifest.prompt.stop, { expected: { ...expected, complete: false, asked: askedAbout(question) } });
           const answer = plainReport(done.text);
           if (answerAgrees(answer, observation, isPositive)) (isPositive ? score.positives : score.negatives).agree++;
           if (!addresses(answer, observation)) {

@@ -19,7 +19,9 @@ import { evaluateChat, type QuestionScore } from "./chat-eval.js";
 import { SAMPLE_QUESTION, summarizeSamples, type SampleSummary } from "./samples-eval.js";
 import { evaluateTokenizer } from "./tokenizer-eval.js";
 import { evaluateNih, evaluateNihText, MIN_POSITIVES, type NihEval, type NihTextEval, type SetScore } from "./nih-eval.js";
-import { checkTexts, vocabulary, type TextCheckCounts } from "./text-checks.js";
+import { checkTexts, type TextCheckCounts } from "./text-checks.js";
+import { vocabulary } from "../metrics/index.js";
+import { lexicon } from "../host/consensus.js";
 import type { ParityResult } from "../models/xraygpt-mini/tokenizer-parity.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -148,6 +150,14 @@ async function main(): Promise<void> {
   await mkdir(store, { recursive: true });
   const m = await loadManifest(MANIFEST_PATH);
   const studies = loadStudies(dataDir);
+  // The lexicon consensus decoding uses must be the vocabulary the text checks count against.
+  const trainVocabulary = vocabulary(studies.train.map((s) => s.reference));
+  if (m.lexiconPath) {
+    const words = lexicon(m.lexiconPath);
+    const same = words.size === trainVocabulary.size && [...words].every((w) => trainVocabulary.has(w));
+    if (!same) throw new Error(`${m.lexiconPath} (${words.size} words) is not the IU X-ray training reports' vocabulary (${trainVocabulary.size} words): rerun models/xraygpt-mini/train/lexicon.py`);
+    console.log(`lexicon: ${words.size} words, the IU X-ray training reports' vocabulary`);
+  }
   const part = async <T,>(name: Part, compute: () => Promise<T>): Promise<T | undefined> => {
     const file = join(store, `${name}.json`);
     if (run.has(name)) {
@@ -202,7 +212,7 @@ async function main(): Promise<void> {
     console.log(`EVAL.md not written: no result yet for ${missing.join(", ")} (run with --parts ${missing.join(",")})`);
     return;
   }
-  const checks = checkTexts(language.l.generated, vocabulary(studies.train.map((s) => s.reference)));
+  const checks = checkTexts(language.l.generated, trainVocabulary);
   console.log(`text checks: ${checks.withUnknownWords} reports with unknown words, ${checks.selfContradicting} self-contradicting; chat off topic ${language.chat.reduce((a, q) => a + q.offTopic, 0)}`);
   const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks });
   await writeFile(join(MODEL_DIR, "EVAL.md"), md);

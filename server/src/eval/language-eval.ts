@@ -102,7 +102,9 @@ export function givenPrompt(m: LoadedManifest, line: string, question: string = 
 export function givenFindings(labels: Labels, m: LoadedManifest): { line: string; expected: ExpectedFindings } {
   const probs: LabelProbability[] = OBSERVATIONS.map((o) => ({ name: o, probability: positive(labels[o]) ? 1 : 0 }));
   const conditioning = { ...m.manifest.conditioning, threshold: 0.5, uncertain: undefined };
-  return { line: findingsLine(probs, undefined, conditioning), expected: expectedFindings(probs, conditioning) };
+  // As the product's findings-text backend checks its candidates (the model's lexicon included).
+  const expected = { ...expectedFindings(probs, conditioning), ...(m.lexiconPath ? { lexiconFile: m.lexiconPath } : {}) };
+  return { line: findingsLine(probs, undefined, conditioning), expected };
 }
 
 /** Removes the "Findings:" / "Impression:" headings the model writes. */

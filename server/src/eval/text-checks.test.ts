@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { addresses, checkTexts, unknownWords, vocabulary } from "./text-checks.js";
+import { checkTexts } from "./text-checks.js";
+import { addresses, unknownWords, vocabulary } from "../metrics/index.js";
 import { selfContradictions } from "../metrics/index.js";
 
 test("unknownWords lists the words outside the training vocabulary", () => {

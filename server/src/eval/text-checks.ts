@@ -6,27 +6,7 @@
  *  - a chat answer that does not address the observation asked about ("Are there any support
  *    devices?" → "No, there is no pleural effusion.").
  */
-import { extractLabels, notAssessed, selfContradictions, type Observation } from "../metrics/index.js";
-
-
-const WORD = /[a-z]+/g;
-
-export function vocabulary(texts: Iterable<string>): Set<string> {
-  const out = new Set<string>();
-  for (const t of texts) for (const w of t.toLowerCase().match(WORD) ?? []) out.add(w);
-  return out;
-}
-
-/** Words of `text` not in `vocab`. */
-export function unknownWords(text: string, vocab: ReadonlySet<string>): string[] {
-  return (text.toLowerCase().match(WORD) ?? []).filter((w) => !vocab.has(w));
-}
-
-/** Whether an answer says something about the observation asked (including "… was not assessed."). */
-export function addresses(answer: string, asked: Observation): boolean {
-  const v = extractLabels(answer)[asked];
-  return v === 1 || v === 0 || v === -1 || notAssessed(answer).includes(asked);
-}
+import { selfContradictions, unknownWords } from "../metrics/index.js";
 
 export interface TextCheckCounts {
   texts: number;

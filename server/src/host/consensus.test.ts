@@ -1,5 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { askedAbout } from "../metrics/index.js";
 import { chooseCandidate, disagreement, impressionGaps, saysNothingAbnormal } from "./consensus.js";
 
 test("consensus picks the candidate closest to all the others", () => {
@@ -74,4 +78,30 @@ test("saysNothingAbnormal finds whole-chest normal statements, not normal organs
     assert.equal(saysNothingAbnormal(t), true, t);
   for (const t of ["The heart is normal in size.", "No acute bony abnormality.", "The lungs are clear. No pleural effusion.", "Right lower lobe pneumonia.", "Pneumonia was not assessed.", "Heart size was not assessed."])
     assert.equal(saysNothingAbnormal(t), false, t);
+});
+
+test("candidates with words outside the lexicon lose to ones without, whatever the consensus says", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lexicon-"));
+  const file = join(dir, "lexicon.txt");
+  writeFileSync(file, ["the", "lungs", "are", "clear", "no", "pleural", "effusion", "interval", "improvement"].join("\n") + "\n");
+  const c = [
+    "The lungs are clear. No pleural effusion. Interval improveloped.",
+    "The lungs are clear. No pleural effusion. Interval improveloped.",
+    "The lungs are clear. No pleural effusion. Interval improvement.",
+  ];
+  const expected = { present: [], absent: ["Pleural Effusion"] };
+  assert.equal(chooseCandidate(c, expected), 0, "without a lexicon the majority wins");
+  assert.equal(chooseCandidate(c, { ...expected, lexiconFile: file }), 2);
+  // When every candidate has an unknown word, the fewest win; contradictions still come first.
+  assert.equal(chooseCandidate(["Interval improveloped pleural effusion.", "No pleural effusion. Improveloped."], { ...expected, lexiconFile: file }), 1);
+  rmSync(dir, { recursive: true });
+});
+
+test("an answer that addresses the observation asked wins over a consensus about another", () => {
+  const c = ["No, there is no pleural effusion.", "No, there is no pleural effusion.", "Support devices were not assessed."];
+  const expected = { present: [], absent: ["Pleural Effusion"], complete: false };
+  assert.equal(chooseCandidate(c, expected), 0);
+  assert.equal(chooseCandidate(c, { ...expected, asked: askedAbout("Are there any support devices?") }), 2);
+  assert.deepEqual(askedAbout("Describe the findings."), []);
+  assert.deepEqual(askedAbout("Is there a nodule or mass?"), ["Lung Lesion"]);
 });

@@ -7,10 +7,13 @@
  * with the project's label extractor: fewest contradictions (a finding stated that the vision
  * stage gave as negative, a given positive denied or called "not assessed", or "no acute disease"
  * said of a study given an acute finding, an observation stated present in one sentence and absent
- * in another), then (in a summary) fewest given positives left unsaid, then (in a summary) the
- * closest to ending with an impression that names every given positive, then consensus. The answer never contradicts the findings line when any candidate does not.
+ * in another), then (in an answer) fewest asked-about observations left unaddressed, then fewest
+ * words outside the model's lexicon (garbled words: "improveloped"), then (in a summary) fewest
+ * given positives left unsaid, then (in a summary) the closest to ending with an impression that
+ * names every given positive, then consensus. The answer never contradicts the findings line when any candidate does not.
  */
-import { extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, type Observation } from "../metrics/index.js";
+import { readFileSync } from "node:fs";
+import { addresses, extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, unknownWords, type Observation } from "../metrics/index.js";
 import { rougeLTokens } from "../metrics/rouge.js";
 import { tokenizeRouge } from "../metrics/tokenize.js";
 
@@ -23,6 +26,22 @@ export interface ExpectedFindings {
    * question ("How is the heart size?") may leave them unsaid.
    */
   complete?: boolean;
+  /** Observations the question asks about: an answer that says nothing about one loses. */
+  asked?: string[];
+  /** A word list (one word per line, the training reports' vocabulary): words outside it lose. */
+  lexiconFile?: string;
+}
+
+const lexicons = new Map<string, ReadonlySet<string>>();
+
+/** The word list in `file`, read once per process. */
+export function lexicon(file: string): ReadonlySet<string> {
+  let words = lexicons.get(file);
+  if (!words) {
+    words = new Set(readFileSync(file, "utf8").split("\n").map((w) => w.trim()).filter(Boolean));
+    lexicons.set(file, words);
+  }
+  return words;
 }
 
 /** Summed ROUGE-L F of each candidate against all the others. */
@@ -88,16 +107,29 @@ export function impressionGaps(text: string, expected: ExpectedFindings): number
   return expected.present.filter((o) => (OBSERVATIONS as readonly string[]).includes(o) && o !== "No Finding" && said[o as Observation] !== 1 && said[o as Observation] !== -1).length;
 }
 
+/** Observations in `expected.asked` the answer says nothing about. */
+function unanswered(text: string, expected: ExpectedFindings): number {
+  return (expected.asked ?? []).filter((o) => (OBSERVATIONS as readonly string[]).includes(o) && !addresses(text, o as Observation)).length;
+}
+
 /** Index of the answer: see the module comment. Ties go to the lowest index. */
 export function chooseCandidate(candidates: readonly string[], expected?: ExpectedFindings): number {
   const consensus = consensusScores(candidates);
-  const checks = candidates.map((c) => (expected ? { ...disagreement(c, expected), gaps: impressionGaps(c, expected) } : { contradictions: 0, omissions: 0, gaps: 0 }));
+  const words = expected?.lexiconFile ? lexicon(expected.lexiconFile) : undefined;
+  const checks = candidates.map((c) => ({
+    ...(expected ? disagreement(c, expected) : { contradictions: 0, omissions: 0 }),
+    gaps: expected ? impressionGaps(c, expected) : 0,
+    unanswered: expected ? unanswered(c, expected) : 0,
+    unknown: words ? unknownWords(c, words).length : 0,
+  }));
   let best = 0;
   for (let i = 1; i < candidates.length; i++) {
     const a = checks[i]!;
     const b = checks[best]!;
     const better =
       a.contradictions !== b.contradictions ? a.contradictions < b.contradictions
+      : a.unanswered !== b.unanswered ? a.unanswered < b.unanswered
+      : a.unknown !== b.unknown ? a.unknown < b.unknown
       : a.omissions !== b.omissions ? a.omissions < b.omissions
       : a.gaps !== b.gaps ? a.gaps < b.gaps
       : consensus[i]! > consensus[best]!;

@@ -9,3 +9,4 @@ export * from "./label-extractor.js";
 export * from "./label-f1.js";
 export * from "./mesh-to-chexpert.js";
 export * from "./edit-distance.js";
+export * from "./answer-checks.js";

@@ -70,8 +70,12 @@ export interface Manifest {
   license: string;
   /** The local vision model (for a remote backend too: its findings line is sent with the image). */
   vision: VisionSpec;
-  /** The local GGUF; absent for a remote backend. */
-  llm?: { file: string; contextSize: number };
+  /**
+   * The local GGUF; absent for a remote backend. `lexicon`: a word list (one lower-case word per
+   * line, the training reports' vocabulary); consensus decoding prefers candidates whose words
+   * are all in it.
+   */
+  llm?: { file: string; contextSize: number; lexicon?: string };
   /** Where generation runs; absent: locally, as `conditioning.mode` says. */
   backend?: RemoteBackendSpec;
   conditioning: {
@@ -182,7 +186,7 @@ export const manifestSchema = {
     llm: {
       type: "object",
       required: ["file", "contextSize"],
-      properties: { file: { type: "string", minLength: 1 }, contextSize: { type: "integer", minimum: 64 } },
+      properties: { file: { type: "string", minLength: 1 }, contextSize: { type: "integer", minimum: 64 }, lexicon: { type: "string", minLength: 1 } },
     },
     conditioning: {
       type: "object",
@@ -270,6 +274,8 @@ export interface LoadedManifest {
   visionPath: string;
   /** Absent for a remote model. */
   llmPath?: string;
+  /** The LLM's word list, when the manifest names one. */
+  lexiconPath?: string;
 }
 
 /** JSON.parse's complaint without the text it quotes (a file's bytes never reach a message). */
@@ -314,6 +320,7 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
   // header is still checked when models are listed. Every other file stays in the model's folder.
   const visionPath = modelFile(dir, "/vision/file", manifest.vision.file, problems, manifest.backend !== undefined);
   const llmPath = manifest.llm ? modelFile(dir, "/llm/file", manifest.llm.file, problems) : undefined;
+  const lexiconPath = manifest.llm?.lexicon ? modelFile(dir, "/llm/lexicon", manifest.llm.lexicon, problems) : undefined;
   if (manifest.conditioning.projection) modelFile(dir, "/conditioning/projection", manifest.conditioning.projection, problems);
   if (problems.length) throw new ManifestError(abs, problems);
   return {
@@ -323,5 +330,6 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
     hash: createHash("sha256").update(bytes).digest("hex"),
     visionPath,
     ...(llmPath ? { llmPath } : {}),
+    ...(lexiconPath ? { lexiconPath } : {}),
   };
 }
