@@ -7,10 +7,10 @@
  * with the project's label extractor: fewest contradictions (a finding stated that the vision
  * stage gave as negative, a given positive denied or called "not assessed", or "no acute disease"
  * said of a study given an acute finding, an observation stated present in one sentence and absent
- * in another), then (in an answer) fewest asked-about observations left unaddressed, then fewest
- * words outside the model's lexicon (garbled words: "improveloped"), then (in a summary) fewest
- * given positives left unsaid, then (in a summary) the closest to ending with an impression that
- * names every given positive, then consensus. The answer never contradicts the findings line when any candidate does not.
+ * in another), then (in an answer) fewest asked-about observations left unaddressed, then (in a
+ * summary) fewest given positives left unsaid, then fewest words outside the model's lexicon
+ * (garbled words: "improveloped"), then (in a summary) the closest to ending with an impression
+ * that names every given positive, then consensus. The answer never contradicts the findings line when any candidate does not.
  */
 import { readFileSync } from "node:fs";
 import { addresses, extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, unknownWords, type Observation } from "../metrics/index.js";
@@ -129,8 +129,8 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
     const better =
       a.contradictions !== b.contradictions ? a.contradictions < b.contradictions
       : a.unanswered !== b.unanswered ? a.unanswered < b.unanswered
-      : a.unknown !== b.unknown ? a.unknown < b.unknown
       : a.omissions !== b.omissions ? a.omissions < b.omissions
+      : a.unknown !== b.unknown ? a.unknown < b.unknown
       : a.gaps !== b.gaps ? a.gaps < b.gaps
       : consensus[i]! > consensus[best]!;
     if (better) best = i;
