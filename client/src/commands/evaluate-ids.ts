@@ -41,16 +41,16 @@ export async function askIdMapping(message: string, tried: IdMapping, again: boo
     { label: "A field of each prediction line…", detail: 'e.g. "study" in {"study": "12", "text": …}', ask: "field" },
     { label: "A pattern…", detail: "a regular expression; its first group is the reference id", ask: "pattern" },
   ];
-  const title = "XrayGPT: how do prediction files map to reference ids?";
-  const placeHolder = again
-    ? `Still no prediction matched a reference uid with ${describeMapping(tried)}. Choose another way.`
-    : `None of the ${failure.predictions} predictions matched a reference uid${example !== undefined ? ` (the first is "${example}")` : ""}. Choose how their ids are read.`;
+  const title = again
+    ? `XrayGPT: still no match with ${describeMapping(tried)}; how do prediction ids map to reference ids?`
+    : `XrayGPT: none of ${failure.predictions} predictions matched a reference id; how do prediction ids map to reference ids?`;
+  const placeHolder = example !== undefined ? `First prediction id: "${example}"` : "Choose how prediction ids are read";
   const pick = await vscode.window.showQuickPick(items, { title, placeHolder, matchOnDetail: true, ignoreFocusOut: true });
   if (!pick) return undefined;
   if (pick.mapping) return pick.mapping;
   if (pick.ask === "field") {
     const field = await vscode.window.showInputBox({
-      title,
+      title: "XrayGPT: prediction ids from a field",
       prompt: "The JSON field of each prediction line that holds the reference id",
       placeHolder: "study",
       ignoreFocusOut: true,
@@ -59,7 +59,7 @@ export async function askIdMapping(message: string, tried: IdMapping, again: boo
     return field ? { predIdField: field } : undefined;
   }
   const pattern = await vscode.window.showInputBox({
-    title,
+    title: "XrayGPT: prediction ids by a pattern",
     prompt: `A regular expression over each prediction's id${example !== undefined ? ` (e.g. "${example}")` : ""}; its first group is the reference id`,
     value: tried.idPattern ?? "^(\\d+)_",
     ignoreFocusOut: true,
