@@ -8,9 +8,9 @@ import { registerModelCommands } from "./commands/models.js";
 import { registerAnnotateFolder } from "./commands/annotate-folder.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerMarkReviewed } from "./commands/mark-reviewed.js";
-import { registerChooseImage } from "./commands/choose-image.js";
 import { registerViewer } from "./webview/viewer-provider.js";
 import { registerChatView } from "./webview/chat-view.js";
+import { registerChooseImage } from "./commands/choose-image.js";
 
 let ctx: Ctx | undefined;
 
@@ -24,10 +24,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     registerAnnotateFolder(ctx),
     registerEvaluate(ctx),
     ...registerMarkReviewed(ctx),
-    registerChooseImage(),
     ...registerModelCommands(ctx),
     ...registerViewer(ctx),
     ...registerChatView(ctx),
+    registerChooseImage(),
   );
   await ctx.daemon.start();
 }
