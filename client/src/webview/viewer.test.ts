@@ -167,6 +167,7 @@ test("the saliency overlay: toggle, the selected finding's map aligned with the 
   await page.dispatchEvent("#opacity", "input");
   assert.equal(await page.evaluate(() => document.getElementById("overlay")!.style.opacity), "0.8");
   mkdirSync(SHOTS, { recursive: true });
+  await applyTheme(page, "light");
   await page.screenshot({ path: join(SHOTS, "viewer-heatmap-light.png") });
   await applyTheme(page, "dark");
   await page.screenshot({ path: join(SHOTS, "viewer-heatmap-dark.png") });
