@@ -223,10 +223,11 @@ test("themes: theme colours for the side panel and probability bars; tag numbers
     range: { min: 0, max: 4095 },
     info: { format: "dicom", width: W, height: H, bitsStored: 12, frames: 1, view: "PA", photometric: "MONOCHROME2" },
     tags: [
-      { tag: "(0002,0010)", name: "Transfer Syntax UID", value: "1.2.840.10008.1.2.1", patientIdentifying: false },
+      // Keywords, as the daemon names tags: no spaces to wrap at.
+      { tag: "(0002,0000)", name: "FileMetaInformationGroupLength", value: "196", patientIdentifying: false },
+      { tag: "(0002,0010)", name: "TransferSyntaxUID", value: "1.2.840.10008.1.2.1", patientIdentifying: false },
       { tag: "(0008,0060)", name: "Modality", value: "DX", patientIdentifying: false },
-      { tag: "(0018,1164)", name: "Imager Pixel Spacing", value: "0.139\\0.139", patientIdentifying: false },
-      { tag: "(0028,1050)", name: "Window Center", value: "1875", patientIdentifying: false },
+      { tag: "(0018,1164)", name: "ImagerPixelSpacing", value: "0.139\\0.139", patientIdentifying: false },
     ],
     patientTagsHidden: true,
   });
@@ -243,6 +244,10 @@ test("themes: theme colours for the side panel and probability bars; tag numbers
       // Every tag number stays on one line, however narrow the panel.
       const lines = await page.$$eval("#tags td.tag", (tds) => tds.map((td) => { const r = document.createRange(); r.selectNodeContents(td); return new Set(Array.from(r.getClientRects()).map((x) => Math.round(x.top))).size; }));
       assert.deepEqual(lines, [1, 1, 1, 1], `${theme} ${width}px: tag numbers on one line`);
+      // A long keyword is cut (tooltip), and every value keeps room to be read.
+      const cells = await page.$$eval("#tags tr", (trs) => trs.map((tr) => { const [, name, value] = Array.from(tr.children) as HTMLElement[]; return { cut: name!.scrollWidth > name!.clientWidth, title: name!.title, value: value!.getBoundingClientRect().width, rowHeight: tr.getBoundingClientRect().height }; }));
+      assert.ok(cells.every((c) => c.value >= 60 && c.rowHeight < 50), `${theme} ${width}px: values readable (3 lines at most): ${JSON.stringify(cells)}`);
+      if (width === 1000) assert.deepEqual([cells[0]!.cut, cells[0]!.title], [true, "FileMetaInformationGroupLength"], "a long keyword is cut, with a tooltip");
       await page.screenshot({ path: join(SHOTS, name) });
     }
     const bar = await page.$eval(`#findings li[data-finding="${longName}"] .bar`, (b) => {
