@@ -39,6 +39,7 @@ function insertButton(index) {
 function render(m) {
   log.replaceChildren();
   $("subject").textContent = m.image ? `About: ${m.image}` : "Open a radiograph or its report to chat about it.";
+  $("subject").title = m.image ?? ""; // the whole name when it is cut
   m.history.forEach((h, i) => entry(h.role, h.text, i, h.interrupted ? "(interrupted)" : undefined));
   setBusy(false);
   input.disabled = !m.image;

@@ -5,7 +5,7 @@ const vscode = acquireVsCodeApi();
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 const fmt = (v) => (v === null || v === undefined ? "–" : v.toFixed(4));
-const LABEL_W = 190;
+const LABEL_W = 250; // fits "Enlarged Cardiomediastinum (n=123)"
 const BAR_W = 380;
 const ROW_H = 24;
 

@@ -1,6 +1,7 @@
 // The radiograph viewer webview: window/level by dragging, presets, invert, zoom/pan/fit, a DICOM
 // tag panel, the model's findings and a Summarize button. Talks to the extension by messages.
 import { createRenderer, decodePixels } from "./window-level.js";
+import { clampWindow, dragWindow, formatWindow, imageRange, SCALE_MAX } from "./window-range.js";
 
 const vscode = acquireVsCodeApi();
 const $ = (id) => document.getElementById(id);
@@ -12,10 +13,11 @@ const overlay = $("overlay");
 // (one per finding, for this image and model), whether it is shown.
 const heat = { selected: undefined, maps: new Map(), on: false };
 
-const state = { width: 0, height: 0, center: 32768, window: 65536, invert: false, scale: 1, x: 0, y: 0, defaults: { center: 32768, width: 65536 } };
+// Windows are kept in the 0..65535 pixel scale and shown in the image's own units (`range`).
+const state = { width: 0, height: 0, center: 32768, window: 65536, invert: false, scale: 1, x: 0, y: 0, defaults: { center: 32768, width: 65536 }, range: { lo: 0, hi: SCALE_MAX }, failed: false };
 const PRESETS = {
   default: () => state.defaults,
-  full: () => ({ center: 32768, width: 65536 }),
+  full: () => ({ center: SCALE_MAX / 2, width: SCALE_MAX }),
   soft: () => ({ center: state.defaults.center, width: state.defaults.width * 0.5 }),
   bright: () => ({ center: state.defaults.center * 0.8, width: state.defaults.width }),
   dense: () => ({ center: state.defaults.center * 1.2, width: state.defaults.width * 0.7 }),
@@ -28,7 +30,7 @@ function scheduleRender() {
   requestAnimationFrame(() => {
     pending = false;
     renderer.render(state.center, state.window, state.invert);
-    $("wl").textContent = `C ${Math.round(state.center)} / W ${Math.round(state.window)}`;
+    $("wl").textContent = formatWindow({ center: state.center, width: state.window }, state.range);
     canvas.dataset.center = String(Math.round(state.center));
     canvas.dataset.window = String(Math.round(state.window));
     canvas.dataset.invert = String(state.invert);
@@ -52,14 +54,16 @@ function fit() {
 }
 
 function setWindow(c, w) {
-  state.center = Math.min(65535, Math.max(0, c));
-  state.window = Math.min(131072, Math.max(1, w));
+  const v = clampWindow({ center: c, width: w }, state.range);
+  state.center = v.center;
+  state.window = v.width;
   scheduleRender();
 }
 
 // Left-drag: window (horizontal) and level (vertical). Shift-drag or middle-drag: pan.
 let drag;
 stage.addEventListener("pointerdown", (e) => {
+  if (state.failed) return; // the empty state's button gets the click
   drag = { x: e.clientX, y: e.clientY, pan: e.shiftKey || e.button === 1, c: state.center, w: state.window, px: state.x, py: state.y };
   stage.setPointerCapture(e.pointerId);
 });
@@ -72,8 +76,9 @@ stage.addEventListener("pointermove", (e) => {
     state.y = drag.py + dy;
     applyTransform();
   } else {
-    const k = Math.max(drag.w, 256) / 256;
-    setWindow(drag.c + dy * k, drag.w + dx * k);
+    const r = stage.getBoundingClientRect();
+    const v = dragWindow({ center: drag.c, width: drag.w }, dx, dy, { width: r.width, height: r.height }, state.range);
+    setWindow(v.center, v.width);
   }
 });
 stage.addEventListener("pointerup", () => (drag = undefined));
@@ -109,6 +114,11 @@ $("actual").addEventListener("click", () => {
   applyTransform();
 });
 $("summarize").addEventListener("click", () => vscode.postMessage({ type: "summarize" }));
+$("retry").addEventListener("click", () => {
+  setFailed(undefined);
+  $("status").textContent = "Loading…";
+  vscode.postMessage({ type: "ready" });
+});
 document.addEventListener("keydown", (e) => {
   if (e.target instanceof HTMLInputElement || e.target instanceof HTMLSelectElement) return;
   if (e.key === "i") $("invert").click();
@@ -117,26 +127,67 @@ document.addEventListener("keydown", (e) => {
 });
 window.addEventListener("resize", () => fit());
 
+/** A row of the side table: [label, value] cells, the label never wrapping, a long value cut with its full text as a tooltip. */
+function row(label, value, tag) {
+  const tr = document.createElement("tr");
+  for (const [v, cls] of [[tag, "tag"], [label, "name"], [value, "value"]]) {
+    if (v === undefined) continue;
+    const td = document.createElement("td");
+    td.className = cls;
+    td.textContent = v;
+    td.title = v;
+    tr.append(td);
+  }
+  return tr;
+}
+
+/** A decode error: an empty state in place of the image, Summarize off until it loads. */
+function setFailed(message) {
+  state.failed = message !== undefined;
+  document.body.classList.toggle("failed", state.failed);
+  $("empty").hidden = !state.failed;
+  $("empty-reason").textContent = message ?? "";
+  $("summarize").disabled = state.failed;
+  $("summarize").title = state.failed ? "This image could not be displayed, so it cannot be summarized" : "Summarize this radiograph into its report";
+  if (state.failed) {
+    document.body.dataset.error = "true";
+    $("status").textContent = "";
+  } else delete document.body.dataset.error;
+}
+
 function showImage(m) {
+  setFailed(undefined);
   state.width = m.width;
   state.height = m.height;
+  state.range = imageRange(m.info, m.range);
   state.defaults = { center: m.window.center, width: m.window.width };
+  $("preset").value = "default";
   renderer.setImage(decodePixels(m.pixels), m.width, m.height);
   setWindow(m.window.center, m.window.width);
   fit();
-  $("info").textContent = `${m.info.format.toUpperCase()} ${m.info.width}×${m.info.height}, ${m.info.bitsStored}-bit` + (m.info.view ? `, ${m.info.view}` : "");
+  const info = `${m.info.format.toUpperCase()} ${m.info.width}×${m.info.height}, ${m.info.bitsStored}-bit` + (m.info.view ? `, ${m.info.view}` : "");
+  $("info").textContent = info;
+  $("info").title = info;
   const tbody = $("tags");
   tbody.replaceChildren();
-  for (const t of m.tags) {
-    const tr = document.createElement("tr");
-    for (const v of [t.tag, t.name, t.value]) {
-      const td = document.createElement("td");
-      td.textContent = v;
-      tr.append(td);
-    }
-    tbody.append(tr);
+  const dicom = m.info.format === "dicom";
+  // DICOM: its tags (patient ones hidden unless the setting shows them). Other formats have no
+  // patient tags: their own metadata instead.
+  $("tags-title").textContent = dicom ? "Tags" : "Image";
+  document.body.dataset.format = m.info.format;
+  if (dicom) for (const t of m.tags) tbody.append(row(t.name, t.value, t.tag));
+  else {
+    const rows = [
+      ["Format", m.info.format.toUpperCase()],
+      ["Size", `${m.info.width} × ${m.info.height} px`],
+      ["Bit depth", `${m.info.bitsStored} bits per sample`],
+      ["Values", `${state.range.lo}–${state.range.hi}`],
+    ];
+    if (m.info.photometric) rows.push(["Colour", m.info.photometric]);
+    if (m.info.frames > 1) rows.push(["Frames", String(m.info.frames)]);
+    for (const [k, v] of rows) tbody.append(row(k, v));
   }
-  $("tags-note").textContent = m.patientTagsHidden ? "Patient-identifying tags are hidden (setting xraygpt.viewer.showPatientTags)." : "";
+  $("tags-note").textContent = dicom && m.patientTagsHidden ? "Patient-identifying tags are hidden (setting xraygpt.viewer.showPatientTags)." : "";
   $("status").textContent = "";
   document.body.dataset.loaded = "true";
 }
@@ -207,11 +258,21 @@ function showFindings(labels) {
       requestHeatmap();
     });
     const name = document.createElement("span");
+    name.className = "name";
     name.textContent = l.name;
-    const bar = document.createElement("meter");
-    bar.min = 0;
-    bar.max = 1;
-    bar.value = l.probability;
+    name.title = l.name;
+    // A theme-coloured bar (a <meter> keeps the browser's light track in dark themes).
+    const bar = document.createElement("span");
+    bar.className = "bar";
+    bar.setAttribute("role", "meter");
+    bar.setAttribute("aria-valuemin", "0");
+    bar.setAttribute("aria-valuemax", "1");
+    bar.setAttribute("aria-valuenow", String(l.probability));
+    bar.setAttribute("aria-label", `${l.name} probability`);
+    const fill = document.createElement("span");
+    fill.className = "fill";
+    fill.style.width = `${Math.round(Math.min(1, Math.max(0, l.probability)) * 100)}%`;
+    bar.append(fill);
     const p = document.createElement("span");
     p.className = "p";
     p.textContent = l.probability.toFixed(2);
@@ -226,16 +287,24 @@ window.addEventListener("message", (e) => {
   if (!m || typeof m.type !== "string") return;
   if (m.type === "image" && typeof m.pixels === "string" && Number.isInteger(m.width) && Number.isInteger(m.height)) showImage(m);
   else if (m.type === "findings" && Array.isArray(m.labels)) showFindings(m.labels);
-  else if (m.type === "busy") $("summarize").disabled = Boolean(m.busy);
-  else if (m.type === "status" && typeof m.message === "string") $("status").textContent = m.message;
+  else if (m.type === "busy") $("summarize").disabled = Boolean(m.busy) || state.failed;
+  else if (m.type === "status" && typeof m.message === "string") {
+    $("status").textContent = m.message;
+    $("status").classList.remove("error");
+  }
   else if (m.type === "heatmap" && m.map && Array.isArray(m.map.values) && typeof m.map.finding === "string") {
     heat.maps.set(m.map.finding, m.map);
     $("status").textContent = "";
     showHeatmap();
   }
   else if (m.type === "error" && typeof m.message === "string") {
-    $("status").textContent = m.message;
-    document.body.dataset.error = "true";
+    // The image itself failed (decoding): the empty state. Anything else: a line under the image.
+    if (m.fatal) setFailed(m.message);
+    else {
+      $("status").textContent = m.message;
+      $("status").classList.add("error");
+      document.body.dataset.error = "true";
+    }
   }
 });
 vscode.postMessage({ type: "ready" });

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { JobRouter } from "./jobs.js";
-import { statusText } from "./status-text.js";
+import { notRunningMessage, statusText } from "./status-text.js";
 import { ChatHistory, MAX_ENTRIES } from "./chat-history.js";
 import { readConfig } from "./config.js";
 import { commandLine, serveCommand } from "./bootstrap.js";
@@ -35,7 +35,14 @@ test("status bar text shows model, device and queue", () => {
   assert.equal(statusText("running", { ...status, queue: { running: 0, queued: 0 }, device: { vision: "cpu", llm: "cpu" } }, "tiny").text, "$(pulse) tiny · CPU");
   const failed = statusText("failed", undefined, undefined);
   assert.equal(failed.error, true);
-  assert.match(failed.text, /failed/);
+  assert.equal(failed.text, "$(error) XrayGPT: not running");
+});
+
+test("a request without a running daemon says why in plain words", () => {
+  assert.match(notRunningMessage("failed", "cli.js: not found"), /^the XrayGPT daemon is not running \(cli\.js: not found; see/);
+  assert.equal(notRunningMessage("failed"), 'the XrayGPT daemon is not running (it stopped; see "XrayGPT: Show Daemon Log", then "XrayGPT: Restart Daemon")');
+  assert.equal(notRunningMessage("starting"), "the XrayGPT daemon is still starting; try again in a moment");
+  for (const s of ["starting", "restarting", "stopped", "failed"] as const) assert.doesNotMatch(notRunningMessage(s) + statusText(s, undefined, undefined).tooltip, /is failed\b/);
 });
 
 test("chat history is kept per image, bounded, with its session id", async () => {

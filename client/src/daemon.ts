@@ -23,7 +23,7 @@ import { RestartPolicy } from "./backoff.js";
 import { commandLine, findCli, serveCommand, type DaemonCommand } from "./bootstrap.js";
 import type { XrayConfig } from "./config.js";
 import type { JobRouter } from "./jobs.js";
-import type { DaemonState } from "./status-text.js";
+import { notRunningMessage, type DaemonState } from "./status-text.js";
 
 function connectSocket(path: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
@@ -222,7 +222,7 @@ export class Daemon implements vscode.Disposable {
 
   /** The running client, or an error saying why there is none. */
   get(): LanguageClient {
-    if (!this.client || this.state !== "running") throw new Error(this.state === "failed" ? `the XrayGPT daemon is not running (${this.failure ?? "it stopped"}; see "XrayGPT: Show Daemon Log", then "XrayGPT: Restart Daemon")` : `the XrayGPT daemon is ${this.state}`);
+    if (!this.client || this.state !== "running") throw new Error(notRunningMessage(this.state, this.failure));
     return this.client;
   }
 

@@ -10,6 +10,7 @@ import { registerEvaluate } from "./commands/evaluate.js";
 import { registerMarkReviewed } from "./commands/mark-reviewed.js";
 import { registerViewer } from "./webview/viewer-provider.js";
 import { registerChatView } from "./webview/chat-view.js";
+import { registerChooseImage } from "./commands/choose-image.js";
 
 let ctx: Ctx | undefined;
 
@@ -26,6 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     ...registerModelCommands(ctx),
     ...registerViewer(ctx),
     ...registerChatView(ctx),
+    registerChooseImage(),
   );
   await ctx.daemon.start();
 }

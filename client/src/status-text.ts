@@ -3,10 +3,20 @@ import type { ServerStatus } from "@xraygpt/protocol";
 
 export type DaemonState = "starting" | "running" | "restarting" | "stopped" | "failed";
 
+/** The state in words, for "XrayGPT: …" and "the XrayGPT daemon is …". */
+export const STATE_WORDS: Record<DaemonState, string> = { starting: "starting", running: "running", restarting: "restarting", stopped: "stopped", failed: "not running" };
+
+/** Why a request cannot be sent now: the daemon is not running (with why, and what to do), or still starting. */
+export function notRunningMessage(state: DaemonState, failure?: string): string {
+  if (state === "failed") return `the XrayGPT daemon is not running (${failure ?? "it stopped"}; see "XrayGPT: Show Daemon Log", then "XrayGPT: Restart Daemon")`;
+  if (state === "stopped") return "the XrayGPT daemon has stopped; it starts again with \"XrayGPT: Restart Daemon\"";
+  return `the XrayGPT daemon is still ${STATE_WORDS[state]}; try again in a moment`;
+}
+
 export function statusText(state: DaemonState, s: ServerStatus | undefined, model: string | undefined): { text: string; tooltip: string; error: boolean } {
   if (state !== "running" || !s) {
     const icon = state === "failed" ? "$(error)" : state === "stopped" ? "$(circle-slash)" : "$(sync~spin)";
-    return { text: `${icon} XrayGPT: ${state}`, tooltip: `XrayGPT daemon ${state}. Click to choose a model; see the XrayGPT output for the log.`, error: state === "failed" };
+    return { text: `${icon} XrayGPT: ${STATE_WORDS[state]}`, tooltip: `The XrayGPT daemon is ${STATE_WORDS[state]}. Click to choose a model; see the XrayGPT output for the log.`, error: state === "failed" };
   }
   const shown = model ?? s.defaultModel ?? "no model";
   const dev = s.device.llm === "none" ? "" : ` · ${s.device.llm === "cpu" ? "CPU" : s.device.llm === "remote" ? "remote" : "GPU"}`;

@@ -209,6 +209,12 @@ export interface DecodeImageResult {
   pixels: string;
   /** Default window in the 0..65535 pixel scale (from the DICOM VOI LUT, else full range). */
   window: { center: number; width: number };
+  /**
+   * DICOM: the modality values (e.g. HU) that pixel 0 and 65535 stand for, before MONOCHROME1
+   * inversion, so the viewer shows windows in them. Other formats have none: their scale spans
+   * the stored range 0..2^bitsStored−1.
+   */
+  range?: { min: number; max: number };
   tags: DicomTag[];
 }
 export const DecodeImageRequest = new RequestType<DecodeImageParams, DecodeImageResult, void>("xraygpt/decodeImage");
@@ -379,6 +385,10 @@ export interface EvaluateParams {
   ref: string;
   /** Reference id column (default "uid"). */
   idColumn?: string;
+  /** Take prediction ids from this field of each line (CLI --pred-id-field). */
+  predIdField?: string;
+  /** Keep the first capture group of each prediction id, a regular expression (CLI --id-pattern). */
+  idPattern?: string;
   /** Reference text columns, joined (default ["findings", "impression"]). */
   textColumns?: string[];
   /** Only reference rows where column = value. */

@@ -38,7 +38,7 @@ test("a DICOM opens in the radiograph viewer with pixels from the daemon", async
   assert.match(await frame.textContent("#info"), /DICOM 128×112, 12-bit/);
   const tags = await frame.textContent("#tags");
   assert.doesNotMatch(tags, /PatientName|PatientID|BirthDate/, "patient tags hidden by default");
-  await frame.waitForSelector("#findings li meter", { timeout: 120_000 });
+  await frame.waitForSelector("#findings li .bar", { timeout: 120_000 });
   await shot(page, "1-viewer");
 });
 

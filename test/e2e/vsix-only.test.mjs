@@ -55,7 +55,7 @@ test("a DICOM opens with pixels, with no settings and nothing on PATH", async ()
   await frame.waitForFunction(() => document.body.dataset.loaded === "true", null, { timeout: 180_000 });
   timings.dicomFirstPixelsMs = Date.now() - t0;
   assert.match(await frame.textContent("#info"), /DICOM 128×112, 12-bit/);
-  await frame.waitForSelector("#findings li meter", { timeout: 120_000 });
+  await frame.waitForSelector("#findings li .bar", { timeout: 120_000 });
   // The daemon runs the bundled model, xraygpt-mini.
   await page.waitForSelector('.statusbar-item[id*="xraygpt.daemon"] >> text=xraygpt-mini', { timeout: 60_000 });
   await shot(page, "vsix-1-viewer");

@@ -5,6 +5,9 @@ import type { Page } from "playwright-core";
 import { deliver, openWebviewPage, posted, type WebviewPage } from "../testing/chromium.js";
 import { chatHtml } from "./html.js";
 import { parseChatMessage } from "./messages.js";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { applyTheme, THEMES } from "../testing/themes.js";
 
 let webview: WebviewPage;
 let page: Page;
@@ -56,5 +59,20 @@ test("a streamed answer grows token by token; Stop and Escape post stop; insert 
   assert.deepEqual((await posted(page)).at(-1), { type: "insert", index: 3 });
   await page.click("#clear");
   assert.deepEqual((await posted(page)).at(-1), { type: "clear" });
+  assert.deepEqual(problems, []);
+});
+
+test("a long image name is cut in the header with the whole name as its tooltip", async () => {
+  const name = "1.2.826.0.1.3680043.8.498.10293847561029384756.1.2.826.0.1.3680043.8.498.55.dcm";
+  await page.setViewportSize({ width: 320, height: 500 });
+  await deliver(page, { type: "state", image: name, history: [{ role: "user", text: "Is the heart enlarged?" }, { role: "assistant", text: "The heart size is normal." }] });
+  await page.waitForFunction((n) => document.getElementById("subject")!.title === n, name);
+  const fits = await page.$eval("#subject", (e) => ({ cut: e.scrollWidth > e.clientWidth, ellipsis: getComputedStyle(e).textOverflow, pageWide: document.documentElement.scrollWidth <= window.innerWidth }));
+  assert.deepEqual(fits, { cut: true, ellipsis: "ellipsis", pageWide: true }, "cut with an ellipsis, and the view does not scroll sideways");
+  mkdirSync(join(process.cwd(), "test-results", "webview"), { recursive: true });
+  for (const theme of THEMES) {
+    await applyTheme(page, theme);
+    await page.screenshot({ path: join(process.cwd(), "test-results", "webview", `chat-${theme}.png`) });
+  }
   assert.deepEqual(problems, []);
 });

@@ -74,7 +74,7 @@ test("the page says ready; a report message draws one bar per metric with its CI
     assert.equal(r.text, m.value.toFixed(3));
     assert.ok(m.ci95);
     assert.deepEqual([r.low, r.high], [m.ci95.low, m.ci95.high]);
-    assert.ok(Math.abs(r.whisker[0]! - (190 + m.ci95.low * 380)) < 1e-6 && Math.abs(r.whisker[2]! - (190 + m.ci95.high * 380)) < 1e-6, `${m.name}: whiskers at the interval's ends`);
+    assert.ok(Math.abs(r.whisker[0]! - (250 + m.ci95.low * 380)) < 1e-6 && Math.abs(r.whisker[2]! - (250 + m.ci95.high * 380)) < 1e-6, `${m.name}: whiskers at the interval's ends`);
   }
   const label = await page.getAttribute("#metrics-chart", "aria-label");
   assert.match(label ?? "", new RegExp(`ROUGE-1 ${report.scores.metrics[0]!.value!.toFixed(4)}`));

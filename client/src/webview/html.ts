@@ -67,13 +67,14 @@ export function viewerHtml(r: PageResources): string {
 </div>
 <div class="main">
   <div id="stage" tabindex="0" aria-label="Radiograph. Drag to change window and level, shift-drag to pan, wheel to zoom."><canvas id="image"></canvas><canvas id="overlay" hidden></canvas>
-    <div id="legend" hidden><span id="legend-title"></span><span class="bar"></span><span id="legend-min"></span><span id="legend-max"></span></div></div>
+    <div id="legend" hidden><span id="legend-title"></span><span class="bar"></span><span id="legend-min"></span><span id="legend-max"></span></div>
+    <div id="empty" class="empty" role="alert" hidden><h2>This image cannot be displayed</h2><p id="empty-reason"></p><p class="muted">Summarize is off until it can be read. Fix or replace the file, then try again.</p><button id="retry">Try again</button></div></div>
   <aside class="side">
     <h2>Findings</h2>
     <ul id="findings" aria-label="Vision model findings"><li class="muted">No findings yet.</li></ul>
-    <h2>Tags</h2>
+    <h2 id="tags-title">Tags</h2>
     <p id="tags-note" class="muted"></p>
-    <table><tbody id="tags"></tbody></table>
+    <table class="tags"><tbody id="tags"></tbody></table>
   </aside>
 </div>
 <div id="status" role="status"></div>`,

@@ -70,7 +70,14 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider {
         void webview.postMessage({ type: "status", message: state === "failed" ? "The XrayGPT daemon is not running (see its notification); the image loads once it runs." : "Waiting for the XrayGPT daemon…" }),
       );
       const showPatientTags = this.ctx.config.showPatientTags;
-      const decoded = await client.sendRequest(DecodeImageRequest, { image, maxSize: 4096, includePatientTags: showPatientTags });
+      let decoded;
+      try {
+        decoded = await client.sendRequest(DecodeImageRequest, { image, maxSize: 4096, includePatientTags: showPatientTags });
+      } catch (e) {
+        // The image cannot be shown: the viewer's empty state, with Summarize off.
+        await webview.postMessage({ type: "error", message: errorText(e), fatal: true });
+        return;
+      }
       const tags = showPatientTags ? decoded.tags : decoded.tags.filter((t) => !t.patientIdentifying);
       await webview.postMessage({ type: "image", ...decoded, tags, patientTagsHidden: !showPatientTags });
       const f = await client.sendRequest(FindingsRequest, { image, ...(this.ctx.config.model ? { model: this.ctx.config.model } : {}) });

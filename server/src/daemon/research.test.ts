@@ -133,6 +133,15 @@ test("evaluate identical predictions and references: every score is 1", async ()
   const badColumn = await rpc.sendRequest(EvaluateRequest, { pred, ref, idColumn: "nope" }).catch((e: unknown) => e);
   assert.ok(badColumn instanceof ResponseError && badColumn.code === ErrorCodes.InvalidParams);
   assert.match(badColumn.message, /refs\.csv: no column "nope"/);
+
+  // Prediction ids by a field or a pattern (the editor's mapping question; the CLI's flags).
+  const iu = join(ws.dir, "pred-iu.jsonl");
+  writeFileSync(iu, texts.map((t, i) => JSON.stringify({ image: `/x/r${i}_IM-0001-4001.dcm.png`, study: `r${i}`, text: t })).join("\n") + "\n");
+  const none = await rpc.sendRequest(EvaluateRequest, { pred: iu, ref }).catch((e: unknown) => e);
+  assert.ok(none instanceof ResponseError);
+  assert.match(none.message, /none of its 4 predictions has a reference .*first prediction id "r0_IM-0001-4001"/);
+  assert.equal((await rpc.sendRequest(EvaluateRequest, { pred: iu, ref, idPattern: "^(r\\d+)_IM-", where: { split: "val" } })).counts.pairs, 4);
+  assert.equal((await rpc.sendRequest(EvaluateRequest, { pred: iu, ref, predIdField: "study", where: { split: "val" } })).counts.pairs, 4);
 });
 
 test("review appends the final text beside the AI draft with the edit distance", async () => {

@@ -121,12 +121,12 @@ export function registerResearchRequests(connection: Connection, engine: Engine,
 
   connection.onRequest(
     EvaluateRequest,
-    handle("evaluate", { pred: "string", ref: "string", idColumn: "string?", where: "object?", out: "string?" }, async (p: EvaluateParams): Promise<EvaluationReport> => {
+    handle("evaluate", { pred: "string", ref: "string", idColumn: "string?", predIdField: "string?", idPattern: "string?", where: "object?", out: "string?" }, async (p: EvaluateParams): Promise<EvaluationReport> => {
       const textColumns = stringArray("evaluate", "textColumns", p.textColumns);
       if (textColumns?.length === 0) throw new EngineError("InvalidParams", 'evaluate: "textColumns" is empty');
       if (p.where && Object.values(p.where).some((v) => typeof v !== "string")) throw new EngineError("InvalidParams", 'evaluate: "where" values must be strings');
       const report = await asInputError(() =>
-        evaluateFiles(guard.check(p.pred), guard.check(p.ref), { predictions: {}, references: { idColumn: p.idColumn, textColumns, where: p.where }, scores: {} }),
+        evaluateFiles(guard.check(p.pred), guard.check(p.ref), { predictions: { idField: p.predIdField, idPattern: p.idPattern }, references: { idColumn: p.idColumn, textColumns, where: p.where }, scores: {} }),
       );
       if (p.out) writeEvaluation(resolve(p.out), report, guard);
       return report;

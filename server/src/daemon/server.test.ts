@@ -17,6 +17,7 @@ import {
   type TokenParams,
 } from "@xraygpt/protocol";
 import { startStdioDaemon, type StdioDaemon } from "../testing/stdio-daemon.js";
+import { syntheticGrey, writeDicom } from "../testing/dicom-fixtures.js";
 import { connectClient, startSocketDaemon } from "../testing/socket-daemon.js";
 import { BROKEN_MODEL, FIXTURE_MODEL, LONG_MODEL, makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
 
@@ -91,6 +92,13 @@ test("decodeImage returns 16-bit pixels for the viewer", async () => {
   const small = await rpc.sendRequest(DecodeImageRequest, { image: ws.images[0]!, maxSize: 40 });
   assert.equal(Math.max(small.width, small.height), 40);
   assert.equal(small.info.width, r.width, "info describes the source image");
+  assert.equal(r.range, undefined, "a PNG has no modality range (its scale spans 0..2^bits−1)");
+  // A DICOM: the modality values its scale spans, so the viewer shows windows in them.
+  const dcm = join(ws.dir, "ct-like.dcm");
+  writeDicom(dcm, { width: 8, height: 8, pixels: syntheticGrey(8, 8, 4095), bitsStored: 12, rescaleSlope: 1, rescaleIntercept: -1024, windowCenter: [40], windowWidth: [400] });
+  const d = await rpc.sendRequest(DecodeImageRequest, { image: dcm });
+  assert.deepEqual(d.range, { min: -1024, max: 4095 - 1024 });
+  assert.ok(Math.abs(d.window.center - ((40 + 1024) / 4095) * 65535) < 1e-6, "the window stays in the pixel scale");
   const bad = await rpc.sendRequest(DecodeImageRequest, { image: join(ws.dir, "gone.dcm") }).catch((e: ResponseError<{ kind: string }>) => e);
   assert.ok(bad instanceof ResponseError);
   assert.equal(bad.data?.kind, "BadImage");

@@ -353,6 +353,7 @@ export class XrayEngine implements Engine {
       height: img.height,
       pixels: Buffer.from(img.pixels.buffer, img.pixels.byteOffset, img.pixels.byteLength).toString("base64"),
       window: img.window,
+      ...(img.modalityRange ? { range: img.modalityRange } : {}),
       tags: redactedTags(img.tags, params.includePatientTags ?? false),
     };
   }

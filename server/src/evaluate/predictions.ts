@@ -40,6 +40,12 @@ function stemOf(path: string): string {
   return dot > 0 ? name.slice(0, dot) : name;
 }
 
+/** What `idPattern` keeps of an id: its first capture group (the whole match without one); undefined when it does not match. */
+export function idByPattern(id: string, pattern: RegExp): string | undefined {
+  const m = pattern.exec(id);
+  return m ? (m[1] ?? m[0]) : undefined;
+}
+
 export function readPredictions(file: string, options: PredictionOptions = {}): PredictionSet {
   let text: string;
   try {
@@ -74,9 +80,9 @@ export function readPredictions(file: string, options: PredictionOptions = {}): 
       return void out.skipped.push({ line, reason: options.idField ? `no "${options.idField}" field` : 'no "id" or "image" field' });
     }
     if (pattern) {
-      const m = pattern.exec(id);
-      if (!m) return void out.skipped.push({ line, reason: `id "${id}" does not match --id-pattern` });
-      id = m[1] ?? m[0];
+      const kept = idByPattern(id as string, pattern);
+      if (kept === undefined) return void out.skipped.push({ line, reason: `id "${id}" does not match --id-pattern` });
+      id = kept;
     }
     const t = obj[textField];
     if (typeof t !== "string") return void out.skipped.push({ line, reason: `no "${textField}" text` });

@@ -144,7 +144,11 @@ export function registerReportFeatures(
     const actions: CodeAction[] = [];
     const annotationLog = Boolean(parseReport(doc.getText()).frontMatter?.fields.get("annotationLog")?.value);
     for (const p of problems) {
-      if (!p.fix || p.end < from || p.start > to) continue;
+      if (p.end < from || p.start > to) continue;
+      if (p.command) {
+        actions.push({ title: p.command.title, kind: CodeActionKind.QuickFix, diagnostics: [toDiagnostic(doc, p)], isPreferred: true, command: { title: p.command.title, command: p.command.command, arguments: [doc.uri] } });
+      }
+      if (!p.fix) continue;
       actions.push({
         title: p.fix.title,
         kind: CodeActionKind.QuickFix,

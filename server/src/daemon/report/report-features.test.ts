@@ -15,6 +15,7 @@ import { XrayEngine } from "../../engine/engine.js";
 import { writeFixtureModel } from "../../testing/fixture-model.js";
 import { writeSyntheticPng } from "../../testing/workspace.js";
 import { registerReportFeatures } from "./index.js";
+import { CHOOSE_IMAGE_COMMAND } from "./report-image.js";
 import { appendDraftEdit, applyEdit, finishDraftEdit, newReportText, streamInsertEdit } from "./report-format.js";
 
 let dir: string;
@@ -111,4 +112,10 @@ test("a broken image link is an error on the image value", async () => {
   const d = diagnostics.get(uri)!.diagnostics;
   assert.deepEqual(d.map((x) => [x.code, x.severity]), [["broken-image", 1]]);
   assert.equal(d[0]!.range.start.line, 1);
+  const actions = (await client.sendRequest("textDocument/codeAction", { textDocument: { uri }, range: d[0]!.range, context: { diagnostics: d } })) as CodeAction[];
+  assert.deepEqual(
+    actions.filter((a) => a.kind === "quickfix").map((a) => [a.title, a.command?.command, a.command?.arguments]),
+    [["Choose image…", CHOOSE_IMAGE_COMMAND, [uri]]],
+    "the quick fix asks the editor for the image",
+  );
 });
