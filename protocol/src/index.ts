@@ -241,6 +241,21 @@ export const UnloadModelRequest = new RequestType<ModelIdParams, ModelInfo, void
 
 export type Health = "ok" | "warning" | "error";
 
+/** One endpoint of a model served elsewhere (a manifest's `backend.baseUrls`), as this daemon sees it. */
+export interface RemoteEndpointHealth {
+  url: string;
+  /** False after a failed request, until one succeeds again. */
+  up: boolean;
+  /** Requests now in flight to it. */
+  inFlight: number;
+  /** Failed requests in a row. */
+  failures: number;
+  /** When down: ms until it is tried again. */
+  retryInMs?: number;
+  /** When down: why (HTTP status, connection error, timeout). */
+  lastError?: string;
+}
+
 export interface ServerStatus {
   version: string;
   protocolVersion: number;
@@ -253,6 +268,8 @@ export interface ServerStatus {
   device: { vision: Device | "none"; llm: Device | "remote" | "none"; detail?: string };
   queue: { running: number; queued: number };
   pid: number;
+  /** Resident models served elsewhere, with the health of each endpoint. */
+  remote?: { model: string; endpoints: RemoteEndpointHealth[] }[];
 }
 export const StatusRequest = new RequestType<Record<string, never> | undefined, ServerStatus, void>("xraygpt/status");
 

@@ -8,7 +8,7 @@ import { makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
 import { writeRemoteModel } from "../testing/remote-fixture.js";
 
 /** A scripted OpenAI-compatible server: each POST takes the next behaviour (the last one repeats). */
-type Behaviour = "ok" | 429 | 500 | "hang" | "reset" | "truncated" | "slow";
+type Behaviour = "ok" | 429 | 500 | 503 | "hang" | "reset" | "truncated" | "slow";
 interface Seen {
   path: string;
   body: Record<string, unknown>;
@@ -163,6 +163,27 @@ test("two endpoints: a dead one is skipped and the work goes to the other", asyn
   } finally {
     await engine.dispose();
     await Promise.all([dead.close(), live.close()]);
+  }
+});
+
+test("two endpoints, both failing: the error names each with its cause, and status shows them down", async () => {
+  const a = await fakeServer([503]);
+  const b = await fakeServer(["reset"]);
+  const engine = await remoteEngine("remote-both-down", { baseUrls: [a.url, b.url], model: "m", retries: 1 });
+  try {
+    await assert.rejects(engine.summarize({ image: ws.images[0]!, model: "remote-both-down" }), (e: Error) => {
+      assert.match(e.message, /every endpoint is down \(after 4 tries\)/);
+      assert.ok(e.message.includes(`${a.url}: HTTP 503 scripted 503`), e.message);
+      assert.ok(e.message.includes(`${b.url}: `), e.message);
+      return true;
+    });
+    assert.deepEqual([a.seen.length, b.seen.length], [2, 2]);
+    const health = engine.status().remote!.find((r) => r.model === "remote-both-down")!.endpoints;
+    assert.deepEqual(health.map((h) => [h.url, h.up, h.failures]), [[a.url, false, 2], [b.url, false, 2]]);
+    assert.ok(health.every((h) => h.retryInMs! > 0 && h.lastError), JSON.stringify(health));
+  } finally {
+    await engine.dispose();
+    await Promise.all([a.close(), b.close()]);
   }
 });
 

@@ -134,7 +134,7 @@ export class XrayEngine implements Engine {
     const key = id ?? this.defaultModel; // the registry id: a bundled model shadowed by a same-id one is "bundled:<id>"
     let r = this.resident.get(key);
     if (!r) {
-      const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l) });
+      const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l), onHealth: () => this.emitStatus() });
       r = { key, entry, backend, queue: new JobQueue(backend.parallel ?? this.opts.parallel ?? 1) };
       r.queue.onChange(() => this.emitStatus());
       this.resident.set(key, r);
@@ -408,9 +408,12 @@ export class XrayEngine implements Engine {
     let llm: ServerStatus["device"]["llm"] = "none";
     let detail: string | undefined;
     const loaded: string[] = [];
+    const remote: NonNullable<ServerStatus["remote"]> = [];
     for (const [id, r] of this.resident) {
       running += r.queue.size.running;
       queued += r.queue.size.queued;
+      const endpoints = r.backend.endpoints?.();
+      if (endpoints) remote.push({ model: id, endpoints });
       const info = r.backend.info;
       if (info) {
         loaded.push(id);
@@ -428,6 +431,7 @@ export class XrayEngine implements Engine {
       device: { vision: this.visionDevice(), llm, ...(detail ? { detail } : {}) },
       queue: { running, queued },
       pid: process.pid,
+      ...(remote.length ? { remote } : {}),
     };
   }
 
