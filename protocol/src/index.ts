@@ -230,6 +230,8 @@ export interface ModelInfo {
   warning?: string;
   loaded: boolean;
   default: boolean;
+  /** A model served elsewhere: its endpoints and the requests each takes at once (the manifest's `backend`). */
+  remote?: { baseUrls: string[]; maxConcurrency: number };
 }
 export const ModelsRequest = new RequestType<Record<string, never> | undefined, { models: ModelInfo[] }, void>("xraygpt/models");
 
@@ -353,7 +355,7 @@ export interface AnnotateParams {
   out: string;
   model?: string;
   prompt?: string;
-  /** Images in flight at once (default 2). */
+  /** Images in flight at once (default 2; a model served elsewhere: its maxConcurrency × endpoints). The log's order does not depend on it. */
   concurrency?: number;
   generation?: GenerationSettings;
   /** Run again the images whose earlier attempts all failed. */

@@ -17,6 +17,8 @@ export interface Endpoint {
   lastError?: string;
 }
 
+/** Requests in flight per endpoint when the manifest says nothing (`backend.maxConcurrency`). */
+export const REMOTE_MAX_CONCURRENCY = 4;
 export const DOWN_BASE_MS = 1_000;
 export const DOWN_MAX_MS = 30_000;
 

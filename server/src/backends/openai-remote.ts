@@ -19,7 +19,7 @@ import type { SamplingSettings } from "../host/messages.js";
 import { followUpText, renderTemplate } from "../pipeline/condition.js";
 import { EngineError } from "../engine/errors.js";
 import type { AnalysedImage, Backend, BackendInfo, BackendOptions, GenerateHooks } from "./backend.js";
-import { EndpointPool, type Endpoint } from "./endpoint-pool.js";
+import { EndpointPool, REMOTE_MAX_CONCURRENCY, type Endpoint } from "./endpoint-pool.js";
 import { sseData } from "./sse.js";
 
 type ContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
@@ -46,7 +46,7 @@ export class OpenAIRemoteBackend implements Backend<RemotePrompt> {
     opts?: Pick<BackendOptions, "onHealth">,
   ) {
     this.spec = entry.manifest.backend!;
-    const perEndpoint = this.spec.maxConcurrency ?? 4;
+    const perEndpoint = this.spec.maxConcurrency ?? REMOTE_MAX_CONCURRENCY;
     this.pool = new EndpointPool(this.spec.baseUrls, perEndpoint, opts?.onHealth);
     this.imageSize = this.api === "chat" ? (this.spec.imageSize ?? 1024) : undefined;
     this.parallel = perEndpoint * this.pool.endpoints.length;

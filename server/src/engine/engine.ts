@@ -36,6 +36,7 @@ import type { GenerationDone } from "../host/model-process.js";
 import type { SamplingSettings } from "../host/messages.js";
 import type { AnalysedImage, Backend } from "../backends/backend.js";
 import { createBackend } from "../backends/index.js";
+import { REMOTE_MAX_CONCURRENCY } from "../backends/endpoint-pool.js";
 import { occlusionMaps } from "../pipeline/saliency.js";
 import { AbortedError, JobQueue } from "./job-queue.js";
 import { EngineError } from "./errors.js";
@@ -379,6 +380,7 @@ export class XrayEngine implements Engine {
       ...(e.warning ? { warning: e.warning } : {}),
       loaded: !!this.resident.get(e.id)?.backend.info,
       default: e.id === this.defaultModel,
+      ...(m?.backend ? { remote: { baseUrls: m.backend.baseUrls, maxConcurrency: m.backend.maxConcurrency ?? REMOTE_MAX_CONCURRENCY } } : {}),
     };
   }
 
