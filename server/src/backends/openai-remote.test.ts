@@ -117,15 +117,21 @@ test("a completions model gets the manifest's raw prompt with the findings line 
   }
 });
 
-test("429 and 500 are retried with backoff and answered once; a stream cut after text is an error, not retried", async () => {
-  const s = await fakeServer([429, 500, "ok", "truncated"]);
+test("429 and 500 are retried with backoff and answered once; a stream cut after streamed text is an error, not retried; with no listener it starts again", async () => {
+  const s = await fakeServer([429, 500, "ok", "truncated", "truncated", "ok"]);
   const engine = await remoteEngine("remote-retry", { baseUrls: [s.url], model: "m", retries: 2 });
   try {
     const r = await engine.summarize({ image: ws.images[0]!, model: "remote-retry" });
     assert.equal(r.text, "No acute disease.");
     assert.equal(s.seen.length, 3);
-    await assert.rejects(engine.summarize({ image: ws.images[0]!, model: "remote-retry" }), (e: Error) => e.message.includes(s.url) && /not retried/.test(e.message));
+    let streamed = "";
+    await assert.rejects(engine.summarize({ image: ws.images[0]!, model: "remote-retry" }, { onToken: (t) => (streamed += t) }), (e: Error) => e.message.includes(s.url) && /not retried/.test(e.message));
+    assert.equal(streamed, "No acute ");
     assert.equal(s.seen.length, 4);
+    // A batch streams to nobody: the cut answer is asked for again, and only the whole one counts.
+    const again = await engine.summarize({ image: ws.images[0]!, model: "remote-retry" });
+    assert.equal(again.text, "No acute disease.");
+    assert.equal(s.seen.length, 6);
   } finally {
     await engine.dispose();
     await s.close();

@@ -6,8 +6,8 @@
  * unless a manifest names a server.
  *
  * Streaming (SSE), cancellation (the HTTP request is aborted), a timeout per request, and bounded
- * retries with backoff on 429 / 5xx / connection errors — only before any text arrived, so a
- * retried request is never answered twice. Several baseUrls (endpoint-pool.ts): the least loaded
+ * retries with backoff on 429 / 5xx / connection errors — only before any text was streamed to
+ * a listener, so a retried request is never answered twice. Several baseUrls (endpoint-pool.ts): the least loaded
  * first, up to `maxConcurrency` each; one that fails is down for a doubling backoff and the request
  * moves to another at once (that is not a retry); when none is left up, a retry waits for the
  * first to come back, and the last error names every endpoint.
@@ -170,7 +170,11 @@ export class OpenAIRemoteBackend implements Backend<RemotePrompt> {
         if (hooks.signal?.aborted) return this.done(state, "cancelled", undefined, 0, 0);
         if (!(e instanceof Retryable)) throw e;
         this.pool.failed(ep, e.message);
-        if (state.tokens > 0) throw new EngineError("ModelUnavailable", `${this.label}: ${ep.url}: ${e.message} (after part of the answer; not retried)`);
+        if (state.tokens > 0) {
+          // Text already streamed to a listener is never taken back; with no listener (a batch), start the answer again.
+          if (hooks.onToken) throw new EngineError("ModelUnavailable", `${this.label}: ${ep.url}: ${e.message} (after part of the answer; not retried)`);
+          Object.assign(state, { text: "", tokens: 0 });
+        }
         failed.set(ep, e.message);
       } finally {
         this.pool.release(ep);
