@@ -72,8 +72,10 @@ export class OpenAIRemoteBackend implements Backend<RemotePrompt> {
     const { manifest } = this.entry;
     const findings = image.findings.conditioningText;
     if (this.api === "completions") return { text: renderTemplate(manifest.prompt.template, { findings: findings ?? "", prompt }) };
-    const text = findings ? `${findings}\n\n${prompt}` : prompt;
-    const content: ContentPart[] = [{ type: "image_url", image_url: { url: `data:image/png;base64,${Buffer.from(image.png!).toString("base64")}` } }, { type: "text", text }];
+    const content: ContentPart[] = [{ type: "image_url", image_url: { url: `data:image/png;base64,${Buffer.from(image.png!).toString("base64")}` } }];
+    if (this.spec.sendFindings !== false) content.push({ type: "text", text: findings ? `${findings}\n\n${prompt}` : prompt });
+    // A server that grounds on the image itself gets the question alone, and for the default instruction the image alone (its own summary).
+    else if (prompt !== manifest.prompt.defaultPrompt) content.push({ type: "text", text: prompt });
     return { messages: [...(this.spec.system ? [{ role: "system" as const, content: this.spec.system }] : []), { role: "user", content }] };
   }
 
