@@ -43,7 +43,9 @@ export interface HttpBenchResult {
   annotateP99Ms: number;
   requestP50Ms: number;
   requestP99Ms: number;
+  /** After 10 warm-up requests, after the first 10% of the run, at the end (serve and its model processes). */
   rssStartMb: number;
+  rssEarlyMb: number;
   rssEndMb: number;
   requestErrors: number;
 }
@@ -95,6 +97,7 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
     };
     for (let i = 0; i < 10; i++) await ask(i);
     const rssStartMb = treeRssMb(server.child.pid!);
+    let rssEarlyMb = rssStartMb;
     const latencies: number[] = [];
     let errors = 0;
     let issued = 0;
@@ -104,6 +107,8 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
           const r = await ask(issued++);
           latencies.push(r.ms);
           if (!r.ok) errors++;
+          // After the first 10%: the server's bounded caches (chat sessions, conversations) are full.
+          if (latencies.length === Math.round(o.requests / 10)) rssEarlyMb = treeRssMb(server.child.pid!);
         }
       }),
     );
@@ -117,6 +122,7 @@ export async function benchHttp(o: HttpBenchOptions): Promise<HttpBenchResult> {
       requestP50Ms: quantile(latencies, 0.5),
       requestP99Ms: quantile(latencies, 0.99),
       rssStartMb,
+      rssEarlyMb,
       rssEndMb,
       requestErrors: errors,
     };
