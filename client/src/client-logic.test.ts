@@ -33,6 +33,14 @@ test("status bar text shows model, device and queue", () => {
   assert.equal(s.text, "$(loading~spin) xraygpt-mini · GPU · 1 running, 2 queued");
   assert.match(s.tooltip, /Device: vision cpu, LLM cuda/);
   assert.equal(statusText("running", { ...status, queue: { running: 0, queued: 0 }, device: { vision: "cpu", llm: "cpu" } }, "tiny").text, "$(pulse) tiny · CPU");
+  const remote = statusText("running", {
+    ...status,
+    queue: { running: 0, queued: 0 },
+    device: { vision: "cpu", llm: "remote" },
+    remote: [{ model: "gpu-pool", endpoints: [{ url: "http://gpu1:8000/v1", up: true, inFlight: 2, failures: 0 }, { url: "http://gpu2:8000/v1", up: false, inFlight: 0, failures: 3, retryInMs: 3500, lastError: "ECONNREFUSED" }] }],
+  }, "gpu-pool");
+  assert.equal(remote.text, "$(warning) gpu-pool · remote · 1/2 endpoints down");
+  assert.match(remote.tooltip, /Endpoints of gpu-pool: http:\/\/gpu1:8000\/v1 up \(2 in flight\); http:\/\/gpu2:8000\/v1 down \(ECONNREFUSED; retried in 4 s\)/);
   const failed = statusText("failed", undefined, undefined);
   assert.equal(failed.error, true);
   assert.equal(failed.text, "$(error) XrayGPT: not running");

@@ -22,13 +22,22 @@ export function statusText(state: DaemonState, s: ServerStatus | undefined, mode
   const dev = s.device.llm === "none" ? "" : ` · ${s.device.llm === "cpu" ? "CPU" : s.device.llm === "remote" ? "remote" : "GPU"}`;
   const busy = s.queue.running + s.queue.queued;
   const queue = busy ? ` · ${s.queue.running} running${s.queue.queued ? `, ${s.queue.queued} queued` : ""}` : "";
-  const icon = s.health === "error" ? "$(error)" : s.health === "warning" ? "$(warning)" : busy ? "$(loading~spin)" : "$(pulse)";
+  const endpoints = (s.remote ?? []).flatMap((r) => r.endpoints);
+  const down = endpoints.filter((e) => !e.up).length;
+  const remote = down ? ` · ${down}/${endpoints.length} endpoint${endpoints.length > 1 ? "s" : ""} down` : "";
+  const icon = s.health === "error" ? "$(error)" : s.health === "warning" || down ? "$(warning)" : busy ? "$(loading~spin)" : "$(pulse)";
   const tooltip = [
     `XrayGPT daemon ${s.version} (pid ${s.pid}): ${s.health}${s.message ? ` — ${s.message}` : ""}`,
     `Model: ${shown}${s.loadedModels.length ? ` (loaded: ${s.loadedModels.join(", ")})` : ""}`,
     `Device: vision ${s.device.vision}, LLM ${s.device.llm}${s.device.detail ? ` (${s.device.detail})` : ""}`,
+    ...(s.remote ?? []).map((r) => `Endpoints of ${r.model}: ${r.endpoints.map(endpointText).join("; ")}`),
     `Queue: ${s.queue.running} running, ${s.queue.queued} queued`,
     "Click to choose a model.",
   ].join("\n");
-  return { text: `${icon} ${shown}${dev}${queue}`, tooltip, error: s.health === "error" };
+  return { text: `${icon} ${shown}${dev}${queue}${remote}`, tooltip, error: s.health === "error" };
+}
+
+function endpointText(e: NonNullable<ServerStatus["remote"]>[number]["endpoints"][number]): string {
+  if (e.up) return `${e.url} up${e.inFlight ? ` (${e.inFlight} in flight)` : ""}`;
+  return `${e.url} down (${e.lastError ?? "failed"}${e.retryInMs !== undefined ? `; retried in ${Math.ceil(e.retryInMs / 1000)} s` : ""})`;
 }

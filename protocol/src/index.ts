@@ -236,6 +236,8 @@ export interface ModelInfo {
   warning?: string;
   loaded: boolean;
   default: boolean;
+  /** A model served elsewhere: its endpoints and the requests each takes at once (the manifest's `backend`). */
+  remote?: { baseUrls: string[]; maxConcurrency: number };
 }
 export const ModelsRequest = new RequestType<Record<string, never> | undefined, { models: ModelInfo[] }, void>("xraygpt/models");
 
@@ -246,6 +248,21 @@ export const LoadModelRequest = new RequestType<ModelIdParams, ModelInfo, void>(
 export const UnloadModelRequest = new RequestType<ModelIdParams, ModelInfo, void>("xraygpt/models/unload");
 
 export type Health = "ok" | "warning" | "error";
+
+/** One endpoint of a model served elsewhere (a manifest's `backend.baseUrls`), as this daemon sees it. */
+export interface RemoteEndpointHealth {
+  url: string;
+  /** False after a failed request, until one succeeds again. */
+  up: boolean;
+  /** Requests now in flight to it. */
+  inFlight: number;
+  /** Failed requests in a row. */
+  failures: number;
+  /** When down: ms until it is tried again. */
+  retryInMs?: number;
+  /** When down: why (HTTP status, connection error, timeout). */
+  lastError?: string;
+}
 
 export interface ServerStatus {
   version: string;
@@ -259,6 +276,8 @@ export interface ServerStatus {
   device: { vision: Device | "none"; llm: Device | "remote" | "none"; detail?: string };
   queue: { running: number; queued: number };
   pid: number;
+  /** Resident models served elsewhere, with the health of each endpoint. */
+  remote?: { model: string; endpoints: RemoteEndpointHealth[] }[];
 }
 export const StatusRequest = new RequestType<Record<string, never> | undefined, ServerStatus, void>("xraygpt/status");
 
@@ -342,7 +361,7 @@ export interface AnnotateParams {
   out: string;
   model?: string;
   prompt?: string;
-  /** Images in flight at once (default 2). */
+  /** Images in flight at once (default 2; a model served elsewhere: its maxConcurrency × endpoints). The log's order does not depend on it. */
   concurrency?: number;
   generation?: GenerationSettings;
   /** Run again the images whose earlier attempts all failed. */

@@ -2,14 +2,13 @@
 // child process, kill -9 it mid-batch, re-run the same command, and find each image exactly once.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { FIXTURE_MODEL, makeTestWorkspace, writeSyntheticPng, type TestWorkspace } from "../testing/workspace.js";
+import { logLines as lines, runAnnotate, waitForLines } from "../testing/annotate-cli.js";
 import type { AnnotationRecord } from "./record.js";
 
 const COUNT = 50;
-const cliModule = new URL("../cli/commands/annotate.js", import.meta.url).href;
 let ws: TestWorkspace;
 let batch: string;
 let images: string[];
@@ -27,37 +26,8 @@ before(async () => {
 });
 after(() => ws.cleanup());
 
-function runCli(out: string): { child: ChildProcess; done: Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> } {
-  const args = [batch, "--out", out, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL, "--concurrency", "2", "--quiet"];
-  // A script file, not "node -e": the engine forks its model process with this process's execArgv.
-  const runner = join(ws.dir, "run-annotate.mjs");
-  writeFileSync(
-    runner,
-    `import { command } from ${JSON.stringify(cliModule)};
-const io = { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) };
-process.exitCode = await command.run(${JSON.stringify(args)}, io);
-`,
-  );
-  const child = spawn(process.execPath, [runner], { env: { ...process.env, XRAYGPT_THREADS: "1" } });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d) => (stdout += d));
-  child.stderr!.on("data", (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve) =>
-    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr })),
-  );
-  return { child, done };
-}
-
-const lines = (path: string) => (existsSync(path) ? readFileSync(path, "utf8").split("\n").filter(Boolean) : []);
-
-async function waitForLines(path: string, n: number, exited: Promise<unknown>): Promise<void> {
-  let gone = false;
-  void exited.then(() => (gone = true));
-  while (lines(path).length < n) {
-    if (gone) throw new Error(`the annotate process ended before writing ${n} records`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function runCli(out: string) {
+  return runAnnotate([batch, "--out", out, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL, "--concurrency", "2", "--quiet"]);
 }
 
 test("kill -9 mid-batch, re-run: every image exactly once; a second process is refused meanwhile", { timeout: 300_000 }, async () => {
@@ -89,7 +59,7 @@ test("kill -9 mid-batch, re-run: every image exactly once; a second process is r
 
   const records = lines(out).map((l) => JSON.parse(l) as AnnotationRecord);
   assert.equal(records.length, COUNT);
-  assert.deepEqual(records.map((r) => r.image).sort(), [...images].sort());
+  assert.deepEqual(records.map((r) => r.image), images, "in the folder's order, as at concurrency 1, across the kill");
   assert.equal(new Set(records.map((r) => r.sha256)).size, COUNT);
   assert.ok(records.every((r) => !r.error && typeof r.text === "string"));
 });

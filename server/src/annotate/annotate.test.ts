@@ -9,6 +9,7 @@ import { appendReview } from "./review.js";
 import { acquireLock } from "./lock.js";
 import { isAnnotation, isReview, type AnnotationRecord, type LogRecord } from "./record.js";
 import { readPredictions } from "../evaluate/predictions.js";
+import { writeRemoteModel } from "../testing/remote-fixture.js";
 
 let ws: TestWorkspace;
 let engine: XrayEngine;
@@ -106,4 +107,40 @@ test("a review record holds the draft, the final text and their edit distance; e
   assert.equal(preds.predictions.length, 1);
   assert.equal(preds.predictions[0]!.id, "image-0");
   assert.equal(preds.reviews, 1);
+});
+
+test("the log's order is the images' order at any concurrency (failed and duplicate images included)", async () => {
+  const run = async (concurrency: number) => {
+    const out = join(ws.dir, `order-${concurrency}.jsonl`);
+    await annotateBatch({ engine, images, out, concurrency });
+    return readFileSync(out, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as AnnotationRecord).image);
+  };
+  const serial = await run(1);
+  assert.equal(serial.length, images.length - 1, "the duplicate is skipped");
+  assert.deepEqual(await run(4), serial);
+});
+
+test("a remote model whose every endpoint is down stops the batch with an error naming each, and records nothing", async () => {
+  const { createServer } = await import("node:http");
+  const urls: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    urls.push(`http://127.0.0.1:${(s.address() as { port: number }).port}/v1`);
+    await new Promise<void>((r) => s.close(() => r()));
+  }
+  const dir = join(ws.dir, "down-models");
+  await writeRemoteModel(dir, "all-down", { baseUrls: urls, model: "m", retries: 0 });
+  const e2 = new XrayEngine({ modelsDirs: [dir], threads: 1 });
+  const out = join(ws.dir, "down.jsonl");
+  try {
+    await assert.rejects(annotateBatch({ engine: e2, images: ws.images, out, model: "all-down", concurrency: 4 }), (e: Error) => {
+      assert.equal(e.name, "AnnotateError");
+      for (const u of urls) assert.ok(e.message.includes(`${u}: ECONNREFUSED`), e.message);
+      return true;
+    });
+    assert.equal(readFileSync(out, "utf8"), "");
+  } finally {
+    await e2.dispose();
+  }
 });

@@ -6,9 +6,10 @@
  * batch goes on; when the model itself is unavailable the batch stops with that error instead
  * (nothing is recorded for the image, so a re-run tries it again). Up to `concurrency` images are in flight: the engine decodes and runs vision
  * outside its per-model generation queue, so vision for the next images overlaps generation for
- * the current one.
+ * the current one; a remote model spreads them over its endpoints. Records are written in the
+ * order of `images` whatever the concurrency.
  */
-import type { AnnotateResult, GenerationSettings, ModelRef } from "@xraygpt/protocol";
+import type { AnnotateResult, GenerationSettings, ModelInfo, ModelRef } from "@xraygpt/protocol";
 import type { Engine } from "../engine/types.js";
 import { describeError } from "../engine/errors.js";
 import { Journal } from "./journal.js";
@@ -40,7 +41,7 @@ export interface AnnotateOptions {
   /** Instruction for the model; the model's default prompt when absent. */
   prompt?: string;
   generation?: GenerationSettings;
-  /** Images in flight at once (default 2). */
+  /** Images in flight at once (default: defaultConcurrency of the model). */
   concurrency?: number;
   /** Run again the images whose log records are all errors. */
   retryFailed?: boolean;
@@ -63,18 +64,25 @@ export class AnnotateError extends Error {
 /** Resume-key stand-in for a file that could not be read (it has no SHA-256). */
 const unreadable = (image: string) => `unreadable:${image}`;
 
-async function resolveModel(engine: Engine, id: string | undefined): Promise<ModelRef> {
+async function resolveModel(engine: Engine, id: string | undefined): Promise<ModelInfo> {
   const models = await engine.listModels();
   const m = id ? models.find((x) => x.id === id) : models.find((x) => x.default);
   if (!m) throw new AnnotateError(id ? `unknown model "${id}" (installed: ${models.map((x) => x.id).join(", ") || "none"})` : "no default model installed; pass --model");
   if (!m.available) throw new AnnotateError(`model "${m.id}" is not available: ${m.problem ?? "unknown problem"}`);
-  return { id: m.id, version: m.version, manifestHash: m.manifestHash };
+  return m;
+}
+
+/** What one image came to: a record to write, a skip, or nothing (cancelled, or the batch must stop). */
+type Outcome = { record: AnnotationRecord; failed: boolean } | "skipped" | "none";
+
+/** Images in flight when the caller names no number: a remote model's endpoints × their maxConcurrency, else 2. */
+export function defaultConcurrency(model: ModelInfo): number {
+  return model.remote ? model.remote.maxConcurrency * model.remote.baseUrls.length : 2;
 }
 
 export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateSummary> {
   const { engine, images, out } = options;
   const warn = options.warn ?? (() => {});
-  const concurrency = Math.max(1, Math.floor(options.concurrency ?? 2));
   const promptRequested = options.prompt ?? null;
   const guard = new PathGuard(options.allowedRoots);
   guard.check(out);
@@ -82,7 +90,9 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
   let journal: Journal | undefined;
   try {
     journal = Journal.open(out, warn);
-    const model = await resolveModel(engine, options.model);
+    const info = await resolveModel(engine, options.model);
+    const model: ModelRef = { id: info.id, version: info.version, manifestHash: info.manifestHash };
+    const concurrency = Math.max(1, Math.floor(options.concurrency ?? defaultConcurrency(info)));
     const done = new Set<string>();
     for (const r of journal.state.records) {
       if (!isAnnotation(r) || r.model?.manifestHash !== model.manifestHash || (r.promptRequested ?? null) !== promptRequested) continue;
@@ -90,80 +100,48 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
       done.add(resumeKey(r.sha256 || unreadable(r.image), model.manifestHash, promptRequested));
     }
     const progress: AnnotateProgress = { total: images.length, done: 0, annotated: 0, failed: 0, skipped: 0 };
-    let cancelled = 0;
     let workMs = 0;
-    let next = 0;
     let fatal: AnnotateError | undefined;
     const j = journal;
-    /** Appends; a write error (disk full) stops the batch with the error, which names the log. */
-    const append = (record: AnnotationRecord): boolean => {
+
+    /** One image: hash, skip when done, else summarize; never throws. */
+    const annotateOne = async (image: string): Promise<Outcome> => {
+      const started = performance.now();
+      const startedAt = new Date().toISOString();
+      let sha256 = "";
+      const base = () => ({
+        type: "annotation" as const,
+        schema: LOG_SCHEMA,
+        image,
+        sha256,
+        model,
+        promptRequested,
+        generation: options.generation ?? {},
+        startedAt,
+      });
       try {
-        j.append(record);
-        return true;
+        guard.check(image);
+        sha256 = await sha256File(image);
       } catch (e) {
-        fatal ??= new AnnotateError((e as Error).message);
-        next = images.length;
-        return false;
+        const err = e as Error & { kind?: string };
+        const unreadableKey = resumeKey(unreadable(image), model.manifestHash, promptRequested);
+        if (done.has(unreadableKey)) return "skipped";
+        done.add(unreadableKey);
+        return { failed: true, record: { ...base(), wallMs: performance.now() - started, error: { message: err.message, kind: err.kind === "PathNotAllowed" ? "PathNotAllowed" : "BadImage" }, finishedAt: new Date().toISOString() } };
       }
-    };
-    const report = (record?: AnnotationRecord) => {
-      progress.done++;
-      const worked = progress.annotated + progress.failed;
-      const left = images.length - progress.done;
-      progress.etaMs = worked > 0 ? (workMs / worked / concurrency) * left : undefined;
-      options.onProgress?.({ ...progress, record });
-    };
-    const worker = async () => {
-      while (next < images.length && !options.signal?.aborted) {
-        const image = images[next++]!;
-        const started = performance.now();
-        const startedAt = new Date().toISOString();
-        let sha256 = "";
-        const base = () => ({
-          type: "annotation" as const,
-          schema: LOG_SCHEMA,
-          image,
-          sha256,
-          model,
-          promptRequested,
-          generation: options.generation ?? {},
-          startedAt,
-        });
-        try {
-          guard.check(image);
-          sha256 = await sha256File(image);
-        } catch (e) {
-          const err = e as Error & { kind?: string };
-          const unreadableKey = resumeKey(unreadable(image), model.manifestHash, promptRequested);
-          if (done.has(unreadableKey)) {
-            progress.skipped++;
-            report();
-            continue;
-          }
-          done.add(unreadableKey);
-          const record: AnnotationRecord = { ...base(), wallMs: performance.now() - started, error: { message: err.message, kind: err.kind === "PathNotAllowed" ? "PathNotAllowed" : "BadImage" }, finishedAt: new Date().toISOString() };
-          if (!append(record)) continue;
-          progress.failed++;
-          workMs += record.wallMs;
-          report(record);
-          continue;
+      const key = resumeKey(sha256, model.manifestHash, promptRequested);
+      if (done.has(key)) return "skipped";
+      done.add(key);
+      try {
+        const r = await engine.summarize({ image, model: model.id, prompt: options.prompt, generation: options.generation }, { signal: options.signal, ...(options.client ? { client: options.client } : {}) });
+        if (r.stopReason === "cancelled") {
+          done.delete(key);
+          return "none";
         }
-        const key = resumeKey(sha256, model.manifestHash, promptRequested);
-        if (done.has(key)) {
-          progress.skipped++;
-          report();
-          continue;
-        }
-        done.add(key);
-        let record: AnnotationRecord;
-        try {
-          const r = await engine.summarize({ image, model: model.id, prompt: options.prompt, generation: options.generation }, { signal: options.signal, ...(options.client ? { client: options.client } : {}) });
-          if (r.stopReason === "cancelled") {
-            done.delete(key);
-            cancelled++;
-            continue;
-          }
-          record = {
+        if (r.model.manifestHash !== model.manifestHash) warn(`model ${model.id} changed during the batch (manifest hash ${r.model.manifestHash})`);
+        return {
+          failed: false,
+          record: {
             ...base(),
             model: r.model,
             prompt: r.prompt,
@@ -175,35 +153,74 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
             timings: r.timings,
             wallMs: performance.now() - started,
             finishedAt: new Date().toISOString(),
-          };
-          if (r.model.manifestHash !== model.manifestHash) warn(`model ${model.id} changed during the batch (manifest hash ${r.model.manifestHash})`);
-          progress.annotated++;
-        } catch (e) {
-          if (options.signal?.aborted) {
-            done.delete(key);
-            cancelled++;
-            continue;
-          }
-          const d = describeError(e);
-          if (d.kind === "ModelUnavailable") {
-            // The model, not the image: stop the batch and record nothing for this image.
-            done.delete(key);
-            fatal ??= new AnnotateError(d.message);
-            next = images.length;
-            continue;
-          }
-          record = { ...base(), wallMs: performance.now() - started, error: { message: d.message, kind: d.kind }, finishedAt: new Date().toISOString() };
-          progress.failed++;
+          },
+        };
+      } catch (e) {
+        done.delete(key);
+        if (options.signal?.aborted) return "none";
+        const d = describeError(e);
+        // The model, not the image (e.g. every endpoint down): stop the batch and record nothing for this image.
+        if (d.kind === "ModelUnavailable") {
+          fatal ??= new AnnotateError(d.message);
+          return "none";
         }
-        if (!append(record)) continue;
-        workMs += record.wallMs;
-        report(record);
+        done.add(key);
+        return { failed: true, record: { ...base(), wallMs: performance.now() - started, error: { message: d.message, kind: d.kind }, finishedAt: new Date().toISOString() } };
+      }
+    };
+
+    // Images finish in any order but are written in the order given, so the log is the same at any
+    // concurrency, and a killed run's log is always a prefix of it. An image that ends with nothing
+    // (cancelled, a fatal error) halts the batch: the ones after it are not written (a re-run does them).
+    const finished = new Map<number, Outcome>();
+    let committed = 0;
+    let next = 0;
+    let halted = false;
+    const wakers = new Set<() => void>();
+    const commit = () => {
+      while (!halted && finished.has(committed)) {
+        const o = finished.get(committed)!;
+        finished.delete(committed);
+        if (o === "none") {
+          halted = true;
+          break;
+        }
+        if (o !== "skipped") {
+          try {
+            j.append(o.record);
+          } catch (e) {
+            // A write error (disk full) stops the batch; the error names the log.
+            fatal ??= new AnnotateError((e as Error).message);
+            halted = true;
+            break;
+          }
+          if (o.failed) progress.failed++;
+          else progress.annotated++;
+          workMs += o.record.wallMs;
+        } else progress.skipped++;
+        committed++;
+        progress.done++;
+        const worked = progress.annotated + progress.failed;
+        progress.etaMs = worked > 0 ? (workMs / worked / concurrency) * (images.length - progress.done) : undefined;
+        options.onProgress?.({ ...progress, ...(o !== "skipped" ? { record: o.record } : {}) });
+      }
+      for (const w of [...wakers]) w();
+    };
+    /** Finished images wait in memory for the ones before them; at most this many ahead of the log. */
+    const window = concurrency * 4;
+    const room = () => new Promise<void>((resolve) => wakers.add(function wake() { wakers.delete(wake); resolve(); }));
+    const worker = async () => {
+      for (;;) {
+        while (!halted && next >= committed + window) await room();
+        if (halted || fatal || next >= images.length || options.signal?.aborted) return;
+        const i = next++;
+        finished.set(i, await annotateOne(images[i]!));
+        commit();
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, Math.max(1, images.length)) }, worker));
     if (fatal) throw fatal;
-    cancelled += images.length - next;
-    return { total: images.length, annotated: progress.annotated, failed: progress.failed, skipped: progress.skipped, cancelled, model, out };
+    return { total: images.length, annotated: progress.annotated, failed: progress.failed, skipped: progress.skipped, cancelled: images.length - committed, model, out };
   } finally {
     journal?.close();
     lock.release();

@@ -10,7 +10,7 @@
  * A backend's prompt state `P` is its own: the engine keeps it in the chat session and hands it
  * back for the next turn (KV reuse is the backend's business).
  */
-import type { Device, Findings } from "@xraygpt/protocol";
+import type { Device, Findings, RemoteEndpointHealth } from "@xraygpt/protocol";
 import type { LoadedManifest } from "../models/manifest.js";
 import type { GenerationDone } from "../host/model-process.js";
 import type { SamplingSettings } from "../host/messages.js";
@@ -55,12 +55,16 @@ export interface Backend<P = unknown> {
   load(): Promise<void>;
   generate(prompt: P, settings: SamplingSettings, hooks: GenerateHooks): Promise<GenerationDone>;
   unload(): Promise<void>;
+  /** A model served elsewhere: the health of each of its endpoints. */
+  endpoints?(): RemoteEndpointHealth[];
 }
 
 export interface BackendOptions {
   device: "auto" | "cpu" | "gpu";
   threads: number;
   log(line: string): void;
+  /** Called when the backend's health changes (an endpoint went down or came back). */
+  onHealth?(): void;
 }
 
 export type BackendFactory = (entry: LoadedManifest, opts: BackendOptions) => Backend;

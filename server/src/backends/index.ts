@@ -6,7 +6,7 @@ import { SoftTokensBackend } from "./soft-tokens.js";
 import { OpenAIRemoteBackend } from "./openai-remote.js";
 
 export function createBackend(entry: LoadedManifest, opts: BackendOptions): Backend {
-  if (entry.manifest.backend?.kind === "openai") return new OpenAIRemoteBackend(entry) as Backend;
+  if (entry.manifest.backend?.kind === "openai") return new OpenAIRemoteBackend(entry, opts) as Backend;
   switch (entry.manifest.conditioning.mode) {
     case "findings-text":
       return new FindingsTextBackend(entry, opts) as Backend;

@@ -8,7 +8,7 @@ import { makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
 import { writeRemoteModel } from "../testing/remote-fixture.js";
 
 /** A scripted OpenAI-compatible server: each POST takes the next behaviour (the last one repeats). */
-type Behaviour = "ok" | 429 | 500 | "hang" | "reset" | "truncated" | "slow";
+type Behaviour = "ok" | 429 | 500 | 503 | "hang" | "reset" | "truncated" | "slow";
 interface Seen {
   path: string;
   body: Record<string, unknown>;
@@ -117,15 +117,21 @@ test("a completions model gets the manifest's raw prompt with the findings line 
   }
 });
 
-test("429 and 500 are retried with backoff and answered once; a stream cut after text is an error, not retried", async () => {
-  const s = await fakeServer([429, 500, "ok", "truncated"]);
+test("429 and 500 are retried with backoff and answered once; a stream cut after streamed text is an error, not retried; with no listener it starts again", async () => {
+  const s = await fakeServer([429, 500, "ok", "truncated", "truncated", "ok"]);
   const engine = await remoteEngine("remote-retry", { baseUrls: [s.url], model: "m", retries: 2 });
   try {
     const r = await engine.summarize({ image: ws.images[0]!, model: "remote-retry" });
     assert.equal(r.text, "No acute disease.");
     assert.equal(s.seen.length, 3);
-    await assert.rejects(engine.summarize({ image: ws.images[0]!, model: "remote-retry" }), (e: Error) => e.message.includes(s.url) && /not retried/.test(e.message));
+    let streamed = "";
+    await assert.rejects(engine.summarize({ image: ws.images[0]!, model: "remote-retry" }, { onToken: (t) => (streamed += t) }), (e: Error) => e.message.includes(s.url) && /not retried/.test(e.message));
+    assert.equal(streamed, "No acute ");
     assert.equal(s.seen.length, 4);
+    // A batch streams to nobody: the cut answer is asked for again, and only the whole one counts.
+    const again = await engine.summarize({ image: ws.images[0]!, model: "remote-retry" });
+    assert.equal(again.text, "No acute disease.");
+    assert.equal(s.seen.length, 6);
   } finally {
     await engine.dispose();
     await s.close();
@@ -163,6 +169,27 @@ test("two endpoints: a dead one is skipped and the work goes to the other", asyn
   } finally {
     await engine.dispose();
     await Promise.all([dead.close(), live.close()]);
+  }
+});
+
+test("two endpoints, both failing: the error names each with its cause, and status shows them down", async () => {
+  const a = await fakeServer([503]);
+  const b = await fakeServer(["reset"]);
+  const engine = await remoteEngine("remote-both-down", { baseUrls: [a.url, b.url], model: "m", retries: 1 });
+  try {
+    await assert.rejects(engine.summarize({ image: ws.images[0]!, model: "remote-both-down" }), (e: Error) => {
+      assert.match(e.message, /every endpoint is down \(after 4 tries\)/);
+      assert.ok(e.message.includes(`${a.url}: HTTP 503 scripted 503`), e.message);
+      assert.ok(e.message.includes(`${b.url}: `), e.message);
+      return true;
+    });
+    assert.deepEqual([a.seen.length, b.seen.length], [2, 2]);
+    const health = engine.status().remote!.find((r) => r.model === "remote-both-down")!.endpoints;
+    assert.deepEqual(health.map((h) => [h.url, h.up, h.failures]), [[a.url, false, 2], [b.url, false, 2]]);
+    assert.ok(health.every((h) => h.retryInMs! > 0 && h.lastError), JSON.stringify(health));
+  } finally {
+    await engine.dispose();
+    await Promise.all([a.close(), b.close()]);
   }
 });
 

@@ -6,17 +6,20 @@
  * unless a manifest names a server.
  *
  * Streaming (SSE), cancellation (the HTTP request is aborted), a timeout per request, and bounded
- * retries with backoff on 429 / 5xx / connection errors — only before any text arrived, so a
- * retried request is never answered twice. Several baseUrls: the least loaded first; one that
- * fails is skipped for a while.
+ * retries with backoff on 429 / 5xx / connection errors — only before any text was streamed to
+ * a listener, so a retried request is never answered twice. Several baseUrls (endpoint-pool.ts): the least loaded
+ * first, up to `maxConcurrency` each; one that fails is down for a doubling backoff and the request
+ * moves to another at once (that is not a retry); when none is left up, a retry waits for the
+ * first to come back, and the last error names every endpoint.
  */
-import type { StopReason } from "@xraygpt/protocol";
+import type { RemoteEndpointHealth, StopReason } from "@xraygpt/protocol";
 import type { LoadedManifest, RemoteBackendSpec } from "../models/manifest.js";
 import type { GenerationDone } from "../host/model-process.js";
 import type { SamplingSettings } from "../host/messages.js";
 import { followUpText, renderTemplate } from "../pipeline/condition.js";
 import { EngineError } from "../engine/errors.js";
-import type { AnalysedImage, Backend, BackendInfo, GenerateHooks } from "./backend.js";
+import type { AnalysedImage, Backend, BackendInfo, BackendOptions, GenerateHooks } from "./backend.js";
+import { EndpointPool, REMOTE_MAX_CONCURRENCY, type Endpoint } from "./endpoint-pool.js";
 import { sseData } from "./sse.js";
 
 type ContentPart = { type: "text"; text: string } | { type: "image_url"; image_url: { url: string } };
@@ -25,13 +28,6 @@ export interface ChatMessage {
   content: string | ContentPart[];
 }
 export type RemotePrompt = { messages: ChatMessage[] } | { text: string };
-
-interface Endpoint {
-  url: string;
-  inFlight: number;
-  /** Skipped until then (ms since epoch) after a failure. */
-  failedUntil: number;
-}
 
 /** A failure worth another try (429, 5xx, connection error, timeout) while nothing was streamed. */
 class Retryable extends Error {}
@@ -43,13 +39,21 @@ export class OpenAIRemoteBackend implements Backend<RemotePrompt> {
   readonly parallel: number;
   info: BackendInfo | undefined;
   private readonly spec: RemoteBackendSpec;
-  private readonly endpoints: Endpoint[];
+  private readonly pool: EndpointPool;
 
-  constructor(private readonly entry: LoadedManifest) {
+  constructor(
+    private readonly entry: LoadedManifest,
+    opts?: Pick<BackendOptions, "onHealth">,
+  ) {
     this.spec = entry.manifest.backend!;
-    this.endpoints = this.spec.baseUrls.map((u) => ({ url: u.replace(/\/+$/, ""), inFlight: 0, failedUntil: 0 }));
+    const perEndpoint = this.spec.maxConcurrency ?? REMOTE_MAX_CONCURRENCY;
+    this.pool = new EndpointPool(this.spec.baseUrls, perEndpoint, opts?.onHealth);
     this.imageSize = this.api === "chat" ? (this.spec.imageSize ?? 1024) : undefined;
-    this.parallel = (this.spec.maxConcurrency ?? 4) * this.endpoints.length;
+    this.parallel = perEndpoint * this.pool.endpoints.length;
+  }
+
+  endpoints(): RemoteEndpointHealth[] {
+    return this.pool.health();
   }
 
   private get api(): "chat" | "completions" {
@@ -68,8 +72,10 @@ export class OpenAIRemoteBackend implements Backend<RemotePrompt> {
     const { manifest } = this.entry;
     const findings = image.findings.conditioningText;
     if (this.api === "completions") return { text: renderTemplate(manifest.prompt.template, { findings: findings ?? "", prompt }) };
-    const text = findings ? `${findings}\n\n${prompt}` : prompt;
-    const content: ContentPart[] = [{ type: "image_url", image_url: { url: `data:image/png;base64,${Buffer.from(image.png!).toString("base64")}` } }, { type: "text", text }];
+    const content: ContentPart[] = [{ type: "image_url", image_url: { url: `data:image/png;base64,${Buffer.from(image.png!).toString("base64")}` } }];
+    if (this.spec.sendFindings !== false) content.push({ type: "text", text: findings ? `${findings}\n\n${prompt}` : prompt });
+    // A server that grounds on the image itself gets the question alone, and for the default instruction the image alone (its own summary).
+    else if (prompt !== manifest.prompt.defaultPrompt) content.push({ type: "text", text: prompt });
     return { messages: [...(this.spec.system ? [{ role: "system" as const, content: this.spec.system }] : []), { role: "user", content }] };
   }
 
@@ -93,34 +99,32 @@ export class OpenAIRemoteBackend implements Backend<RemotePrompt> {
     return headers;
   }
 
-  /** Checks that an endpoint answers GET /models. */
+  /** Checks that an endpoint answers GET /models (those that do not are marked down). */
   async load(): Promise<void> {
     if (this.info) return;
     const headers = this.headers();
     const problems: string[] = [];
-    for (const ep of this.endpoints) {
+    for (const ep of this.pool.endpoints) {
+      let problem: string;
       try {
         const res = await fetch(`${ep.url}/models`, { headers, signal: AbortSignal.timeout(Math.min(this.spec.timeoutMs ?? 120_000, 10_000)) });
         if (res.ok) {
-          this.info = { device: "remote", detail: `${this.spec.model} at ${this.endpoints.map((e) => e.url).join(", ")} (OpenAI-compatible)` };
+          this.pool.succeeded(ep);
+          this.info = { device: "remote", detail: `${this.spec.model} at ${this.pool.endpoints.map((e) => e.url).join(", ")} (OpenAI-compatible)` };
           return;
         }
-        problems.push(`${ep.url}: HTTP ${res.status} ${await errorMessage(res)}`);
+        problem = `HTTP ${res.status} ${await errorMessage(res)}`;
       } catch (e) {
-        problems.push(`${ep.url}: ${reason(e)}`);
+        problem = reason(e);
       }
+      this.pool.failed(ep, problem);
+      problems.push(`${ep.url}: ${problem}`);
     }
     throw new EngineError("ModelUnavailable", `${this.label}: no endpoint answers (${problems.join("; ")})`);
   }
 
   async unload(): Promise<void> {
     this.info = undefined;
-  }
-
-  private pick(): Endpoint {
-    const now = Date.now();
-    const up = this.endpoints.filter((e) => e.failedUntil <= now);
-    return (up.length ? up : this.endpoints).reduce((a, b) => (b.inFlight < a.inFlight ? b : a));
   }
 
   private body(prompt: RemotePrompt, s: SamplingSettings): Record<string, unknown> {
@@ -141,23 +145,51 @@ export class OpenAIRemoteBackend implements Backend<RemotePrompt> {
   async generate(prompt: RemotePrompt, settings: SamplingSettings, hooks: GenerateHooks): Promise<GenerationDone> {
     const body = JSON.stringify(this.body(prompt, settings));
     const headers = this.headers();
-    const retries = this.spec.retries ?? 2;
+    let retries = this.spec.retries ?? 2;
     const state = { text: "", tokens: 0 };
-    for (let attempt = 0; ; attempt++) {
-      const ep = this.pick();
-      ep.inFlight++;
+    /** Endpoints this try failed on, with why; cleared before each retry. */
+    const failed = new Map<Endpoint, string>();
+    let tries = 0;
+    for (;;) {
+      const ep = await this.pool.acquire(new Set(failed.keys()), hooks.signal);
+      if (hooks.signal?.aborted) {
+        if (ep) this.pool.release(ep);
+        return this.done(state, "cancelled", undefined, 0, 0);
+      }
+      if (!ep) {
+        if (retries-- <= 0) throw new EngineError("ModelUnavailable", `${this.label}: ${this.downMessage(failed, tries)}`);
+        // Every endpoint is down: wait for the first to come back (at least the retry backoff).
+        await sleep(Math.max(250 * 2 ** Math.min(tries, 6) * (1 + Math.random()), this.pool.nextUpInMs()), hooks.signal);
+        failed.clear();
+        continue;
+      }
+      tries++;
       try {
-        return await this.once(ep, headers, body, hooks, state);
+        const r = await this.once(ep, headers, body, hooks, state);
+        this.pool.succeeded(ep);
+        return r;
       } catch (e) {
         if (hooks.signal?.aborted) return this.done(state, "cancelled", undefined, 0, 0);
         if (!(e instanceof Retryable)) throw e;
-        ep.failedUntil = Date.now() + 5_000;
-        if (state.tokens > 0 || attempt >= retries) throw new EngineError("ModelUnavailable", `${this.label}: ${ep.url}: ${e.message}${state.tokens > 0 ? " (after part of the answer; not retried)" : attempt > 0 ? ` (after ${attempt + 1} tries)` : ""}`);
-        await sleep(250 * 2 ** attempt * (1 + Math.random()), hooks.signal);
+        this.pool.failed(ep, e.message);
+        if (state.tokens > 0) {
+          // Text already streamed to a listener is never taken back; with no listener (a batch), start the answer again.
+          if (hooks.onToken) throw new EngineError("ModelUnavailable", `${this.label}: ${ep.url}: ${e.message} (after part of the answer; not retried)`);
+          Object.assign(state, { text: "", tokens: 0 });
+        }
+        failed.set(ep, e.message);
       } finally {
-        ep.inFlight--;
+        this.pool.release(ep);
       }
     }
+  }
+
+  /** The error once no try is left: the endpoint (or every endpoint) and why. */
+  private downMessage(failed: Map<Endpoint, string>, tries: number): string {
+    const after = tries > 1 ? ` (after ${tries} tries)` : "";
+    const all = this.pool.endpoints;
+    if (all.length === 1) return `${all[0]!.url}: ${failed.get(all[0]!) ?? all[0]!.lastError ?? "down"}${after}`;
+    return `every endpoint is down${after}: ${all.map((e) => `${e.url}: ${failed.get(e) ?? e.lastError ?? "down"}`).join("; ")}`;
   }
 
   private async once(ep: Endpoint, headers: Record<string, string>, body: string, hooks: GenerateHooks, state: { text: string; tokens: number }): Promise<GenerationDone> {

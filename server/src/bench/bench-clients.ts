@@ -38,13 +38,13 @@ export function jainIndex(xs: number[]): number {
   return sq === 0 ? 1 : (sum * sum) / (xs.length * sq);
 }
 
-function quantile(xs: number[], q: number): number {
+export function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 }
 
 /** RSS in MB of a process and all its descendants (Linux /proc). */
-function treeRssMb(pid: number): number {
+export function treeRssMb(pid: number): number {
   let kb = 0;
   const visit = (p: number) => {
     try {

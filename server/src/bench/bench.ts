@@ -22,6 +22,7 @@ import { syntheticGrey, writeDicom } from "../testing/dicom-fixtures.js";
 import { benchAnnotate } from "../annotate/bench.js";
 import { benchSoftToken } from "../softtoken/bench-softtoken.js";
 import { benchClients } from "./bench-clients.js";
+import { benchHttp } from "./bench-http.js";
 import { BUNDLED_MODELS_DIR } from "../models/registry.js";
 
 const THREADS = 1;
@@ -188,6 +189,33 @@ async function main(): Promise<void> {
       report(`${label}: errors (10% unreadable files by design)`, String(r.errors));
       report(`${label}: daemon RSS after ${Math.round(requests / 10)} / after all (MB)`, `${r.rssEarlyMb.toFixed(0)} / ${r.rssEndMb.toFixed(0)}`);
       report(`${label}: RSS at the end over RSS after the first 10%`, (r.rssEndMb / r.rssEarlyMb).toFixed(3), "goal ≤ 1.10");
+    });
+    await section("http: annotate in process vs through serve --http", async () => {
+      const images: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        images.push(join(dir, `http-${i}.png`));
+        await writeSyntheticPng(images.at(-1)!, 10 + i, 512, 512);
+      }
+      const smallImage = join(dir, "http-small.png");
+      await writeSyntheticPng(smallImage, 3, 64, 64);
+      const requests = Number(process.env.XRAYGPT_BENCH_HTTP_REQUESTS ?? 1000);
+      // The bundled model when installed (a realistic size), else the fixture. Its own decoding in
+      // both paths: the serving daemon applies its manifest's consensus decoding as in process.
+      const mini = join(BUNDLED_MODELS_DIR, "xraygpt-mini", "model.json");
+      const [model, manifest] = existsSync(mini) ? ["xraygpt-mini", mini] : ["bench-llm", join(modelsDir, "bench-llm", "model.json")];
+      const generation = { maxTokens: 32 };
+      const r = await benchHttp({ dir, modelsDir, model, manifest, requestModel: "bench-llm", images, smallImage, generation, rounds: 3, concurrencies: [1, 4, 8], requests, requestMaxTokens: 4, threads: THREADS });
+      report(`http: annotate ${model} (≤ 32 tokens) images/min, in process / via serve --http (c=1)`, `${r.inProcessImagesPerMin.toFixed(0)} / ${r.httpImagesPerMin.toFixed(0)}`);
+      report("http: serve --http over in process, annotate at concurrency 1", (r.httpImagesPerMin / r.inProcessImagesPerMin).toFixed(3), "goal ≥ 0.9");
+      const c1 = r.byConcurrency[0]!.imagesPerMin;
+      for (const c of r.byConcurrency) report(`http: annotate via serve --http, concurrency ${c.concurrency} (images/min; × c=1)`, `${c.imagesPerMin.toFixed(0)} (${(c.imagesPerMin / c1).toFixed(2)}×)`);
+      report("http: annotate per-image wall via serve --http, c=1, p50 / p99 (ms)", `${r.annotateP50Ms.toFixed(0)} / ${r.annotateP99Ms.toFixed(0)}`);
+      const label = `http: ${requests} chat requests (bench-llm fixture, 4 clients, max_tokens 4 to keep it short, 64² PNG)`;
+      report(`${label}: p50 / p99 (ms)`, `${r.requestP50Ms.toFixed(0)} / ${r.requestP99Ms.toFixed(0)}`);
+      report(`${label}: errors`, String(r.requestErrors), "goal 0");
+      report(`${label}: serve RSS start / after 10% / end (MB)`, `${r.rssStartMb.toFixed(0)} / ${r.rssEarlyMb.toFixed(0)} / ${r.rssEndMb.toFixed(0)}`);
+      report(`${label}: serve RSS end over start`, (r.rssEndMb / r.rssStartMb).toFixed(3));
+      report(`${label}: serve RSS end over after 10% (bounded caches full)`, (r.rssEndMb / r.rssEarlyMb).toFixed(3), "goal ≤ 1.10 (flat)");
     });
   } finally {
     await engine.dispose();

@@ -36,6 +36,7 @@ import type { GenerationDone } from "../host/model-process.js";
 import type { SamplingSettings } from "../host/messages.js";
 import type { AnalysedImage, Backend } from "../backends/backend.js";
 import { createBackend } from "../backends/index.js";
+import { REMOTE_MAX_CONCURRENCY } from "../backends/endpoint-pool.js";
 import { occlusionMaps } from "../pipeline/saliency.js";
 import { AbortedError, JobQueue } from "./job-queue.js";
 import { EngineError } from "./errors.js";
@@ -134,7 +135,7 @@ export class XrayEngine implements Engine {
     const key = id ?? this.defaultModel; // the registry id: a bundled model shadowed by a same-id one is "bundled:<id>"
     let r = this.resident.get(key);
     if (!r) {
-      const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l) });
+      const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l), onHealth: () => this.emitStatus() });
       r = { key, entry, backend, queue: new JobQueue(backend.parallel ?? this.opts.parallel ?? 1) };
       r.queue.onChange(() => this.emitStatus());
       this.resident.set(key, r);
@@ -380,6 +381,7 @@ export class XrayEngine implements Engine {
       ...(e.warning ? { warning: e.warning } : {}),
       loaded: !!this.resident.get(e.id)?.backend.info,
       default: e.id === this.defaultModel,
+      ...(m?.backend ? { remote: { baseUrls: m.backend.baseUrls, maxConcurrency: m.backend.maxConcurrency ?? REMOTE_MAX_CONCURRENCY } } : {}),
     };
   }
 
@@ -409,9 +411,12 @@ export class XrayEngine implements Engine {
     let llm: ServerStatus["device"]["llm"] = "none";
     let detail: string | undefined;
     const loaded: string[] = [];
+    const remote: NonNullable<ServerStatus["remote"]> = [];
     for (const [id, r] of this.resident) {
       running += r.queue.size.running;
       queued += r.queue.size.queued;
+      const endpoints = r.backend.endpoints?.();
+      if (endpoints) remote.push({ model: id, endpoints });
       const info = r.backend.info;
       if (info) {
         loaded.push(id);
@@ -429,6 +434,7 @@ export class XrayEngine implements Engine {
       device: { vision: this.visionDevice(), llm, ...(detail ? { detail } : {}) },
       queue: { running, queued },
       pid: process.pid,
+      ...(remote.length ? { remote } : {}),
     };
   }
 

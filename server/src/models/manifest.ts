@@ -60,6 +60,12 @@ export interface RemoteBackendSpec {
   imageSize?: number;
   /** chat: a system message sent first. */
   system?: string;
+  /**
+   * chat: send the local findings line with the question (default true). False for a server that
+   * grounds on the image itself (another `xraygpt serve --http`): the question goes alone, and a
+   * summary with the default prompt as the image alone (the server's own summary).
+   */
+  sendFindings?: boolean;
 }
 
 export interface Manifest {
@@ -138,6 +144,7 @@ export const manifestSchema = {
         retries: { type: "integer", minimum: 0, maximum: 10 },
         imageSize: { type: "integer", minimum: 16, maximum: 4096 },
         system: { type: "string" },
+        sendFindings: { type: "boolean" },
       },
     },
     id: { type: "string", pattern: "^[a-z0-9][a-z0-9._-]*$" },

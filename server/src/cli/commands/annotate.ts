@@ -24,8 +24,12 @@ A second process on the same FILE.jsonl is refused (FILE.jsonl.lock).
 Options:
   --out FILE           the log (created when absent, appended to otherwise)
   --prompt TEXT        instruction for the model (default: the model's own)
-  --concurrency N      images in flight (default 2): vision of the next images overlaps
-                       generation of the current one
+  --concurrency N      images in flight (default 2; for a model served elsewhere, its
+                       backend.maxConcurrency × its endpoints): vision of the next images
+                       overlaps generation of the current one, and a remote model's requests
+                       spread over its baseUrls (least loaded first; one that fails is retried
+                       later and its work goes to the others). The log's order is the same at
+                       any concurrency.
   --retry-failed       run again the images whose earlier attempts all failed
   --quiet              no per-image lines, only the summary
 ${GENERATION_HELP}
@@ -35,8 +39,8 @@ ${ENGINE_HELP}`,
     if (flags.help) return io.stdout(this.help + "\n"), 0;
     if (positionals.length !== 1) throw new UsageError("annotate needs exactly one DIR or LIST");
     if (typeof flags.out !== "string") throw new UsageError("annotate needs --out FILE.jsonl");
-    const concurrency = flags.concurrency === undefined ? 2 : Number(flags.concurrency);
-    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency needs an integer from 1 to 64 (got ${String(flags.concurrency)})`);
+    const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
+    if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError(`--concurrency needs an integer from 1 to 64 (got ${String(flags.concurrency)})`);
     const out = resolve(flags.out);
     const engine = engineFromFlags(flags);
     let images: string[];

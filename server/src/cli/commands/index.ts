@@ -7,5 +7,6 @@ import { command as models } from "./models.js";
 import { command as serve } from "./serve.js";
 import { command as annotate } from "./annotate.js";
 import { command as evaluate } from "./evaluate.js";
+import { command as status } from "./status.js";
 
-export const commands: CliCommand[] = [summarize, chat, findings, annotate, evaluate, models, serve];
+export const commands: CliCommand[] = [summarize, chat, findings, annotate, evaluate, models, serve, status];

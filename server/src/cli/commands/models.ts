@@ -24,6 +24,8 @@ anywhere until you use it. Options:
   --api A             chat (image + question; default) or completions (text models: the
                       raw prompt with the findings line)
   --api-key-env NAME  send the key in environment variable NAME (the key is never written)
+  --max-concurrency N requests in flight per endpoint (default 4; annotate's default
+                      --concurrency is this × the endpoints)
   --name TEXT         display name
   --from ID           local model whose vision model and prompt it borrows (default ${DEFAULT_MODEL_ID})`,
   async run(args, io) {
@@ -42,7 +44,7 @@ anywhere until you use it. Options:
 };
 
 async function addRemote(args: string[], io: CliIO, help: string): Promise<number> {
-  const { flags, positionals } = parseArgs(args, { strings: ["models-dir", "base-url", "model", "api", "api-key-env", "name", "from"] });
+  const { flags, positionals } = parseArgs(args, { strings: ["models-dir", "base-url", "model", "api", "api-key-env", "max-concurrency", "name", "from"] });
   if (flags.help) return io.stdout(help + "\n"), 0;
   const id = positionals[0];
   if (!id || positionals.length > 1) throw new UsageError("models add-remote takes one ID");
@@ -51,6 +53,8 @@ async function addRemote(args: string[], io: CliIO, help: string): Promise<numbe
   if (typeof flags["base-url"] !== "string" || typeof flags.model !== "string") throw new UsageError("models add-remote needs --base-url URL and --model NAME");
   const api = (flags.api as string | undefined) ?? "chat";
   if (api !== "chat" && api !== "completions") throw new UsageError(`--api must be chat or completions (got ${api})`);
+  const maxConcurrency = flags["max-concurrency"] === undefined ? undefined : Number(flags["max-concurrency"]);
+  if (maxConcurrency !== undefined && (!Number.isInteger(maxConcurrency) || maxConcurrency < 1 || maxConcurrency > 256)) throw new UsageError(`--max-concurrency needs an integer from 1 to 256 (got ${String(flags["max-concurrency"])})`);
   const from = (flags.from as string | undefined) ?? DEFAULT_MODEL_ID;
   const found = [BUNDLED_MODELS_DIR, resolve(dir)].map((d) => join(d, from, "model.json")).find((p) => existsSync(p));
   if (!found) throw new UsageError(`--from ${from}: no such local model`);
@@ -58,7 +62,7 @@ async function addRemote(args: string[], io: CliIO, help: string): Promise<numbe
     id,
     modelsDir: resolve(dir),
     fromManifest: found,
-    backend: { baseUrls: flags["base-url"].split(",").filter(Boolean), model: flags.model, api, ...(typeof flags["api-key-env"] === "string" ? { apiKeyEnv: flags["api-key-env"] } : {}) },
+    backend: { baseUrls: flags["base-url"].split(",").filter(Boolean), model: flags.model, api, ...(typeof flags["api-key-env"] === "string" ? { apiKeyEnv: flags["api-key-env"] } : {}), ...(maxConcurrency ? { maxConcurrency } : {}) },
     ...(typeof flags.name === "string" ? { name: flags.name } : {}),
   });
   io.stdout(`wrote ${path}\n  ${manifest.backend!.model} at ${manifest.backend!.baseUrls.join(", ")} (${api})${manifest.backend!.apiKeyEnv ? `, key from $${manifest.backend!.apiKeyEnv}` : ""}\n  findings line from ${from}'s vision model\n`);
