@@ -1,6 +1,7 @@
 /**
  * findings-text: the vision model's findings line goes into the manifest's text prompt at
- * `{findings}`; node-llama-cpp generates (consensus decoding checks candidates against the line).
+ * `{findings}`; the project's addon generates (consensus candidates as one batched generation,
+ * checked against the line), or node-llama-cpp where the addon is not built.
  */
 import type { Findings } from "@xraygpt/protocol";
 import type { LoadedManifest } from "../models/manifest.js";
@@ -39,6 +40,6 @@ export class FindingsTextBackend extends LocalModel implements Backend<TextPromp
     // Consensus decoding checks its candidates against what the findings line says; a summary
     // should state every given positive, an answer to a question need not.
     const expected = prompt.findings.conditioningText ? { ...expectedFindings(prompt.findings.labels, manifest.conditioning), complete: hooks.purpose === "summary" } : undefined;
-    return this.llm.generate(prompt.text, settings, manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken, ...(expected ? { expected } : {}) });
+    return this.llm.generate(prompt.text, settings, manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken, onCandidates: hooks.onCandidates, ...(expected ? { expected } : {}) });
   }
 }
