@@ -216,6 +216,8 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<char> {
         }
         if (k.stop != Stop::None) {
           done++;
+          // Its cells are free for the others (sequence 0 keeps its KV for the next prompt).
+          if (s > 0) llama_memory_seq_rm(mem, s, -1, -1);
           continue;
         }
         const int32_t j = b.n_tokens++;

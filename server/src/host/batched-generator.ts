@@ -110,7 +110,10 @@ export class BatchedTextGenerator {
     return new this.addon.Context(this.model, { nCtx: Math.ceil(nCtx / CELL_BLOCK) * CELL_BLOCK, nSeq, nThreads: this.threads, kvUnified: true });
   }
 
-  /** Room for the prompt and every candidate's answer in one unified KV buffer. */
+  /**
+   * Room for the prompt and every candidate's answer in one unified KV buffer (the prompt's cells
+   * are shared by all candidates; split per-sequence buffers measured slower here).
+   */
   private ensureCapacity(promptTokens: number, candidates: number, maxTokens: number): void {
     const cells = promptTokens + candidates * maxTokens;
     if (this.context.nSeq() >= candidates && this.context.nCtx() >= cells) return;
@@ -127,8 +130,11 @@ export class BatchedTextGenerator {
     const maxTokens = Math.max(1, Math.min(params.maxTokens, this.contextSize - prompt.length));
     this.ensureCapacity(prompt.length, n, maxTokens);
     const ctx = this.context;
+    // Prefix reuse only for a single sequence (chat turns): KV computed in another batch can
+    // differ in the last bits, which sampled candidates would amplify; a consensus evaluates its
+    // prompt afresh, so the same request always gives the same candidates.
     let reuse = 0;
-    while (reuse < this.held.length && reuse < prompt.length - 1 && this.held[reuse] === prompt[reuse]) reuse++;
+    while (n === 1 && reuse < this.held.length && reuse < prompt.length - 1 && this.held[reuse] === prompt[reuse]) reuse++;
     const decoder = new TextDecoder("utf-8");
     const onAbort = () => ctx.cancel();
     let result;
