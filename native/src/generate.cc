@@ -1,7 +1,7 @@
 // Context.generate(): text generation of one or many candidates from one token prompt, the whole
 // loop in C++ on the libuv thread pool. The prompt is evaluated once (sequence 0, keeping the
-// first `reuse` positions already there), its KV is shared with candidate sequences 1..N-1
-// (llama_memory_seq_cp), and every step decodes the next token of all unfinished candidates in
+// first `reuse` positions already there), its KV is copied to candidate sequences 1..N-1
+// (llama_memory_seq_cp; shared cells in a unified KV buffer), and every step decodes the next token of all unfinished candidates in
 // one llama_batch; each candidate has its own sampler chain (own seed) and ends on its own (end of
 // generation, a stop string, maxTokens). Candidate 0's text streams through onProgress.
 #include <algorithm>
@@ -216,7 +216,7 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<char> {
         }
         if (k.stop != Stop::None) {
           done++;
-          // Its cells are free for the others (sequence 0 keeps its KV for the next prompt).
+          // Its cells are freed at once (sequence 0 keeps its KV for the next prompt).
           if (s > 0) llama_memory_seq_rm(mem, s, -1, -1);
           continue;
         }

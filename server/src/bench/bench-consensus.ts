@@ -127,53 +127,66 @@ export async function benchRawBatched(report: Report, threads: number, figures: 
 }
 
 interface Completion {
-  timings: { predicted_per_second: number; predicted_n: number };
+  timings: { predicted_n: number };
+  /** Wall-clock ms of the request (llama-server's own predicted_per_second read up to 5× the wall-clock rate here). */
+  wallMs: number;
 }
 
 async function complete(origin: string, body: Record<string, unknown>): Promise<Completion> {
+  const t = performance.now();
   const res = await fetch(`${origin}/completion`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ cache_prompt: false, ...body }) });
   if (!res.ok) throw new Error(`llama-server answered ${res.status}`);
-  return (await res.json()) as Completion;
+  const c = (await res.json()) as Omit<Completion, "wallMs">;
+  return { ...c, wallMs: performance.now() - t };
 }
 
 /**
- * Against llama-server on the same GGUF: single-sequence greedy tokens/s (the bench's fixture
- * model, 128 tokens), and xraygpt-mini's 64-candidate consensus against 64 parallel requests.
+ * Against llama-server on the same GGUF (xraygpt-mini, 1 thread): single-sequence greedy tokens/s
+ * over 128 tokens (no stop strings; the daemon's model process, through its IPC), and the
+ * 64-candidate consensus against 64 parallel requests to `llama-server --parallel 64`.
  */
-export async function benchLlamaServer(report: Report, threads: number, fixture: { engine: XrayEngine; image: string; gguf: string }, figures: ConsensusFigures | undefined): Promise<void> {
+export async function benchLlamaServer(report: Report, threads: number, figures: ConsensusFigures | undefined): Promise<void> {
   if (llamaServerMissing) return void report("against llama-server", `skipped: ${llamaServerMissing}`);
-  const single = await startLlamaServer(fixture.gguf, ["-c", "2048", "-t", String(threads), "-np", "1"]);
+  const m = await mini();
+  if (!m || !figures) return void report("against llama-server", "skipped: needs xraygpt-mini and the consensus section");
+  const single = await startLlamaServer(m.llmPath!, ["-c", String(m.manifest.llm!.contextSize), "-t", String(threads), "-np", "1"]);
+  const p = new ModelProcess({ ggufPath: m.llmPath!, contextSize: m.manifest.llm!.contextSize, device: "cpu", threads, label: m.manifest.id });
   try {
     const daemon: number[] = [];
     const peer: number[] = [];
-    for (let round = 0; round < 4; round++) {
-      const r = await fixture.engine.summarize({ image: fixture.image, generation: { maxTokens: 128 } });
-      daemon.push(r.timings.tokensPerSecond);
-      const prompt = `###Patient: ${r.findings.conditioningText} Describe the image. ###Doctor:`;
-      peer.push((await complete(single.origin, { prompt, n_predict: r.timings.tokens, temperature: 0, top_k: 1 })).timings.predicted_per_second);
+    const greedy = { ...m.manifest.generation, candidates: 1, maxTokens: 128 };
+    // Wall-clock tokens/s of a whole request on both sides (prompt, generation, IPC or HTTP).
+    for (let round = 0; round < 5; round++) {
+      const t = performance.now();
+      const r = await p.generate(figures.prompt, greedy, []);
+      daemon.push((1000 * r.tokens) / (performance.now() - t));
+      const c = await complete(single.origin, { prompt: figures.prompt, n_predict: r.tokens, temperature: 0, top_k: 1, ignore_eos: true });
+      peer.push((1000 * c.timings.predicted_n) / c.wallMs);
     }
-    report("single sequence, greedy, fixture model: daemon / llama-server (tokens/s)", `${median(daemon).toFixed(0)} / ${median(peer).toFixed(0)}`);
+    report("single sequence, greedy, 128 tokens, xraygpt-mini, wall clock: daemon's model process / llama-server (tokens/s)", `${median(daemon).toFixed(0)} / ${median(peer).toFixed(0)}`);
     report("daemon single-sequence tokens/s over llama-server's", (median(daemon) / median(peer)).toFixed(3), "goal ≥ 1");
   } finally {
+    p.stop();
     single.stop();
   }
-  const m = await mini();
-  if (!m || !figures) return void report("64-candidate consensus vs llama-server --parallel 64", "skipped: needs xraygpt-mini and the consensus section");
   const n = m.manifest.generation.candidates ?? 64;
   const { contextSize } = m.manifest.llm!;
   const server = await startLlamaServer(m.llmPath!, ["-c", String(contextSize * n), "-t", String(threads), "-np", String(n)]);
   try {
     const { generation: g } = m.manifest;
     const times: number[] = [];
+    let failed = 0;
     for (let round = 0; round < 3; round++) {
       const t = performance.now();
-      await Promise.all(
+      const settled = await Promise.allSettled(
         candidateSettings(g).map((s) =>
-          complete(server.origin, { prompt: figures.prompt, n_predict: g.maxTokens, temperature: s.temperature, top_k: s.topK, top_p: s.topP, seed: s.seed, stop: m.manifest.prompt.stop }),
+          complete(server.origin, { prompt: figures.prompt, n_predict: g.maxTokens, temperature: s.temperature, top_k: s.topK, top_p: s.topP, min_p: 0, seed: s.seed, stop: m.manifest.prompt.stop }),
         ),
       );
       times.push(performance.now() - t);
+      failed += settled.filter((x) => x.status === "rejected").length;
     }
+    if (failed) report(`llama-server requests that failed (of ${3 * n})`, String(failed));
     report(`${n} candidates, xraygpt-mini: daemon consensus / ${n} parallel llama-server requests (ms)`, `${figures.consensusMs.toFixed(0)} / ${median(times).toFixed(0)}`);
     report(`llama-server --parallel ${n} time over the daemon's consensus time`, (median(times) / figures.consensusMs).toFixed(3), "goal ≥ 1");
   } finally {

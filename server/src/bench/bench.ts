@@ -177,7 +177,7 @@ async function main(): Promise<void> {
       consensus = await benchConsensusSummaries(report, THREADS);
     });
     await section("consensus: raw batched decode", () => benchRawBatched(report, THREADS, consensus));
-    await section("consensus: against llama-server", () => benchLlamaServer(report, THREADS, { engine, image, gguf: join(modelsDir, "bench-llm", "llm.gguf") }, consensus));
+    await section("consensus: against llama-server", () => benchLlamaServer(report, THREADS, consensus));
     await section("consensus: RSS over summaries", () => benchConsensusRss(report, THREADS, consensus));
 
     await section("socket clients", async () => {

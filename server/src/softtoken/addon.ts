@@ -104,6 +104,8 @@ export interface ContextOptions {
   nThreadsBatch?: number;
   /** One KV buffer for all sequences (a shared prompt is stored once); default false. */
   kvUnified?: boolean;
+  /** Flash attention on / off (default: llama.cpp's choice). */
+  flashAttention?: boolean;
 }
 
 export interface SamplerOptions {
