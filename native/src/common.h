@@ -43,6 +43,8 @@ class Context : public Napi::ObjectWrap<Context> {
   ~Context() override;
   llama_context* get(Napi::Env env);  // throws when freed or busy
   std::atomic<bool> busy{false};
+  // Set by cancel(): a running generate() stops at its next step.
+  std::atomic<bool> cancelRequested{false};
 
  private:
   std::shared_ptr<llama_model> model_;
@@ -56,7 +58,23 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value NCtx(const Napi::CallbackInfo& info);
   Napi::Value NSeq(const Napi::CallbackInfo& info);
   Napi::Value Free(const Napi::CallbackInfo& info);
+  Napi::Value Generate(const Napi::CallbackInfo& info);  // generate.cc
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
 };
+
+// The settings of one sampler chain (see sampler.cc), read from a JS options object.
+struct SamplerSettings {
+  float temperature = 0.8f;
+  int32_t topK = 40;
+  float topP = 0.95f;
+  float minP = 0;
+  float repeatPenalty = 1;
+  int32_t repeatLastN = 64;
+  uint32_t seed = LLAMA_DEFAULT_SEED;
+};
+SamplerSettings parseSamplerSettings(const Napi::Object& o);
+// repeat penalty -> top-k -> top-p -> min-p -> temperature -> seeded dist; greedy when temperature <= 0.
+llama_sampler* makeSamplerChain(const llama_vocab* vocab, const SamplerSettings& s);
 
 class Sampler : public Napi::ObjectWrap<Sampler> {
  public:

@@ -18,12 +18,17 @@ void Context::Init(Napi::Env env, Napi::Object exports) {
     InstanceMethod("nCtx", &Context::NCtx),
     InstanceMethod("nSeq", &Context::NSeq),
     InstanceMethod("free", &Context::Free),
+    InstanceMethod("generate", &Context::Generate),
+    InstanceMethod("cancel", &Context::Cancel),
   });
   ctor = Napi::Persistent(f);
   exports.Set("Context", f);
 }
 
-// new Context(model, { nCtx = 2048, nSeq = 1, nBatch = 512, nThreads, nThreadsBatch })
+// new Context(model, { nCtx = 2048, nSeq = 1, nBatch = 512, nThreads, nThreadsBatch, kvUnified = false,
+//                      flashAttention (default: llama.cpp's auto) })
+// kvUnified: one KV buffer shared by all sequences (n_ctx in all), so sequences copied from a
+// common prompt share its cells instead of each holding n_ctx / nSeq.
 Context::Context(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Context>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(Model::ctor.Value()))
@@ -39,6 +44,8 @@ Context::Context(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Context>(inf
   p.n_ubatch = std::min(p.n_batch, p.n_ubatch);
   p.n_threads = static_cast<int32_t>(optNumber(opts, "nThreads", hw));
   p.n_threads_batch = static_cast<int32_t>(optNumber(opts, "nThreadsBatch", p.n_threads));
+  p.kv_unified = optBool(opts, "kvUnified", false);
+  if (opts.Has("flashAttention")) p.flash_attn_type = optBool(opts, "flashAttention", true) ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
   p.no_perf = true;
   ctx_ = llama_init_from_model(model_.get(), p);
   if (!ctx_) throw Napi::Error::New(env, "llama.cpp could not create a context (n_ctx " + std::to_string(p.n_ctx) + ", n_seq " + std::to_string(p.n_seq_max) + ")");

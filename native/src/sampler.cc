@@ -4,6 +4,35 @@
 
 Napi::FunctionReference Sampler::ctor;
 
+SamplerSettings parseSamplerSettings(const Napi::Object& o) {
+  SamplerSettings s;
+  s.temperature = static_cast<float>(optNumber(o, "temperature", s.temperature));
+  s.topK = static_cast<int32_t>(optNumber(o, "topK", s.topK));
+  s.topP = static_cast<float>(optNumber(o, "topP", s.topP));
+  s.minP = static_cast<float>(optNumber(o, "minP", s.minP));
+  s.repeatPenalty = static_cast<float>(optNumber(o, "repeatPenalty", s.repeatPenalty));
+  s.repeatLastN = static_cast<int32_t>(optNumber(o, "repeatLastN", s.repeatLastN));
+  s.seed = static_cast<uint32_t>(optNumber(o, "seed", s.seed));
+  if (s.repeatPenalty <= 0) throw Napi::RangeError::New(o.Env(), "repeatPenalty must be > 0");
+  return s;
+}
+
+llama_sampler* makeSamplerChain(const llama_vocab* vocab, const SamplerSettings& s) {
+  llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
+  if (s.repeatPenalty != 1.0f && s.repeatLastN != 0)
+    llama_sampler_chain_add(chain, llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), s.repeatLastN, s.repeatPenalty, 0, 0));
+  if (s.temperature <= 0) {
+    llama_sampler_chain_add(chain, llama_sampler_init_greedy());
+    return chain;
+  }
+  if (s.topK > 0) llama_sampler_chain_add(chain, llama_sampler_init_top_k(s.topK));
+  if (s.topP < 1.0f) llama_sampler_chain_add(chain, llama_sampler_init_top_p(s.topP, 1));
+  if (s.minP > 0) llama_sampler_chain_add(chain, llama_sampler_init_min_p(s.minP, 1));
+  llama_sampler_chain_add(chain, llama_sampler_init_temp(s.temperature));
+  llama_sampler_chain_add(chain, llama_sampler_init_dist(s.seed));
+  return chain;
+}
+
 void Sampler::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function f = DefineClass(env, "Sampler", {
     InstanceMethod("sample", &Sampler::Sample),
@@ -23,28 +52,7 @@ Sampler::Sampler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sampler>(inf
     throw Napi::TypeError::New(env, "new Sampler(model, options): model must be a Model");
   Model* m = Model::Unwrap(info[0].As<Napi::Object>());
   m->get(env);
-  Napi::Object o = optObject(info, 1);
-  const float temperature = static_cast<float>(optNumber(o, "temperature", 0.8));
-  const int32_t topK = static_cast<int32_t>(optNumber(o, "topK", 40));
-  const float topP = static_cast<float>(optNumber(o, "topP", 0.95));
-  const float minP = static_cast<float>(optNumber(o, "minP", 0));
-  const float repeatPenalty = static_cast<float>(optNumber(o, "repeatPenalty", 1));
-  const int32_t repeatLastN = static_cast<int32_t>(optNumber(o, "repeatLastN", 64));
-  const uint32_t seed = static_cast<uint32_t>(optNumber(o, "seed", LLAMA_DEFAULT_SEED));
-  if (repeatPenalty <= 0) throw Napi::RangeError::New(env, "repeatPenalty must be > 0");
-
-  chain_ = llama_sampler_chain_init(llama_sampler_chain_default_params());
-  if (repeatPenalty != 1.0f && repeatLastN != 0)
-    llama_sampler_chain_add(chain_, llama_sampler_init_penalties(llama_vocab_n_tokens(m->vocab()), repeatLastN, repeatPenalty, 0, 0));
-  if (temperature <= 0) {
-    llama_sampler_chain_add(chain_, llama_sampler_init_greedy());
-    return;
-  }
-  if (topK > 0) llama_sampler_chain_add(chain_, llama_sampler_init_top_k(topK));
-  if (topP < 1.0f) llama_sampler_chain_add(chain_, llama_sampler_init_top_p(topP, 1));
-  if (minP > 0) llama_sampler_chain_add(chain_, llama_sampler_init_min_p(minP, 1));
-  llama_sampler_chain_add(chain_, llama_sampler_init_temp(temperature));
-  llama_sampler_chain_add(chain_, llama_sampler_init_dist(seed));
+  chain_ = makeSamplerChain(m->vocab(), parseSamplerSettings(optObject(info, 1)));
 }
 
 Sampler::~Sampler() {

@@ -13,6 +13,7 @@
 import type { Device, Findings, RemoteEndpointHealth } from "@xraygpt/protocol";
 import type { LoadedManifest } from "../models/manifest.js";
 import type { GenerationDone } from "../host/model-process.js";
+import type { TokenFlags } from "../engine/tokens.js";
 import type { SamplingSettings } from "../host/messages.js";
 
 /** What the pipeline (decode → preprocess → vision) gives a backend for one image. */
@@ -26,7 +27,14 @@ export interface AnalysedImage {
 
 export interface GenerateHooks {
   signal?: AbortSignal;
-  onToken?(text: string, index: number): void;
+  /**
+   * Generated text as it comes. With consensus decoding, `provisional` text is the draft (the
+   * first candidate) while the others run, and `replace` text (the chosen answer) replaces all
+   * text before it.
+   */
+  onToken?(text: string, index: number, flags?: TokenFlags): void;
+  /** Consensus decoding: candidates finished so far. */
+  onCandidates?(done: number, total: number): void;
   /** "summary": the answer should state every finding the findings line gives; "answer" need not. */
   purpose: "summary" | "answer";
 }

@@ -1,6 +1,7 @@
 /**
  * findings-text: the vision model's findings line goes into the manifest's text prompt at
- * `{findings}`; node-llama-cpp generates (consensus decoding checks candidates against the line).
+ * `{findings}`; the project's addon generates (consensus candidates as one batched generation,
+ * checked against the line), or node-llama-cpp where the addon is not built.
  */
 import type { Findings } from "@xraygpt/protocol";
 import type { LoadedManifest } from "../models/manifest.js";
@@ -49,6 +50,6 @@ export class FindingsTextBackend extends LocalModel implements Backend<TextPromp
           ...(this.entry.lexiconPath ? { lexiconFile: this.entry.lexiconPath } : {}),
         }
       : undefined;
-    return this.llm.generate(prompt.text, settings, manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken, ...(expected ? { expected } : {}) });
+    return this.llm.generate(prompt.text, settings, manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken, onCandidates: hooks.onCandidates, ...(expected ? { expected } : {}) });
   }
 }

@@ -5,48 +5,30 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XrayEngine } from "../engine/engine.js";
 import { BUNDLED_MODELS_DIR } from "../models/registry.js";
 import { addRemoteModel } from "../models/remote-manifest.js";
 import { loadManifest } from "../models/manifest.js";
 import { writeSyntheticPng } from "../testing/workspace.js";
+import { llamaServerMissing, startLlamaServer, type LlamaServer } from "../testing/llama-server.js";
 
-const BIN = process.env.XRAYGPT_LLAMA_SERVER ?? join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "xraygpt", "llama-server-v0.4.0", "build", "bin", "llama-server");
-const skip = existsSync(BIN) ? false : `llama-server is not built (run scripts/build-llama-server.sh, or set XRAYGPT_LLAMA_SERVER)`;
+const skip = llamaServerMissing;
 
-let server: ChildProcess | undefined;
+let server: LlamaServer | undefined;
 let dir: string;
 let baseUrl: string;
 let engine: XrayEngine;
 const images: string[] = [];
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 before(async () => {
   if (skip) return;
   dir = await mkdtemp(join(tmpdir(), "xraygpt-llama-server-"));
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}/v1`;
   const mini = await loadManifest(join(BUNDLED_MODELS_DIR, "xraygpt-mini", "model.json"));
-  server = spawn(BIN, ["-m", mini.llmPath!, "--host", "127.0.0.1", "--port", String(port), "-c", "1024", "-t", "1", "-np", "1"], { stdio: "ignore" });
-  const t = Date.now();
-  while (Date.now() - t < 60_000 && server.exitCode === null) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  server = await startLlamaServer(mini.llmPath!, ["-c", "1024", "-t", "1", "-np", "1"]);
+  baseUrl = `${server.origin}/v1`;
   await addRemoteModel({ id: "mini-llama-server", modelsDir: join(dir, "models"), fromManifest: join(BUNDLED_MODELS_DIR, "xraygpt-mini", "model.json"), backend: { baseUrls: [baseUrl], model: "anything", api: "completions" } });
   for (let i = 0; i < 2; i++) images.push(join(dir, `image-${i}.png`));
   await Promise.all(images.map((p, i) => writeSyntheticPng(p, i * 5, 128, 128)));
@@ -54,7 +36,7 @@ before(async () => {
 });
 after(async () => {
   await engine?.dispose();
-  server?.kill();
+  server?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

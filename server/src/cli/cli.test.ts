@@ -41,6 +41,20 @@ test("summarize prints the vision findings and the streamed summary", () => {
   assert.match(r.stderr, /fixture-tiny 0\.0\.1 · \d+ tokens/);
 });
 
+test("summarize with consensus decoding prints only the chosen answer on stdout", () => {
+  const args = ["summarize", ws.images[0]!, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL, "--candidates", "6", "--max-tokens", "12"];
+  const json = xraygpt([...args, "--json"]);
+  assert.equal(json.code, 0, json.stderr);
+  const result = JSON.parse(json.stdout);
+  assert.equal(result.timings.candidates, 6);
+  const r = xraygpt(args);
+  assert.equal(r.code, 0, r.stderr);
+  // The findings block, then the answer (once: no provisional draft before it).
+  const answer = r.stdout.slice(r.stdout.indexOf("\n\n") + 2);
+  assert.equal(answer.trim(), result.text);
+  assert.doesNotMatch(r.stderr, /draft:/, "no draft status line when stderr is not a terminal");
+});
+
 test("summarize --json gives the whole result", () => {
   const r = xraygpt(["summarize", ws.images[1]!, "--json", "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL, "--max-tokens", "6"]);
   assert.equal(r.code, 0, r.stderr);

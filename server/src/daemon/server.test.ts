@@ -52,6 +52,23 @@ test("summarize over JSON-RPC streams token notifications tagged with the job id
   assert.equal(progress.at(-1)?.stage, "done");
 });
 
+test("consensus decoding streams the provisional draft, candidate counts, then the answer replacing it", async () => {
+  const tokens: TokenParams[] = [];
+  const progress: ProgressParams[] = [];
+  const d1 = rpc.onNotification(TokenNotification, (p) => p.jobId === "job-consensus" && tokens.push(p));
+  const d2 = rpc.onNotification(ProgressNotification, (p) => p.jobId === "job-consensus" && progress.push(p));
+  const r = await rpc.sendRequest(SummarizeRequest, { jobId: "job-consensus", image: ws.images[0]!, generation: { candidates: 6, candidateTemperature: 1.2 } });
+  d1.dispose();
+  d2.dispose();
+  assert.equal(r.timings.candidates, 6);
+  const kinds = tokens.map((t) => (t.replace ? "replace" : t.provisional ? "provisional" : "token"));
+  assert.ok(kinds.length >= 2 && kinds.at(-1) === "replace" && kinds.slice(0, -1).every((k) => k === "provisional"), kinds.join(","));
+  assert.equal(tokens.at(-1)!.text.trim(), r.text);
+  const counts = progress.filter((p) => p.candidates).map((p) => (assert.equal(p.stage, "generate"), assert.equal(p.candidates!.total, 6), p.candidates!.done));
+  assert.ok(counts.length > 0 && counts.at(-1) === 6, JSON.stringify(counts));
+  assert.deepEqual(counts, [...counts].sort((a, b) => a - b));
+});
+
 test("$/cancelRequest stops a generation; the partial text comes back", async () => {
   const source = new CancellationTokenSource();
   let count = 0;

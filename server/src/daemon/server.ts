@@ -67,7 +67,7 @@ export function attachConnection(client: ClientConnection, engine: Engine, log: 
   const jobHooks = (jobId: string, token: CancellationToken): JobHooks => ({
     signal: abortSignal(token),
     client: id,
-    onToken: (text, index) => notify(TokenNotification, { jobId, text, index }),
+    onToken: (text, index, flags) => notify(TokenNotification, { jobId, text, index, ...flags }),
     onProgress: (pr) => notify(ProgressNotification, { jobId, ...pr }),
   });
 

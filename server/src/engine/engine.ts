@@ -213,7 +213,12 @@ export class XrayEngine implements Engine {
           await r.backend.load();
           this.emitStatus();
           hooks.onProgress?.({ stage: "generate" });
-          return r.backend.generate(prompt, settings, { signal: hooks.signal, onToken: hooks.onToken, purpose });
+          return r.backend.generate(prompt, settings, {
+            signal: hooks.signal,
+            onToken: hooks.onToken,
+            onCandidates: (done, total) => hooks.onProgress?.({ stage: "generate", candidates: { done, total } }),
+            purpose,
+          });
         },
         { signal: hooks.signal, onPosition: (position) => hooks.onProgress?.({ stage: "queued", position }) },
       );

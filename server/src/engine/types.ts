@@ -15,13 +15,15 @@ import type {
   SummarizeParams,
   SummarizeResult,
 } from "@xraygpt/protocol";
+import type { TokenFlags } from "./tokens.js";
 
 export interface JobHooks {
   /** Aborting ends generation early; the result then has stopReason "cancelled". */
   signal?: AbortSignal;
   /** Who asked (a daemon connection): the model's queue takes turns between clients. */
   client?: string;
-  onToken?(text: string, index: number): void;
+  /** Provisional (consensus draft) and replacing (the chosen answer) text: see GenerateHooks. */
+  onToken?(text: string, index: number, flags?: TokenFlags): void;
   onProgress?(progress: Omit<ProgressParams, "jobId">): void;
 }
 

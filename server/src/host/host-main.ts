@@ -1,16 +1,19 @@
 /**
- * The model process: loads one GGUF with node-llama-cpp (never building or downloading
- * llama.cpp) and runs generations one at a time, streaming tokens back over IPC. It runs in its
- * own process because a malformed GGUF can abort the process it is loaded in (GGML_ASSERT).
- * Soft-token models (load mode "soft-tokens") go through the project's addon instead: soft-host.ts.
+ * The model process: loads one GGUF and runs generations one at a time, streaming tokens back
+ * over IPC. It runs in its own process because a malformed GGUF can abort the process it is
+ * loaded in (GGML_ASSERT). Findings-text models go through the project's addon when it is built
+ * (text-host.ts: consensus candidates as one batched generation), else through node-llama-cpp
+ * (here: never building or downloading llama.cpp; candidates one after another). Soft-token
+ * models (load mode "soft-tokens") go through the addon: soft-host.ts.
  */
 import { getLlama, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import type { Device } from "@xraygpt/protocol";
 import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
-import { chooseCandidate } from "./consensus.js";
 import { scanStops } from "./stop-strings.js";
 import { Detokenizer } from "./detokenizer.js";
 import { cancelSoft, generateSoft, loadSoft } from "./soft-host.js";
+import { cancelText, generateText, loadText, textLoaded } from "./text-host.js";
+import { candidateSettings, DraftStream, finishGeneration, type Sample } from "./candidates.js";
 
 let llama: Llama | undefined;
 let model: LlamaModel | undefined;
@@ -18,7 +21,6 @@ let context: LlamaContext | undefined;
 let sequence: LlamaContextSequence | undefined;
 const cancelled = new Set<number>();
 let chain: Promise<void> = Promise.resolve();
-const STREAM_INTERVAL_MS = 8;
 
 function send(m: FromHost): void {
   process.send?.(m);
@@ -28,6 +30,15 @@ async function load(m: Extract<ToHost, { type: "load" }>): Promise<void> {
   const t0 = performance.now();
   try {
     if (m.mode === "soft-tokens") return send(await loadSoft(m));
+    let addonFailure = "";
+    if ((m.textEngine ?? "auto") !== "node-llama-cpp") {
+      try {
+        return send(await loadText(m));
+      } catch (e) {
+        if (m.textEngine === "addon") throw e;
+        addonFailure = (e as Error).message.split("\n")[0]!;
+      }
+    }
     llama = await getLlama({ gpu: m.device === "cpu" ? false : "auto", build: "never", progressLogs: false, logLevel: "error" as never });
     model = await llama.loadModel({ modelPath: m.ggufPath, gpuLayers: m.device === "cpu" ? 0 : "auto" });
     context = await model.createContext({ contextSize: Math.min(m.contextSize, model.trainContextSize), sequences: 1, threads: m.threads });
@@ -37,7 +48,7 @@ async function load(m: Extract<ToHost, { type: "load" }>): Promise<void> {
       type: "loaded",
       device,
       gpuLayers: model.gpuLayers,
-      detail: `${device === "cpu" ? "CPU" : `${llama.gpu} (${model.gpuLayers} layers offloaded)`}, llama.cpp ${llama.buildType}`,
+      detail: `${device === "cpu" ? "CPU" : `${llama.gpu} (${model.gpuLayers} layers offloaded)`}, node-llama-cpp (llama.cpp ${llama.buildType})${addonFailure ? `; the addon is not used: ${addonFailure}` : ""}`,
       loadMs: performance.now() - t0,
     });
   } catch (e) {
@@ -45,29 +56,21 @@ async function load(m: Extract<ToHost, { type: "load" }>): Promise<void> {
   }
 }
 
-interface Sampled {
-  text: string;
-  tokens: number;
-  stopReason: "eos" | "stop" | "maxTokens" | "cancelled";
+interface Sampled extends Sample {
   reusedTokens: number;
   promptMs: number;
 }
 
-/**
- * One generation from `prompt` (the cached prefix is reused). `onText` receives the text as it
- * becomes safe to release (no partial stop string), at most every STREAM_INTERVAL_MS.
- */
-async function sampleOnce(id: number, prompt: Token[], settings: SamplingSettings, stop: string[], maxTokens: number, onText?: (text: string, index: number) => void): Promise<Sampled> {
+/** One generation from `prompt` (the cached prefix is reused); `draft` streams its text. */
+async function sampleOnce(id: number, prompt: Token[], settings: SamplingSettings, stop: string[], maxTokens: number, draft?: DraftStream): Promise<Sampled> {
   const t0 = performance.now();
   // Reuse the cached prefix (earlier chat turns); keep at least one token to evaluate for logits.
   await sequence!.adaptStateToTokens(prompt, false);
   if (sequence!.nextTokenIndex >= prompt.length) await sequence!.eraseContextTokenRanges([{ start: prompt.length - 1, end: sequence!.nextTokenIndex }]);
   const reusedTokens = sequence!.nextTokenIndex;
   const generated: Token[] = [];
-  let emitted = 0;
   let text = "";
   const detokenizer = new Detokenizer(model!);
-  let lastSend = 0;
   let stopReason: Sampled["stopReason"] = "maxTokens";
   let promptMs = 0;
   const iterator = sequence!.evaluate(prompt.slice(reusedTokens), {
@@ -89,19 +92,11 @@ async function sampleOnce(id: number, prompt: Token[], settings: SamplingSetting
         break;
       }
       generated.push(token);
-      text += detokenizer.push(token);
-      const scan = scanStops(text, stop);
-      const end = scan.stopAt >= 0 ? scan.stopAt : scan.safeEnd;
-      // Stream in messages at most every STREAM_INTERVAL_MS: one IPC message per token would
-      // cost more than a small model takes to generate it.
-      const now = performance.now();
-      if (onText && end > emitted && (now - lastSend >= STREAM_INTERVAL_MS || scan.stopAt >= 0)) {
-        onText(text.slice(emitted, end), generated.length);
-        emitted = end;
-        lastSend = now;
-      }
-      if (scan.stopAt >= 0) {
-        text = text.slice(0, scan.stopAt);
+      const piece = detokenizer.push(token);
+      text += piece;
+      const stopAt = draft ? draft.push(piece, generated.length) : scanStops(text, stop).stopAt;
+      if (stopAt >= 0) {
+        text = text.slice(0, stopAt);
         stopReason = "stop";
         break;
       }
@@ -113,15 +108,14 @@ async function sampleOnce(id: number, prompt: Token[], settings: SamplingSetting
     await iterator.return();
   }
   if (stopReason !== "stop") text += detokenizer.flush();
-  if (onText && emitted < text.length) onText(text.slice(emitted), generated.length);
+  draft?.finish(text, generated.length);
   return { text, tokens: generated.length, stopReason, reusedTokens, promptMs };
 }
 
 /**
- * Plain generation streams as it goes. With `candidates` > 1 (consensus decoding), the first
- * candidate uses the settings as given and the others are sampled from the whole distribution
- * (no top-k / top-p cut) at `candidateTemperature` with seeds seed+1, seed+2, ...; the answer is chosen by chooseCandidate (consensus.ts: checked
- * against the expected findings, then consensus), and sent once chosen.
+ * Plain generation streams as it goes; with `candidates` > 1 (consensus decoding, settings in
+ * candidates.ts) candidate 0 streams as the provisional draft, the others follow one after
+ * another, and the chosen answer replaces the draft (finishGeneration).
  */
 async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void> {
   if (!model || !sequence) return send({ type: "failed", id: m.id, message: "model not loaded" });
@@ -130,50 +124,36 @@ async function generate(m: Extract<ToHost, { type: "generate" }>): Promise<void>
   const prompt: Token[] = [...(bos !== null && model.tokens.shouldPrependBosToken ? [bos] : []), ...model.tokenize(m.prompt)];
   const room = sequence.context.contextSize - prompt.length;
   if (room < 2) return send({ type: "failed", id: m.id, message: `the prompt (${prompt.length} tokens) does not fit the context (${sequence.context.contextSize} tokens)` });
-  const { settings } = m;
-  const maxTokens = Math.min(settings.maxTokens, room - 1);
-  const n = settings.candidates ?? 1;
-  const stream = (text: string, index: number) => send({ type: "token", id: m.id, text, index });
+  const maxTokens = Math.min(m.settings.maxTokens, room - 1);
+  const candidates = candidateSettings(m.settings);
   const samples: Sampled[] = [];
   try {
-    for (let k = 0; k < n; k++) {
-      const s = k === 0 ? settings : { ...settings, temperature: settings.candidateTemperature ?? 1, topK: 0, topP: 1, seed: settings.seed + k };
-      samples.push(await sampleOnce(m.id, prompt, s, m.stop, maxTokens, n === 1 ? stream : undefined));
+    for (const [k, s] of candidates.entries()) {
+      samples.push(await sampleOnce(m.id, prompt, s, m.stop, maxTokens, k === 0 ? new DraftStream(m.id, m.stop, send, candidates.length > 1) : undefined));
       if (samples[k]!.stopReason === "cancelled") break;
+      if (candidates.length > 1) send({ type: "candidates", id: m.id, done: k + 1, total: candidates.length });
     }
   } finally {
     cancelled.delete(m.id);
   }
-  const last = samples[samples.length - 1]!;
-  const chosen = last.stopReason === "cancelled" || n === 1 ? last : samples[chooseCandidate(samples.map((s) => s.text), m.expected)]!;
-  if (n > 1 && chosen.stopReason !== "cancelled" && chosen.text) stream(chosen.text, chosen.tokens);
   const promptMs = samples[0]!.promptMs;
-  send({
-    type: "done",
-    id: m.id,
-    text: chosen.text,
-    stopReason: chosen.stopReason,
-    tokens: chosen.tokens,
-    sampledTokens: samples.reduce((a, s) => a + s.tokens, 0),
-    candidates: samples.length,
-    promptTokens: prompt.length,
-    reusedTokens: samples[0]!.reusedTokens,
-    promptMs,
-    generateMs: performance.now() - t0 - promptMs,
-  });
+  finishGeneration(m, samples, { promptTokens: prompt.length, reusedTokens: samples[0]!.reusedTokens, promptMs, generateMs: performance.now() - t0 - promptMs }, send);
 }
 
 process.on("message", (m: ToHost) => {
   if (m.type === "cancel") {
     cancelled.add(m.id);
     cancelSoft(m.id);
+    cancelText(m.id);
     return;
   }
   const run =
     m.type === "load"
       ? () => load(m)
       : m.type === "generate"
-        ? () => generate(m)
+        ? textLoaded()
+          ? () => generateText(m, send, cancelled.has(m.id)).finally(() => cancelled.delete(m.id))
+          : () => generate(m)
         : () => generateSoft(m, send, cancelled.has(m.id)).finally(() => cancelled.delete(m.id));
   chain = chain.then(run).catch((e: Error) => {
     if (m.type !== "load") send({ type: "failed", id: m.id, message: e.message });

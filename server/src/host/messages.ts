@@ -21,8 +21,21 @@ export interface SoftPrompt extends SoftTokens {
 
 export type ConditioningMode = "findings-text" | "soft-tokens";
 
+/** "auto": the addon when it is built, else node-llama-cpp. */
+export type TextEngine = "auto" | "addon" | "node-llama-cpp";
+
 export type ToHost =
-  | { type: "load"; ggufPath: string; contextSize: number; device: "auto" | "cpu" | "gpu"; sequences: number; threads: number; mode: ConditioningMode }
+  | {
+      type: "load";
+      ggufPath: string;
+      contextSize: number;
+      device: "auto" | "cpu" | "gpu";
+      sequences: number;
+      threads: number;
+      mode: ConditioningMode;
+      /** findings-text: generate through the project's addon (batched consensus) when it is built, or always through node-llama-cpp. */
+      textEngine?: TextEngine;
+    }
   | { type: "generate"; id: number; prompt: string; settings: SamplingSettings; stop: string[]; expected?: ExpectedFindings }
   | { type: "generateSoft"; id: number; prompt: SoftPrompt; settings: SamplingSettings; stop: string[] }
   | { type: "cancel"; id: number };
@@ -30,7 +43,9 @@ export type ToHost =
 export type FromHost =
   | { type: "loaded"; device: Device; gpuLayers: number; detail: string; loadMs: number }
   | { type: "loadFailed"; message: string }
-  | { type: "token"; id: number; text: string; index: number }
+  | { type: "token"; id: number; text: string; index: number; provisional?: boolean; replace?: boolean }
+  /** Consensus decoding: candidates finished so far. */
+  | { type: "candidates"; id: number; done: number; total: number }
   | {
       type: "done";
       id: number;

@@ -13,9 +13,10 @@ import { readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Device } from "@xraygpt/protocol";
-import type { ConditioningMode, FromHost, SamplingSettings, SoftPrompt, ToHost } from "./messages.js";
+import type { ConditioningMode, FromHost, SamplingSettings, SoftPrompt, TextEngine, ToHost } from "./messages.js";
 import type { ExpectedFindings } from "./consensus.js";
 import { EngineError } from "../engine/errors.js";
+import type { TokenFlags } from "../engine/tokens.js";
 
 const HOST_MAIN = fileURLToPath(new URL("./host-main.js", import.meta.url));
 
@@ -29,6 +30,11 @@ export interface ModelProcessOptions {
   label: string;
   /** "soft-tokens" loads the GGUF through the soft-token addon (default "findings-text": node-llama-cpp). */
   mode?: ConditioningMode;
+  /**
+   * findings-text: "auto" (default, or XRAYGPT_TEXT_ENGINE) generates through the project's addon
+   * when it is built (batched consensus), else node-llama-cpp; "node-llama-cpp" always the latter.
+   */
+  textEngine?: TextEngine;
   /** Longest a load may take (default: XRAYGPT_MODEL_LOAD_TIMEOUT_S seconds, else 120 s). */
   loadTimeoutMs?: number;
   /** Largest resident memory of the model process (default: XRAYGPT_MODEL_MAX_RSS_MB, else 90% of RAM). */
@@ -62,8 +68,20 @@ export interface LoadInfo {
 
 export type GenerationDone = Extract<FromHost, { type: "done" }>;
 
-interface Pending {
-  onToken?(text: string, index: number): void;
+export interface GenerationHooks {
+  signal?: AbortSignal;
+  onToken?(text: string, index: number, flags?: TokenFlags): void;
+  /** Consensus decoding: candidates finished so far. */
+  onCandidates?(done: number, total: number): void;
+  expected?: ExpectedFindings;
+}
+
+function textEngineFromEnv(): TextEngine | undefined {
+  const v = process.env.XRAYGPT_TEXT_ENGINE;
+  return v === "auto" || v === "addon" || v === "node-llama-cpp" ? v : undefined;
+}
+
+interface Pending extends Pick<GenerationHooks, "onToken" | "onCandidates"> {
   resolve(d: GenerationDone): void;
   reject(e: Error): void;
 }
@@ -172,7 +190,7 @@ export class ModelProcess {
         }
         this.failPending(new EngineError("ModelCrashed", `Model ${this.opts.label}: the model process died (${why}); it restarts on the next request`));
       });
-      const load: ToHost = { type: "load", ggufPath: this.opts.ggufPath, contextSize: this.opts.contextSize, device: this.opts.device, sequences: 1, threads: this.opts.threads, mode: this.opts.mode ?? "findings-text" };
+      const load: ToHost = { type: "load", ggufPath: this.opts.ggufPath, contextSize: this.opts.contextSize, device: this.opts.device, sequences: 1, threads: this.opts.threads, mode: this.opts.mode ?? "findings-text", textEngine: this.opts.textEngine ?? textEngineFromEnv() ?? "auto" };
       child.send(load);
     });
   }
@@ -185,7 +203,10 @@ export class ModelProcess {
   }
 
   private onMessage(m: FromHost): void {
-    if (m.type === "token") this.pending.get(m.id)?.onToken?.(m.text, m.index);
+    if (m.type === "token") {
+      const flags = m.provisional || m.replace ? { ...(m.provisional ? { provisional: true } : {}), ...(m.replace ? { replace: true } : {}) } : undefined;
+      this.pending.get(m.id)?.onToken?.(m.text, m.index, flags);
+    } else if (m.type === "candidates") this.pending.get(m.id)?.onCandidates?.(m.done, m.total);
     else if (m.type === "done") {
       this.pending.get(m.id)?.resolve(m);
       this.pending.delete(m.id);
@@ -201,7 +222,7 @@ export class ModelProcess {
   }
 
   /** `prompt`: the whole prompt text, or a soft-token prompt (for a model loaded in mode "soft-tokens"). */
-  async generate(prompt: string | SoftPrompt, settings: SamplingSettings, stop: string[], hooks: { signal?: AbortSignal; onToken?(text: string, index: number): void; expected?: ExpectedFindings } = {}): Promise<GenerationDone> {
+  async generate(prompt: string | SoftPrompt, settings: SamplingSettings, stop: string[], hooks: GenerationHooks = {}): Promise<GenerationDone> {
     await this.ensureLoaded();
     const child = this.child!;
     const id = this.nextId++;
@@ -211,6 +232,7 @@ export class ModelProcess {
       const cleanup = () => hooks.signal?.removeEventListener("abort", onAbort);
       this.pending.set(id, {
         onToken: hooks.onToken,
+        onCandidates: hooks.onCandidates,
         resolve: (d) => (cleanup(), resolve(d)),
         reject: (e) => (cleanup(), reject(e)),
       });

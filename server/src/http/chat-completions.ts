@@ -8,6 +8,7 @@ import type { ServerResponse } from "node:http";
 import type { ChatResult, Findings, StopReason, SummarizeResult, Timings } from "@xraygpt/protocol";
 import type { Engine, JobHooks, WithoutJob } from "../engine/types.js";
 import { EngineError } from "../engine/errors.js";
+import { answerOnly } from "../engine/tokens.js";
 import { scanStops } from "../host/stop-strings.js";
 import type { ChatRequest } from "./chat-request.js";
 import { Conversations } from "./conversations.js";
@@ -84,7 +85,7 @@ export class ChatCompletions {
     const filter = new StopFilter(req.stop, (t) => req.stream && (start(), res.write(chunk({ content: t }, null))), () => job.abort());
     // The stream opens once the image is read and the job is queued or running, so a bad
     // request still gets its HTTP status and a queued one its headers.
-    const hooks: JobHooks = { signal: job.signal, onToken: (t) => filter.push(t), onProgress: (p) => ["queued", "loading", "generate"].includes(p.stage) && start() };
+    const hooks: JobHooks = { signal: job.signal, onToken: answerOnly((t) => filter.push(t)), onProgress: (p) => ["queued", "loading", "generate"].includes(p.stage) && start() };
     const result = await this.run(req, image, hooks);
     if (signal.aborted) {
       this.log(`http client went away: its job was cancelled after ${result.timings.tokens} tokens`);

@@ -56,6 +56,44 @@ export interface NativeContext {
   nCtx(): number;
   nSeq(): number;
   free(): void;
+  /**
+   * Generates one or more candidates from a token prompt, the whole loop in C++ off the JS
+   * thread: the prompt is evaluated once into sequence 0 (keeping its first `reuse` positions),
+   * shared with sequences 1..N-1, and all unfinished candidates decode in one batch per step.
+   */
+  generate(prompt: Int32Array, options: NativeGenerateOptions): Promise<NativeGenerateResult>;
+  /** Stops a running generate() at its next step (its unfinished candidates end "cancelled"). */
+  cancel(): void;
+}
+
+export interface NativeGenerateOptions {
+  /** One sampler per candidate (default one, with the sampler defaults). */
+  candidates?: SamplerOptions[];
+  /** Positions of sequence 0 kept from the previous call (a common prefix); < prompt length. */
+  reuse?: number;
+  /** Stop strings (per candidate; the text ends before the first one). */
+  stop?: readonly string[];
+  maxTokens?: number;
+  /** Never stop at end of generation (benchmarks of the raw decode). */
+  ignoreEos?: boolean;
+  /** Candidate 0's new text bytes (may end inside a character), its token count, the candidates finished. */
+  onProgress?(text0: Uint8Array, tokens0: number, done: number): void;
+}
+
+export interface NativeCandidate {
+  /** UTF-8 bytes, cut before a stop string (may end inside a character at maxTokens). */
+  text: Uint8Array;
+  /** Generated tokens (without an end-of-generation token). */
+  tokens: Int32Array;
+  stopReason: "eos" | "stop" | "maxTokens" | "cancelled";
+}
+
+export interface NativeGenerateResult {
+  candidates: NativeCandidate[];
+  promptMs: number;
+  generateMs: number;
+  /** Batched decode calls after the prompt. */
+  steps: number;
 }
 
 export interface ContextOptions {
@@ -64,6 +102,10 @@ export interface ContextOptions {
   nBatch?: number;
   nThreads?: number;
   nThreadsBatch?: number;
+  /** One KV buffer for all sequences (a shared prompt is stored once); default false. */
+  kvUnified?: boolean;
+  /** Flash attention on / off (default: llama.cpp's choice). */
+  flashAttention?: boolean;
 }
 
 export interface SamplerOptions {
@@ -185,4 +227,34 @@ export function offloadDevice(info: AddonInitInfo, gpuLayers: number): "cpu" | "
   if (!gpu) return "cpu";
   const name = gpu.name.toLowerCase();
   return name.startsWith("cuda") ? "cuda" : name.startsWith("vulkan") ? "vulkan" : name.startsWith("metal") ? "metal" : "cpu";
+}
+
+export interface AddonModel {
+  addon: LlamaEmbedAddon;
+  model: NativeModel;
+  /** Layers offloaded (the model's layer count + 1 for "all"). */
+  gpuLayers: number;
+  device: "cpu" | "cuda" | "vulkan" | "metal";
+}
+
+/**
+ * Loads a GGUF through the addon: all layers on the GPU when `gpuLayers` is "auto" (default) and a
+ * GPU backend loaded, falling back to the CPU when that offload fails; throws the addon's reason
+ * when it cannot be used.
+ */
+export async function loadAddonModel(ggufPath: string, opts: { gpu?: boolean; gpuLayers?: number | "auto" } = {}): Promise<AddonModel> {
+  const loaded = loadSoftTokenAddon({ gpu: opts.gpu });
+  if (!loaded.ok) throw new Error(loaded.reason);
+  const hasGpu = loaded.info.devices.some((d) => d.type === "gpu" || d.type === "igpu");
+  let gpuLayers = opts.gpuLayers === undefined || opts.gpuLayers === "auto" ? (hasGpu ? -1 : 0) : opts.gpuLayers;
+  let model: NativeModel;
+  try {
+    model = await loaded.addon.loadModel(ggufPath, { gpuLayers });
+  } catch (e) {
+    if (gpuLayers === 0 || (opts.gpuLayers !== undefined && opts.gpuLayers !== "auto")) throw e;
+    gpuLayers = 0; // "auto" offload that does not fit the GPU: run on the CPU instead
+    model = await loaded.addon.loadModel(ggufPath, { gpuLayers });
+  }
+  const layers = gpuLayers < 0 ? model.nLayer() + 1 : Math.min(gpuLayers, model.nLayer() + 1);
+  return { addon: loaded.addon, model, gpuLayers: layers, device: offloadDevice(loaded.info, layers) };
 }

@@ -9,7 +9,7 @@ import { availableParallelism } from "node:os";
 import type { StopReason } from "@xraygpt/protocol";
 import type { SamplingSettings } from "../host/messages.js";
 import { scanStops } from "../host/stop-strings.js";
-import { loadSoftTokenAddon, offloadDevice, type LlamaEmbedAddon, type NativeContext, type NativeModel } from "./addon.js";
+import { loadAddonModel, type LlamaEmbedAddon, type NativeContext, type NativeModel } from "./addon.js";
 import { commonPrefix, decodeRuns, promptItems, type PromptItem, type PromptPart } from "./prompt-items.js";
 
 export interface SoftTokenLoadOptions {
@@ -71,32 +71,21 @@ export class SoftTokenGenerator {
 
   async load(ggufPath: string, opts: SoftTokenLoadOptions = {}): Promise<void> {
     if (this.model) throw new Error("SoftTokenGenerator.load: a model is already loaded");
-    const loaded = loadSoftTokenAddon({ gpu: opts.gpu });
-    if (!loaded.ok) throw new Error(loaded.reason);
-    const hasGpu = loaded.info.devices.some((d) => d.type === "gpu" || d.type === "igpu");
-    let gpuLayers = opts.gpuLayers === undefined || opts.gpuLayers === "auto" ? (hasGpu ? -1 : 0) : opts.gpuLayers;
-    let model: NativeModel;
-    try {
-      model = await loaded.addon.loadModel(ggufPath, { gpuLayers });
-    } catch (e) {
-      if (gpuLayers === 0 || (opts.gpuLayers !== undefined && opts.gpuLayers !== "auto")) throw e;
-      gpuLayers = 0; // "auto" offload that does not fit the GPU: run on the CPU instead
-      model = await loaded.addon.loadModel(ggufPath, { gpuLayers });
-    }
+    const { addon, model, gpuLayers, device } = await loadAddonModel(ggufPath, opts);
     const sequences = Math.max(1, opts.sequences ?? 1);
     this.perSeq = Math.min(opts.contextSize ?? 2048, model.nCtxTrain() > 0 ? model.nCtxTrain() : Infinity);
     const threads = opts.threads ?? Math.max(1, availableParallelism());
     try {
-      this.context = new loaded.addon.Context(model, { nCtx: this.perSeq * sequences, nSeq: sequences, nThreads: threads });
+      this.context = new addon.Context(model, { nCtx: this.perSeq * sequences, nSeq: sequences, nThreads: threads });
     } catch (e) {
       model.free();
       throw e;
     }
-    this.addon = loaded.addon;
+    this.addon = addon;
     this.model = model;
     this.seqs = Array.from({ length: sequences }, () => ({ items: [], lastUsed: 0 }));
-    this.gpuLayers = gpuLayers < 0 ? model.nLayer() + 1 : Math.min(gpuLayers, model.nLayer() + 1);
-    this.device = offloadDevice(loaded.info, this.gpuLayers);
+    this.gpuLayers = gpuLayers;
+    this.device = device;
   }
 
   get embeddingSize(): number {

@@ -3,6 +3,7 @@ import { createInterface } from "node:readline";
 import { parseArgs, UsageError, type CliCommand } from "../command.js";
 import { ENGINE_FLAGS, ENGINE_HELP, engineFromFlags, GENERATION_FLAGS, GENERATION_HELP, generationFromFlags } from "../engine-flags.js";
 import { formatFindings } from "../format.js";
+import { answerOnly } from "../../engine/tokens.js";
 
 export const command: CliCommand = {
   name: "chat",
@@ -36,7 +37,7 @@ ${ENGINE_HELP}`,
           { image, sessionId, message, model: flags.model as string | undefined, generation: generationFromFlags(flags) },
           {
             onProgress: (p) => p.stage === "vision" && p.findings && io.stderr(`Vision findings:\n${formatFindings(p.findings)}\n`),
-            onToken: (t) => io.stdout(t),
+            onToken: answerOnly((t) => io.stdout(t)),
           },
         );
         sessionId = r.sessionId;

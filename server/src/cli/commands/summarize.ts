@@ -2,6 +2,38 @@ import { resolve } from "node:path";
 import { parseArgs, UsageError, type CliCommand } from "../command.js";
 import { ENGINE_FLAGS, ENGINE_HELP, engineFromFlags, GENERATION_FLAGS, GENERATION_HELP, generationFromFlags } from "../engine-flags.js";
 import { formatFindings } from "../format.js";
+import { answerOnly, type OnToken } from "../../engine/tokens.js";
+import type { ProgressParams } from "@xraygpt/protocol";
+
+/**
+ * On a terminal, consensus decoding's provisional draft and candidate count as one status line on
+ * stderr, cleared when the answer arrives; stdout gets only the answer.
+ */
+export function draftStatusLine(write: (text: string) => void, columns: number): { onToken: OnToken; onProgress(p: Omit<ProgressParams, "jobId">): void } {
+  let draft = "";
+  let counts = "";
+  let shown = false;
+  const show = () => {
+    const head = `… ${counts}draft: `;
+    const room = Math.max(10, columns - head.length - 1);
+    const tail = draft.replace(/\s+/g, " ").trim();
+    write(`\r\x1b[2K\x1b[2m${head}${tail.length > room ? "…" + tail.slice(-(room - 1)) : tail}\x1b[0m`);
+    shown = true;
+  };
+  const clear = () => {
+    if (shown) write("\r\x1b[2K");
+    shown = false;
+  };
+  return {
+    onToken: (text, _index, flags) => {
+      if (flags?.provisional) (draft += text), show();
+      else clear();
+    },
+    onProgress: (p) => {
+      if (p.candidates && p.candidates.done < p.candidates.total) (counts = `${p.candidates.done}/${p.candidates.total} candidates · `), show();
+    },
+  };
+}
 
 export const command: CliCommand = {
   name: "summarize",
@@ -27,14 +59,20 @@ ${ENGINE_HELP}`,
     process.once("SIGINT", onSigint);
     try {
       const stream = !flags.json;
+      const status = stream && !flags.quiet && process.stderr.isTTY ? draftStatusLine((t) => io.stderr(t), process.stderr.columns ?? 80) : undefined;
+      const answer = answerOnly((t) => stream && io.stdout(t));
       const result = await engine.summarize(
         { image: resolve(positionals[0]!), model: flags.model as string | undefined, prompt: flags.prompt as string | undefined, generation: generationFromFlags(flags) },
         {
           signal: ac.signal,
           onProgress: (p) => {
             if (p.stage === "vision" && p.findings && stream && !flags.quiet) io.stdout(`Vision findings:\n${formatFindings(p.findings)}\n\n`);
+            status?.onProgress(p);
           },
-          onToken: (t) => stream && io.stdout(t),
+          onToken: (t, index, tokenFlags) => {
+            status?.onToken(t, index, tokenFlags);
+            answer(t, index, tokenFlags);
+          },
         },
       );
       if (flags.json) io.stdout(JSON.stringify(result, null, 2) + "\n");

@@ -1,0 +1,120 @@
+/**
+ * BatchedTextGenerator on a tiny GGUF through the addon: N candidates in one batched generation,
+ * deterministic, independent per seed, stop strings and ends per sequence, cancellation mid-batch,
+ * and prefix reuse for the single-sequence path (chat turns).
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { writeTinyLlama } from "../testing/tiny-llama.js";
+import { requireAddon, tempDir } from "../softtoken/test-support.js";
+import { BatchedTextGenerator } from "./batched-generator.js";
+import { candidateSettings } from "./candidates.js";
+import type { SamplingSettings } from "./messages.js";
+
+const dir = tempDir("batched");
+let gen: BatchedTextGenerator;
+const PROMPT = "Patient: the lungs are clear ### Doctor:";
+const BASE: SamplingSettings = { maxTokens: 24, temperature: 0, topP: 0.9, topK: 1, repeatPenalty: 1, seed: 7 };
+
+before(async () => {
+  requireAddon();
+  await writeTinyLlama(join(dir, "m.gguf"), { seed: 11 });
+  gen = await BatchedTextGenerator.load(join(dir, "m.gguf"), { gpu: false, contextSize: 256, threads: 1 });
+});
+after(async () => {
+  await gen?.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Without a character cut off at the end (what the generator drops from a final text). */
+const trimCut = (t: string) => t.replace(/\uFFFD+$/, "");
+const consensus = (n: number, temperature = 1.2): SamplingSettings[] => candidateSettings({ ...BASE, candidates: n, candidateTemperature: temperature });
+
+describe("batched generation through the addon", () => {
+  it("is deterministic for fixed seeds, and its candidates differ by seed", async () => {
+    const a = await gen.generate(gen.tokenize(PROMPT), { candidates: consensus(8), maxTokens: 24 });
+    const b = await gen.generate(gen.tokenize(PROMPT), { candidates: consensus(8), maxTokens: 24 });
+    assert.deepEqual(b.candidates, a.candidates);
+    const texts = a.candidates.map((c) => c.text);
+    assert.ok(new Set(texts).size >= 4, `sampled candidates differ: ${JSON.stringify(texts)}`);
+    // Another seed gives other samples.
+    const c = await gen.generate(gen.tokenize(PROMPT), { candidates: candidateSettings({ ...BASE, seed: 1000, candidates: 8, candidateTemperature: 1.2 }), maxTokens: 24 });
+    assert.notDeepEqual(c.candidates.slice(1), a.candidates.slice(1));
+  });
+
+  it("gives candidate 0 the same text as a single greedy generation, and streams it", async () => {
+    const single = await gen.generate(gen.tokenize(PROMPT), { candidates: [BASE], maxTokens: 24 });
+    let streamed = "";
+    const dones: number[] = [];
+    const batch = await gen.generate(gen.tokenize(PROMPT), {
+      candidates: consensus(6),
+      maxTokens: 24,
+      onText0: (t) => (streamed += t),
+      onDone: (d, total) => (assert.equal(total, 6), dones.push(d)),
+    });
+    assert.equal(batch.candidates[0]!.text, single.candidates[0]!.text);
+    assert.equal(trimCut(streamed), batch.candidates[0]!.text);
+    assert.ok(streamed.length > 0);
+    assert.deepEqual(dones, [...dones].sort((x, y) => x - y));
+    assert.equal(dones.at(-1), 6);
+  });
+
+  it("a sampled candidate is the same in a batch of 2 and of 8 (sequences do not affect each other)", async () => {
+    const two = await gen.generate(gen.tokenize(PROMPT), { candidates: consensus(2), maxTokens: 24 });
+    const eight = await gen.generate(gen.tokenize(PROMPT), { candidates: consensus(8), maxTokens: 24 });
+    assert.deepEqual(eight.candidates[1], two.candidates[1]);
+  });
+
+  it("ends each sequence on its own: stop strings per candidate, maxTokens", async () => {
+    const free = await gen.generate(gen.tokenize(PROMPT), { candidates: consensus(8), maxTokens: 24 });
+    // A stop string taken from inside one candidate's text cuts that one there.
+    // (The random fixture writes byte tokens too: take a whole word.)
+    const k = free.candidates.findIndex((c, i) => i > 0 && /[a-z]{4,}/.test(c.text));
+    assert.ok(k > 0, "a candidate with a word");
+    const stop = /[a-z]{4,}/.exec(free.candidates[k]!.text)![0].slice(0, 4);
+    const stopped = await gen.generate(gen.tokenize(PROMPT), { candidates: consensus(8), maxTokens: 24, stop: [stop] });
+    free.candidates.forEach((c, i) => {
+      const s = stopped.candidates[i]!;
+      const at = c.text.indexOf(stop);
+      if (at >= 0) {
+        assert.equal(s.stopReason, "stop", `candidate ${i}`);
+        assert.equal(s.text, trimCut(c.text.slice(0, at)));
+      } else {
+        assert.deepEqual(s, c, `candidate ${i} has no stop string`);
+      }
+    });
+    assert.equal(stopped.candidates[k]!.stopReason, "stop");
+    const short = await gen.generate(gen.tokenize(PROMPT), { candidates: consensus(4), maxTokens: 3, ignoreEos: true });
+    for (const c of short.candidates) assert.deepEqual([c.tokens, c.stopReason], [3, "maxTokens"]);
+  });
+
+  it("cancels mid-batch: every unfinished candidate ends cancelled, and the next request runs", async () => {
+    const ac = new AbortController();
+    let seen = 0;
+    const r = await gen.generate(gen.tokenize(PROMPT), {
+      candidates: consensus(16),
+      maxTokens: 200,
+      ignoreEos: true,
+      signal: ac.signal,
+      onText0: () => ++seen === 2 && ac.abort(),
+    });
+    assert.ok(r.candidates.every((c) => c.stopReason === "cancelled"));
+    assert.ok(r.candidates[0]!.tokens >= 2 && r.candidates[0]!.tokens < 200, `${r.candidates[0]!.tokens} tokens`);
+    const next = await gen.generate(gen.tokenize(PROMPT), { candidates: [BASE], maxTokens: 5 });
+    assert.notEqual(next.candidates[0]!.stopReason, "cancelled");
+  });
+
+  it("re-uses the prompt prefix held in sequence 0 (a chat turn decodes only the new text)", async () => {
+    const first = await gen.generate(gen.tokenize(PROMPT), { candidates: [BASE], maxTokens: 8 });
+    const turn2 = `${PROMPT}${first.candidates[0]!.text} ### Patient: is the heart normal ### Doctor:`;
+    const reused = await gen.generate(gen.tokenize(turn2), { candidates: [BASE], maxTokens: 8 });
+    assert.ok(reused.reusedTokens >= gen.tokenize(PROMPT).length - 1, `${reused.reusedTokens} reused`);
+    // The same text evaluated from scratch (another prompt first clears the reuse) gives the same answer.
+    await gen.generate(gen.tokenize("heart"), { candidates: [BASE], maxTokens: 2 });
+    const fresh = await gen.generate(gen.tokenize(turn2), { candidates: [BASE], maxTokens: 8 });
+    assert.ok(fresh.reusedTokens <= 1);
+    assert.equal(reused.candidates[0]!.text, fresh.candidates[0]!.text);
+  });
+});

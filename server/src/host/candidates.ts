@@ -1,0 +1,100 @@
+/**
+ * What both text engines of the model process share (node-llama-cpp in host-main.ts, the
+ * project's addon in text-host.ts): the candidates' sampling settings, the streamed draft
+ * (candidate 0's text as it is generated, provisional while other candidates run), and the
+ * answer: chosen by consensus, sent as a `replace` token, then `done`.
+ */
+import type { StopReason } from "@xraygpt/protocol";
+import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
+import { chooseCandidate } from "./consensus.js";
+import { scanStops } from "./stop-strings.js";
+
+/** One message per token would cost more than a small model takes to generate it. */
+export const STREAM_INTERVAL_MS = 8;
+
+/**
+ * The settings of each candidate: the first uses the settings as given, the others are sampled
+ * from the whole distribution (no top-k / top-p cut) at `candidateTemperature` with seeds
+ * seed+1, seed+2, ...
+ */
+export function candidateSettings(settings: SamplingSettings): SamplingSettings[] {
+  const n = settings.candidates ?? 1;
+  return Array.from({ length: n }, (_, k) => (k === 0 ? settings : { ...settings, temperature: settings.candidateTemperature ?? 1, topK: 0, topP: 1, seed: settings.seed + k }));
+}
+
+/**
+ * Streams one candidate's text as token messages: only text that cannot be the start of a stop
+ * string, at most every STREAM_INTERVAL_MS (and at once when a stop string completes).
+ * With `provisional`, the messages are marked as the provisional draft.
+ */
+export class DraftStream {
+  private text = "";
+  private emitted = 0;
+  private lastSend = 0;
+
+  constructor(
+    private readonly id: number,
+    private readonly stop: readonly string[],
+    private readonly send: (m: FromHost) => void,
+    private readonly provisional: boolean,
+  ) {}
+
+  /** Adds text; returns where a stop string starts in the text so far (-1: none). */
+  push(piece: string, index: number): number {
+    this.text += piece;
+    const scan = scanStops(this.text, this.stop);
+    const end = scan.stopAt >= 0 ? scan.stopAt : scan.safeEnd;
+    const now = performance.now();
+    if (end > this.emitted && (now - this.lastSend >= STREAM_INTERVAL_MS || scan.stopAt >= 0)) {
+      this.emit(this.text.slice(this.emitted, end), index);
+      this.emitted = end;
+      this.lastSend = now;
+    }
+    return scan.stopAt;
+  }
+
+  /** The candidate ended with `text`: sends what of it was not sent yet. */
+  finish(text: string, index: number): void {
+    if (text.length > this.emitted) this.emit(text.slice(this.emitted), index);
+    this.emitted = Math.max(this.emitted, text.length);
+  }
+
+  private emit(text: string, index: number): void {
+    this.send({ type: "token", id: this.id, text, index, ...(this.provisional ? { provisional: true } : {}) });
+  }
+}
+
+export interface Sample {
+  text: string;
+  tokens: number;
+  stopReason: StopReason;
+}
+
+/**
+ * Picks the answer of a finished (or cancelled) generation and sends it: with several candidates
+ * the chosen text replaces the provisional draft; then `done`.
+ */
+export function finishGeneration(
+  m: Extract<ToHost, { type: "generate" }>,
+  samples: readonly Sample[],
+  totals: { promptTokens: number; reusedTokens: number; promptMs: number; generateMs: number },
+  send: (m: FromHost) => void,
+): void {
+  const n = m.settings.candidates ?? 1;
+  const cancelled = samples.some((s) => s.stopReason === "cancelled");
+  // Cancelled: the draft so far (candidate 0) is the answer.
+  const chosen = cancelled || n === 1 ? samples[0]! : samples[chooseCandidate(samples.map((s) => s.text), m.expected)]!;
+  const stopReason: StopReason = cancelled ? "cancelled" : chosen.stopReason;
+  // The provisional draft becomes the answer (also when cancelled: then it is the draft itself).
+  if (n > 1) send({ type: "token", id: m.id, text: chosen.text, index: chosen.tokens, replace: true });
+  send({
+    type: "done",
+    id: m.id,
+    text: chosen.text,
+    stopReason,
+    tokens: chosen.tokens,
+    sampledTokens: samples.reduce((a, s) => a + s.tokens, 0),
+    candidates: samples.length,
+    ...totals,
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * The model process's findings-text side through the project's addon (BatchedTextGenerator): a
+ * consensus of N candidates is one batched generation, whose candidate 0 (the settings as given)
+ * streams as a provisional draft while the others fill in. host-main.ts falls back to
+ * node-llama-cpp when the addon is not built.
+ */
+import type { FromHost, ToHost } from "./messages.js";
+import { BatchedTextGenerator } from "./batched-generator.js";
+import { candidateSettings, DraftStream, finishGeneration, STREAM_INTERVAL_MS } from "./candidates.js";
+
+let generator: BatchedTextGenerator | undefined;
+const running = new Map<number, AbortController>();
+
+/** Loads the model through the addon; throws the addon's reason when it cannot be used. */
+export async function loadText(m: Extract<ToHost, { type: "load" }>): Promise<Extract<FromHost, { type: "loaded" }>> {
+  const t0 = performance.now();
+  const cpu = m.device === "cpu";
+  const g = await BatchedTextGenerator.load(m.ggufPath, { gpu: !cpu, gpuLayers: cpu ? 0 : "auto", contextSize: m.contextSize, threads: m.threads });
+  generator = g;
+  return {
+    type: "loaded",
+    device: g.device,
+    gpuLayers: g.gpuLayers,
+    detail: `${g.device === "cpu" ? "CPU" : `${g.device} (${g.gpuLayers} layers offloaded)`}, project addon (batched consensus)`,
+    loadMs: performance.now() - t0,
+  };
+}
+
+export function textLoaded(): boolean {
+  return generator !== undefined;
+}
+
+/** Cancels a running generation (a no-op for other ids). */
+export function cancelText(id: number): void {
+  running.get(id)?.abort();
+}
+
+export async function generateText(m: Extract<ToHost, { type: "generate" }>, send: (m: FromHost) => void, cancelledEarly: boolean): Promise<void> {
+  if (!generator) return send({ type: "failed", id: m.id, message: "model not loaded" });
+  const prompt = generator.tokenize(m.prompt);
+  if (prompt.length >= generator.contextSize - 1) return send({ type: "failed", id: m.id, message: `the prompt (${prompt.length} tokens) does not fit the context (${generator.contextSize} tokens)` });
+  const candidates = candidateSettings(m.settings);
+  const n = candidates.length;
+  const ac = new AbortController();
+  if (cancelledEarly) ac.abort();
+  running.set(m.id, ac);
+  const draft = new DraftStream(m.id, m.stop, send, n > 1);
+  let lastDone = 0;
+  let lastDoneSend = 0;
+  try {
+    const r = await generator.generate(prompt, {
+      candidates,
+      stop: m.stop,
+      maxTokens: Math.min(m.settings.maxTokens, generator.contextSize - prompt.length - 1),
+      signal: ac.signal,
+      onText0: (text, tokens) => draft.push(text, tokens),
+      onDone:
+        n > 1
+          ? (done, total) => {
+              const now = performance.now();
+              if (done === lastDone || (done < total && now - lastDoneSend < STREAM_INTERVAL_MS)) return;
+              lastDone = done;
+              lastDoneSend = now;
+              send({ type: "candidates", id: m.id, done, total });
+            }
+          : undefined,
+    });
+    const first = r.candidates[0]!;
+    draft.finish(first.text, first.tokens);
+    finishGeneration(m, r.candidates, { promptTokens: r.promptTokens, reusedTokens: r.reusedTokens, promptMs: r.promptMs, generateMs: r.generateMs }, send);
+  } finally {
+    running.delete(m.id);
+  }
+}
