@@ -6,7 +6,7 @@
  */
 import { getLlama, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import type { Device } from "@xraygpt/protocol";
-import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
+import { STREAM_INTERVAL_MS, type FromHost, type SamplingSettings, type ToHost } from "./messages.js";
 import { chooseCandidate } from "./consensus.js";
 import { scanStops } from "./stop-strings.js";
 import { Detokenizer } from "./detokenizer.js";
@@ -18,7 +18,6 @@ let context: LlamaContext | undefined;
 let sequence: LlamaContextSequence | undefined;
 const cancelled = new Set<number>();
 let chain: Promise<void> = Promise.resolve();
-const STREAM_INTERVAL_MS = 8;
 
 function send(m: FromHost): void {
   process.send?.(m);

@@ -4,6 +4,12 @@ import type { Manifest } from "../models/manifest.js";
 import type { ExpectedFindings } from "./consensus.js";
 import type { RgbImage } from "../multimodal/mtmd-addon.js";
 
+/**
+ * Streamed text goes to the daemon in messages at most this often: one IPC message per token
+ * would cost more than a small model takes to generate it.
+ */
+export const STREAM_INTERVAL_MS = 8;
+
 /** Fully resolved sampling settings: the manifest's defaults with the request's overrides. */
 export type SamplingSettings = Manifest["generation"];
 

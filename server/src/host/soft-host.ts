@@ -7,7 +7,7 @@
  * turn re-uses the KV cache of the image and the earlier turns.
  */
 import { SoftTokenGenerator } from "../softtoken/generator.js";
-import type { FromHost, MultimodalPrompt, ToHost } from "./messages.js";
+import { STREAM_INTERVAL_MS, type FromHost, type MultimodalPrompt, type ToHost } from "./messages.js";
 
 let generator: SoftTokenGenerator | undefined;
 const running = new Map<number, AbortController>();
@@ -35,6 +35,26 @@ export async function loadSoft(m: Extract<ToHost, { type: "load" }>): Promise<Ex
   };
 }
 
+/** Text pieces sent on together at most every STREAM_INTERVAL_MS (flush() sends the rest). */
+function throttled(sendText: (text: string, index: number) => void): { push(text: string, index: number): void; flush(): void } {
+  let pending = "";
+  let last = 0;
+  let lastSent = 0;
+  const flush = () => {
+    if (pending) sendText(pending, last);
+    pending = "";
+    lastSent = performance.now();
+  };
+  return {
+    push(text, index) {
+      pending += text;
+      last = index;
+      if (performance.now() - lastSent >= STREAM_INTERVAL_MS) flush();
+    },
+    flush,
+  };
+}
+
 /** Cancels a running soft-token generation (a no-op for other ids). */
 export function cancelSoft(id: number): void {
   running.get(id)?.abort();
@@ -55,8 +75,10 @@ export async function generateSoft(m: Extract<ToHost, { type: "generateSoft" | "
   if (cancelledEarly) ac.abort();
   running.set(m.id, ac);
   try {
-    const common = { settings: m.settings, stop: m.stop, signal: ac.signal, onToken: (text: string, index: number) => send({ type: "token", id: m.id, text, index }) };
+    const stream = throttled((text, index) => send({ type: "token", id: m.id, text, index }));
+    const common = { settings: m.settings, stop: m.stop, signal: ac.signal, onToken: stream.push };
     const r = m.type === "generateSoft" ? await g.generate({ ...m.prompt, ...common }) : await g.generateMultimodal({ text: multimodalText(g, m.prompt), images: [m.prompt.image], ...common });
+    stream.flush();
     send({
       type: "done",
       id: m.id,
