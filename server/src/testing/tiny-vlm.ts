@@ -15,6 +15,7 @@
  */
 import { open, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import sharp from "sharp";
 import { writeGguf, type GgufTensor, type GgufValue } from "../gguf/writer.js";
 import { randomTensors, writeTinyLlama } from "./tiny-llama.js";
 
@@ -207,8 +208,20 @@ export async function writeMismatchedMmproj(dir: string, vlm: TinyVlm, seed = 1)
   return other.mmproj;
 }
 
-/** A 32-bit RGB test image (RGB8, row-major) of the VLM's input size: `pattern` picks one of a few. */
-export function testImage(size: number, pattern: "gradient" | "checker" | "disc" | "noise", seed = 7): { data: Uint8Array; width: number; height: number } {
+export interface RgbImage {
+  /** RGB8, row-major. */
+  data: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export async function writeRgbPng(path: string, image: RgbImage): Promise<string> {
+  await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toFile(path);
+  return path;
+}
+
+/** A square RGB test image (RGB8, row-major) of the VLM's input size: `pattern` picks one of a few. */
+export function testImage(size: number, pattern: "gradient" | "checker" | "disc" | "noise", seed = 7): RgbImage {
   const data = new Uint8Array(size * size * 3);
   let s = seed >>> 0;
   const noise = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24);
