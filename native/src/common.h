@@ -33,6 +33,9 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Description(const Napi::CallbackInfo& info);
   Napi::Value SizeBytes(const Napi::CallbackInfo& info);
   Napi::Value Free(const Napi::CallbackInfo& info);
+  Napi::Value Handle(const Napi::CallbackInfo& info);
+  Napi::Value ChatTemplate(const Napi::CallbackInfo& info);
+  Napi::Value ApplyChatTemplate(const Napi::CallbackInfo& info);
 };
 
 class Context : public Napi::ObjectWrap<Context> {
@@ -56,6 +59,7 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value NCtx(const Napi::CallbackInfo& info);
   Napi::Value NSeq(const Napi::CallbackInfo& info);
   Napi::Value Free(const Napi::CallbackInfo& info);
+  Napi::Value Handle(const Napi::CallbackInfo& info);
 };
 
 class Sampler : public Napi::ObjectWrap<Sampler> {
