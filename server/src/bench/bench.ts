@@ -126,8 +126,8 @@ async function main(): Promise<void> {
       const useMini = existsSync(mini);
       const loaded = await loadManifest(useMini ? mini : join(modelsDir, "bench-llm", "model.json"));
       const visionEngine = useMini ? new XrayEngine({ threads: THREADS, device: "cpu" }) : engine;
-      const session = await ort.InferenceSession.create(loaded.visionPath, { executionProviders: ["cpu"], intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: "all" });
-      const { input } = loaded.manifest.vision;
+      const session = await ort.InferenceSession.create(loaded.visionPath!, { executionProviders: ["cpu"], intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+      const { input } = loaded.manifest.vision!;
       const rawTimes: number[] = [];
       const engineTimes: number[] = [];
       // Interleaved, so both see the same machine state; the raw run, like the daemon's stage,

@@ -2,7 +2,7 @@
  * The model process: loads one GGUF with node-llama-cpp (never building or downloading
  * llama.cpp) and runs generations one at a time, streaming tokens back over IPC. It runs in its
  * own process because a malformed GGUF can abort the process it is loaded in (GGML_ASSERT).
- * Soft-token models (load mode "soft-tokens") go through the project's addon instead: soft-host.ts.
+ * Soft-token and multimodal models (load modes "soft-tokens", "multimodal") go through the project's addon instead: soft-host.ts.
  */
 import { getLlama, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import type { Device } from "@xraygpt/protocol";
@@ -27,7 +27,7 @@ function send(m: FromHost): void {
 async function load(m: Extract<ToHost, { type: "load" }>): Promise<void> {
   const t0 = performance.now();
   try {
-    if (m.mode === "soft-tokens") return send(await loadSoft(m));
+    if (m.mode === "soft-tokens" || m.mode === "multimodal") return send(await loadSoft(m));
     llama = await getLlama({ gpu: m.device === "cpu" ? false : "auto", build: "never", progressLogs: false, logLevel: "error" as never });
     model = await llama.loadModel({ modelPath: m.ggufPath, gpuLayers: m.device === "cpu" ? 0 : "auto" });
     context = await model.createContext({ contextSize: Math.min(m.contextSize, model.trainContextSize), sequences: 1, threads: m.threads });

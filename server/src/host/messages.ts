@@ -2,6 +2,7 @@
 import type { Device, StopReason } from "@xraygpt/protocol";
 import type { Manifest } from "../models/manifest.js";
 import type { ExpectedFindings } from "./consensus.js";
+import type { RgbImage } from "../multimodal/mtmd-addon.js";
 
 /** Fully resolved sampling settings: the manifest's defaults with the request's overrides. */
 export type SamplingSettings = Manifest["generation"];
@@ -19,12 +20,22 @@ export interface SoftPrompt extends SoftTokens {
   suffixText: string;
 }
 
-export type ConditioningMode = "findings-text" | "soft-tokens";
+/**
+ * A multimodal prompt: chat messages for the GGUF's own chat template and the image. The one
+ * message whose content is a pair [before, after] holds the image between the two.
+ */
+export interface MultimodalPrompt {
+  messages: { role: "system" | "user" | "assistant"; content: string | [string, string] }[];
+  image: RgbImage;
+}
+
+export type ConditioningMode = "findings-text" | "soft-tokens" | "multimodal";
 
 export type ToHost =
-  | { type: "load"; ggufPath: string; contextSize: number; device: "auto" | "cpu" | "gpu"; sequences: number; threads: number; mode: ConditioningMode }
+  | { type: "load"; ggufPath: string; contextSize: number; device: "auto" | "cpu" | "gpu"; sequences: number; threads: number; mode: ConditioningMode; mmprojPath?: string }
   | { type: "generate"; id: number; prompt: string; settings: SamplingSettings; stop: string[]; expected?: ExpectedFindings }
   | { type: "generateSoft"; id: number; prompt: SoftPrompt; settings: SamplingSettings; stop: string[] }
+  | { type: "generateMultimodal"; id: number; prompt: MultimodalPrompt; settings: SamplingSettings; stop: string[] }
   | { type: "cancel"; id: number };
 
 export type FromHost =

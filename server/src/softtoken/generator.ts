@@ -138,6 +138,17 @@ export class SoftTokenGenerator {
     return this.projector;
   }
 
+  /** The attached projector's media marker (where an image goes in a prompt text). */
+  get mediaMarker(): string {
+    if (!this.projector) throw new Error("SoftTokenGenerator: no projector attached");
+    return this.projector.marker;
+  }
+
+  /** The messages in the GGUF's own chat template (llama.cpp's llama_chat_apply_template), with the assistant cue. */
+  applyChatTemplate(messages: { role: string; content: string }[]): string {
+    return this.loaded().model.applyChatTemplate(messages, true);
+  }
+
   /** A prompt text with one media marker (the projector's `marker`) per image. */
   generateMultimodal(params: Omit<SoftTokenGenerateParams, "prefixText" | "embeddings" | "nTokens" | "dim" | "suffixText"> & { text: string; images: RgbImage[] }): Promise<SoftTokenResult> {
     const { text, images, ...rest } = params;
