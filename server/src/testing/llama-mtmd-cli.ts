@@ -28,7 +28,7 @@ export interface MtmdCliRequest {
 const args = (r: MtmdCliRequest) => ["-m", r.gguf, "--mmproj", r.mmproj, "-n", String(r.nPredict ?? 24), "--temp", "0", "-c", "512", "-t", "1", "--seed", "1"];
 const MARK = "\n> ";
 
-/** The CLI's greedy answer (latin1: the bytes as they are). */
+/** The CLI's greedy answer (latin1: the bytes as they are; a newline after it when an end-of-generation token ended it). */
 export function mtmdCliGreedy(r: MtmdCliRequest, timeoutMs = 120_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const p = spawn(MTMD_CLI_BIN, args(r), { stdio: ["pipe", "pipe", "pipe"] });
@@ -49,7 +49,8 @@ export function mtmdCliGreedy(r: MtmdCliRequest, timeoutMs = 120_000): Promise<s
       if (sent < 3) return reject(new Error(`llama-mtmd-cli (exit ${code}) gave no answer: ${err.slice(-1500)}`));
       const end = out.split(MARK).slice(0, 3).join(MARK).length;
       const start = out.lastIndexOf(`${r.prompt}\n`, end) + r.prompt.length + 1;
-      resolve(out.slice(start, end));
+      // The CLI logs a newline once the prompt is decoded, before the answer.
+      resolve(out.slice(start, end).replace(/^\n/, ""));
     });
   });
 }
