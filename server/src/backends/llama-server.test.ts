@@ -6,19 +6,19 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer } from "node:net";
-import { homedir, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XrayEngine } from "../engine/engine.js";
 import { BUNDLED_MODELS_DIR } from "../models/registry.js";
 import { addRemoteModel } from "../models/remote-manifest.js";
 import { loadManifest } from "../models/manifest.js";
 import { writeSyntheticPng } from "../testing/workspace.js";
+import { llamaCppBin, llamaCppSkip } from "../testing/llama-cpp-bin.js";
 
-const BIN = process.env.XRAYGPT_LLAMA_SERVER ?? join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "xraygpt", "llama-server-v0.4.0", "build", "bin", "llama-server");
-const skip = existsSync(BIN) ? false : `llama-server is not built (run scripts/build-llama-server.sh, or set XRAYGPT_LLAMA_SERVER)`;
+const BIN = llamaCppBin("llama-server", "XRAYGPT_LLAMA_SERVER");
+const skip = llamaCppSkip(BIN, "llama-server", "XRAYGPT_LLAMA_SERVER");
 
 let server: ChildProcess | undefined;
 let dir: string;

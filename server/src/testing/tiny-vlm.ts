@@ -15,7 +15,9 @@
  */
 import { open, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import sharp from "sharp";
 import { writeGguf, type GgufTensor, type GgufValue } from "../gguf/writer.js";
+import type { RgbImage } from "../multimodal/mtmd-addon.js";
 import { randomTensors, writeTinyLlama } from "./tiny-llama.js";
 
 export type VlmProjector = "mlp" | "gemma3";
@@ -207,21 +209,26 @@ export async function writeMismatchedMmproj(dir: string, vlm: TinyVlm, seed = 1)
   return other.mmproj;
 }
 
-/** A 32-bit RGB test image (RGB8, row-major) of the VLM's input size: `pattern` picks one of a few. */
-export function testImage(size: number, pattern: "gradient" | "checker" | "disc" | "noise", seed = 7): { data: Uint8Array; width: number; height: number } {
-  const data = new Uint8Array(size * size * 3);
+export async function writeRgbPng(path: string, image: RgbImage): Promise<string> {
+  await sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toFile(path);
+  return path;
+}
+
+/** An RGB test image (default square): `pattern` picks one of a few. */
+export function testImage(width: number, pattern: "gradient" | "checker" | "disc" | "noise", seed = 7, height = width): RgbImage {
+  const data = new Uint8Array(width * height * 3);
   let s = seed >>> 0;
   const noise = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) >>> 24);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const i = 3 * (y * size + x);
+  const r = Math.min(width, height) / 3;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
       let rgb: [number, number, number];
-      if (pattern === "gradient") rgb = [(255 * x) / (size - 1), (255 * y) / (size - 1), 128];
+      if (pattern === "gradient") rgb = [(255 * x) / (width - 1), (255 * y) / (height - 1), 128];
       else if (pattern === "checker") rgb = ((x >> 2) + (y >> 2)) % 2 ? [240, 240, 240] : [16, 16, 16];
-      else if (pattern === "disc") rgb = (x - size / 2) ** 2 + (y - size / 2) ** 2 < (size / 3) ** 2 ? [230, 200, 60] : [20, 40, 90];
+      else if (pattern === "disc") rgb = (x - width / 2) ** 2 + (y - height / 2) ** 2 < r * r ? [230, 200, 60] : [20, 40, 90];
       else rgb = [noise(), noise(), noise()];
-      data.set(rgb.map((v) => Math.round(v)), i);
+      data.set(rgb.map((v) => Math.round(v)), 3 * (y * width + x));
     }
   }
-  return { data, width: size, height: size };
+  return { data, width, height };
 }
