@@ -19,7 +19,7 @@ const SOURCE_PATHS = ["include", "ggml/include", "tools/mtmd", "vendor/stb", "ve
 
 function run(cmd, args, opts = {}, label = `${path.basename(cmd)} ${args[0] ?? ""}`) {
   const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 << 20, ...opts });
-  if (r.error) throw new Error(`${label}: ${r.error.code === "ETIMEDOUT" ? "timed out" : r.error.message}`);
+  if (r.error) throw new Error(`${label}: ${r.error.code === "ETIMEDOUT" ? `timed out after ${Math.round((opts.timeout ?? 0) / 1000)} s` : r.error.message}`);
   if (r.status !== 0) {
     const lines = `${r.stderr}\n${r.stdout}`.split("\n").map((l) => l.trim()).filter(Boolean);
     const err = lines.find((l) => /\berror\b/i.test(l) && !/^gyp (ERR|info)/.test(l)) ?? lines.find((l) => /error/i.test(l)) ?? lines.at(-1);
@@ -87,7 +87,7 @@ function attempt(what, output, reasonFile, unavailable, build) {
     const reason = String(e instanceof Error ? e.message : e).replace(/\s+/g, " ").trim();
     fs.mkdirSync(path.dirname(reasonFile), { recursive: true });
     fs.writeFileSync(reasonFile, `${reason}\n`);
-    console.warn(`@xraygpt/llama-embed: ${what} not built (${reason}); ${unavailable} will be unavailable`);
+    console.warn(`@xraygpt/llama-embed: ${what} not built (${reason}); ${unavailable} will be unavailable (retry: npm rebuild @xraygpt/llama-embed)`);
     return false;
   }
 }
