@@ -1,6 +1,6 @@
 /**
  * Benchmark (for `npm run bench -- multimodal`): a tiny fixture VLM (testing/tiny-vlm.ts, LLaVA's
- * `mlp` projector) through the daemon's engine (a model process) against a direct call of the
+ * `mlp` projector, a 512-wide LLM) through the daemon's engine (a model process) against a direct call of the
  * addon in this process, same image, same prompt, greedy: the image-encode time (mtmd) and
  * tokens/s of each, and the daemon's prompt time (encode + decode of image and text) over the
  * direct call's.
@@ -30,7 +30,7 @@ export async function benchMultimodal(opts: { threads?: number; rounds?: number;
   const maxTokens = opts.tokens ?? 64;
   const dir = tempDir("bench-multimodal");
   try {
-    const vlm = await writeTinyVlm(dir, { projector: "mlp", seed: 3, llmEmbd: 128 });
+    const vlm = await writeTinyVlm(dir, { projector: "mlp", seed: 3, llmEmbd: 512 });
     // A different image each round: each is encoded and decoded (no KV reuse on either side).
     const images = Array.from({ length: rounds }, (_, r) => join(dir, `chest-${r}.png`));
     for (const [r, path] of images.entries()) await writeSyntheticPng(path, r + 2, 256, 256);
