@@ -239,16 +239,34 @@ $("heatmap").addEventListener("change", (e) => {
 });
 $("opacity").addEventListener("input", () => showHeatmap());
 
-function showFindings(labels) {
+// `source` "text": a model without a classifier; the labels were read from its generated text.
+function showFindings(labels, source) {
   const list = $("findings");
   list.replaceChildren();
   heat.maps.clear();
   const sorted = [...labels].sort((a, b) => b.probability - a.probability);
+  const fromText = source === "text";
   // Only a model with a findings classifier has maps; the toggle is hidden for the others.
-  $("heatmap-controls").hidden = sorted.length === 0;
+  $("heatmap-controls").hidden = sorted.length === 0 || fromText;
+  if (fromText) {
+    const note = document.createElement("li");
+    note.className = "muted source";
+    note.textContent = sorted.length ? "Read from the model's text (no classifier):" : "Read from the model's text (no classifier): no observation named.";
+    list.append(note);
+  }
   if (!sorted.some((l) => l.name === heat.selected)) heat.selected = sorted[0]?.name;
   for (const l of sorted) {
     const li = document.createElement("li");
+    if (fromText) {
+      const name = document.createElement("span");
+      name.textContent = l.name;
+      const p = document.createElement("span");
+      p.className = "p";
+      p.textContent = l.probability === 1 ? "stated" : l.probability === 0 ? "negated" : "uncertain";
+      li.append(name, p);
+      list.append(li);
+      continue;
+    }
     li.classList.add("selectable");
     li.classList.toggle("selected", l.name === heat.selected);
     li.dataset.finding = l.name;
@@ -286,7 +304,7 @@ window.addEventListener("message", (e) => {
   const m = e.data;
   if (!m || typeof m.type !== "string") return;
   if (m.type === "image" && typeof m.pixels === "string" && Number.isInteger(m.width) && Number.isInteger(m.height)) showImage(m);
-  else if (m.type === "findings" && Array.isArray(m.labels)) showFindings(m.labels);
+  else if (m.type === "findings" && Array.isArray(m.labels)) showFindings(m.labels, m.source);
   else if (m.type === "busy") $("summarize").disabled = Boolean(m.busy) || state.failed;
   else if (m.type === "status" && typeof m.message === "string") {
     $("status").textContent = m.message;

@@ -53,6 +53,11 @@ function libDirFromAddon() {
   return path.relative(path.join(nativeDir, "build", "Release"), libDir());
 }
 
+/** libDir relative to mtmd/build/Release (the multimodal module's runpath). */
+function libDirFromMtmdAddon() {
+  return path.relative(path.join(nativeDir, "mtmd", "build", "Release"), libDir());
+}
+
 /** GPU backend files of the installed GPU platform packages (CUDA, Vulkan), loaded at run time when asked. */
 function gpuBackendFiles() {
   const files = [];
@@ -74,11 +79,38 @@ function includeDirs() {
   return [path.join(root, "include"), path.join(root, "ggml", "include")];
 }
 
-module.exports = { nativeDir, nodeLlamaCppDir, releaseTag, libDir, libDirFromAddon, libraries, gpuBackendFiles, headersDir, includeDirs };
+/** Where install.cjs extracts llama.cpp's multimodal library sources (tools/mtmd, vendor/, src/llama-ext.h). */
+function mtmdSourceDir() {
+  return path.join(headersDir(), "tools", "mtmd");
+}
+
+/** mtmd's include folders: the headers above, tools/mtmd, vendor/ (stb, miniaudio, sha256) and src/ (llama-ext.h). */
+function mtmdIncludeDirs() {
+  const root = headersDir();
+  return [...includeDirs(), mtmdSourceDir(), path.join(root, "vendor"), path.join(root, "vendor", "hash"), path.join(root, "src")];
+}
+
+/**
+ * The sources of llama.cpp's `mtmd` library, as its own CMakeLists.txt lists them (so a release
+ * that adds a per-architecture graph builder is followed), plus the vendored hash functions it
+ * links; relative to native/mtmd/ (where its binding.gyp is; node-gyp wants relative source paths).
+ */
+function mtmdSources() {
+  const dir = mtmdSourceDir();
+  const cmake = fs.readFileSync(path.join(dir, "CMakeLists.txt"), "utf8");
+  const block = /add_library\(\s*mtmd\b([^)]*)\)/.exec(cmake);
+  if (!block) throw new Error(`${dir}/CMakeLists.txt has no add_library(mtmd ...)`);
+  const files = block[1].split(/\s+/).filter((f) => /\.(c|cpp)$/.test(f)).map((f) => path.join(dir, f));
+  const hash = path.join(headersDir(), "vendor", "hash");
+  files.push(path.join(hash, "hash.cpp"), path.join(hash, "sha256", "sha256.c"));
+  return files.map((f) => path.relative(path.join(nativeDir, "mtmd"), f));
+}
+
+module.exports = { nativeDir, nodeLlamaCppDir, releaseTag, libDir, libDirFromAddon, libDirFromMtmdAddon, libraries, gpuBackendFiles, headersDir, includeDirs, mtmdSourceDir, mtmdIncludeDirs, mtmdSources };
 
 if (require.main === module) {
   const key = process.argv[2];
-  const v = { libDir, libDirFromAddon, libraries, gpuBackendFiles, includeDirs, releaseTag }[key]?.();
+  const v = { libDir, libDirFromAddon, libDirFromMtmdAddon, libraries, gpuBackendFiles, includeDirs, releaseTag, mtmdIncludeDirs, mtmdSources }[key]?.();
   if (v === undefined) throw new Error(`unknown key ${key}`);
   process.stdout.write(Array.isArray(v) ? v.join(" ") : v);
 }

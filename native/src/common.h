@@ -33,6 +33,9 @@ class Model : public Napi::ObjectWrap<Model> {
   Napi::Value Description(const Napi::CallbackInfo& info);
   Napi::Value SizeBytes(const Napi::CallbackInfo& info);
   Napi::Value Free(const Napi::CallbackInfo& info);
+  Napi::Value Handle(const Napi::CallbackInfo& info);
+  Napi::Value ChatTemplate(const Napi::CallbackInfo& info);
+  Napi::Value ApplyChatTemplate(const Napi::CallbackInfo& info);
 };
 
 class Context : public Napi::ObjectWrap<Context> {
@@ -60,6 +63,7 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value Free(const Napi::CallbackInfo& info);
   Napi::Value Generate(const Napi::CallbackInfo& info);  // generate.cc
   Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value Handle(const Napi::CallbackInfo& info);
 };
 
 // The settings of one sampler chain (see sampler.cc), read from a JS options object.

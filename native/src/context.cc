@@ -20,6 +20,7 @@ void Context::Init(Napi::Env env, Napi::Object exports) {
     InstanceMethod("free", &Context::Free),
     InstanceMethod("generate", &Context::Generate),
     InstanceMethod("cancel", &Context::Cancel),
+    InstanceMethod("_handle", &Context::Handle),
   });
   ctor = Napi::Persistent(f);
   exports.Set("Context", f);
@@ -226,4 +227,10 @@ Napi::Value Context::Free(const Napi::CallbackInfo& info) {
   ctx_ = nullptr;
   model_.reset();
   return info.Env().Undefined();
+}
+
+// _handle() -> External: the llama_context, for the multimodal module's evalImage (which holds a
+// reference to this object while it decodes).
+Napi::Value Context::Handle(const Napi::CallbackInfo& info) {
+  return Napi::External<llama_context>::New(info.Env(), get(info.Env()));
 }

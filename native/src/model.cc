@@ -59,6 +59,9 @@ void Model::Init(Napi::Env env, Napi::Object exports) {
     InstanceMethod("description", &Model::Description),
     InstanceMethod("sizeBytes", &Model::SizeBytes),
     InstanceMethod("free", &Model::Free),
+    InstanceMethod("_handle", &Model::Handle),
+    InstanceMethod("chatTemplate", &Model::ChatTemplate),
+    InstanceMethod("applyChatTemplate", &Model::ApplyChatTemplate),
   });
   ctor = Napi::Persistent(f);
   exports.Set("Model", f);
@@ -160,4 +163,55 @@ Napi::Value Model::SizeBytes(const Napi::CallbackInfo& info) {
 Napi::Value Model::Free(const Napi::CallbackInfo& info) {
   model_.reset();
   return info.Env().Undefined();
+}
+
+// _handle() -> External: a new reference (std::shared_ptr) to the llama_model, for the multimodal
+// module (llama_mtmd.node), which keeps the model alive as long as it uses it.
+Napi::Value Model::Handle(const Napi::CallbackInfo& info) {
+  auto* ref = new std::shared_ptr<llama_model>(get(info.Env()));
+  return Napi::External<std::shared_ptr<llama_model>>::New(info.Env(), ref, [](Napi::Env, std::shared_ptr<llama_model>* p) { delete p; });
+}
+
+// chatTemplate() -> string | undefined: the GGUF's tokenizer.chat_template
+Napi::Value Model::ChatTemplate(const Napi::CallbackInfo& info) {
+  const char* t = llama_model_chat_template(get(info.Env()).get(), nullptr);
+  return t ? Napi::String::New(info.Env(), t) : info.Env().Undefined();
+}
+
+// applyChatTemplate(messages: { role, content }[], addAssistant = true, template?) -> string:
+// llama.cpp's llama_chat_apply_template with the GGUF's own template (or the one given); it
+// recognises the built-in formats (gemma, llava/vicuna, chatml, llama3, ...) from the template text.
+Napi::Value Model::ApplyChatTemplate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsArray()) throw Napi::TypeError::New(env, "applyChatTemplate(messages): messages must be an array of { role, content }");
+  Napi::Array a = info[0].As<Napi::Array>();
+  bool addAssistant = info.Length() > 1 ? info[1].ToBoolean().Value() : true;
+  std::string tmpl;
+  if (info.Length() > 2 && info[2].IsString()) tmpl = info[2].As<Napi::String>().Utf8Value();
+  else {
+    const char* t = llama_model_chat_template(get(env).get(), nullptr);
+    if (!t) throw Napi::Error::New(env, "the model has no chat template (tokenizer.chat_template)");
+    tmpl = t;
+  }
+  std::vector<std::string> roles, contents;
+  for (uint32_t i = 0; i < a.Length(); i++) {
+    Napi::Value v = a.Get(i);
+    if (!v.IsObject()) throw Napi::TypeError::New(env, "applyChatTemplate: each message must be { role, content }");
+    roles.push_back(v.As<Napi::Object>().Get("role").ToString().Utf8Value());
+    contents.push_back(v.As<Napi::Object>().Get("content").ToString().Utf8Value());
+  }
+  std::vector<llama_chat_message> msgs;
+  size_t total = 0;
+  for (size_t i = 0; i < roles.size(); i++) {
+    msgs.push_back({roles[i].c_str(), contents[i].c_str()});
+    total += roles[i].size() + contents[i].size();
+  }
+  std::vector<char> buf(total * 2 + 256);
+  int32_t n = llama_chat_apply_template(tmpl.c_str(), msgs.data(), msgs.size(), addAssistant, buf.data(), static_cast<int32_t>(buf.size()));
+  if (n > static_cast<int32_t>(buf.size())) {
+    buf.resize(static_cast<size_t>(n));
+    n = llama_chat_apply_template(tmpl.c_str(), msgs.data(), msgs.size(), addAssistant, buf.data(), static_cast<int32_t>(buf.size()));
+  }
+  if (n < 0) throw Napi::Error::New(env, "llama.cpp does not recognise the model's chat template (llama_chat_apply_template supports its built-in formats only)");
+  return Napi::String::New(env, buf.data(), static_cast<size_t>(n));
 }

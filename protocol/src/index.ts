@@ -47,6 +47,12 @@ export interface Findings {
   view?: LabelProbability[];
   /** The findings line given to the LLM (findings-text conditioning). */
   conditioningText?: string;
+  /**
+   * Where the labels come from: the model's vision classifier (absent: the same), or "text": read
+   * from the generated text by the project's label extractor (a multimodal model without a
+   * classifier; probability 1 stated, 0.5 uncertain, 0 negated).
+   */
+  source?: "classifier" | "text";
 }
 
 export type ImageFormat = "dicom" | "png" | "jpeg" | "webp" | "tiff" | "other";
@@ -225,7 +231,7 @@ export interface ModelInfo {
   version: string;
   description?: string;
   license: string;
-  conditioning: "findings-text" | "soft-tokens";
+  conditioning: "findings-text" | "soft-tokens" | "multimodal";
   manifestPath: string;
   manifestHash: string;
   /** True when its files are present and the manifest is valid. */

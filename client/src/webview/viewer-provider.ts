@@ -81,7 +81,7 @@ class ViewerProvider implements vscode.CustomReadonlyEditorProvider {
       const tags = showPatientTags ? decoded.tags : decoded.tags.filter((t) => !t.patientIdentifying);
       await webview.postMessage({ type: "image", ...decoded, tags, patientTagsHidden: !showPatientTags });
       const f = await client.sendRequest(FindingsRequest, { image, ...(this.ctx.config.model ? { model: this.ctx.config.model } : {}) });
-      await webview.postMessage({ type: "findings", labels: f.findings.labels });
+      await webview.postMessage({ type: "findings", labels: f.findings.labels, ...(f.findings.source ? { source: f.findings.source } : {}) });
     } catch (e) {
       await webview.postMessage({ type: "error", message: errorText(e) });
     }

@@ -137,6 +137,16 @@ test("findings are listed by probability; errors are shown; the CSP was never vi
   assert.deepEqual(problems, []);
 });
 
+test("findings read from a multimodal model's text are marked as such, without the overlay", async () => {
+  await deliver(page, { type: "findings", source: "text", labels: [{ name: "Pleural Effusion", probability: 1 }, { name: "Pneumothorax", probability: 0 }] });
+  await page.waitForSelector("#findings li.source");
+  const rows = await page.$$eval("#findings li", (lis) => lis.map((l) => l.textContent));
+  assert.deepEqual(rows, ["Read from the model's text (no classifier):", "Pleural Effusionstated", "Pneumothoraxnegated"]);
+  assert.equal(await page.isVisible("#heatmap-controls"), false);
+  await deliver(page, { type: "findings", labels: [{ name: "Edema", probability: 0.1 }, { name: "Pneumonia", probability: 0.93 }] });
+  await page.waitForFunction(() => !document.querySelector("#findings li.source"));
+});
+
 test("the saliency overlay: toggle, the selected finding's map aligned with the image through zoom, legend, opacity", async () => {
   assert.equal(await page.isVisible("#heatmap-controls"), true, "a model with findings offers the overlay");
   await page.check("#heatmap");

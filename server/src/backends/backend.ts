@@ -5,6 +5,7 @@
  *
  *   findings-text.ts  the findings line in a text prompt, node-llama-cpp in a model process
  *   soft-tokens.ts    the vision embeddings as soft tokens, the project's addon in a model process
+ *   multimodal.ts     a GGUF + its vision projector (mmproj), libmtmd through the addon in a model process
  *   openai-remote.ts  an OpenAI-compatible server elsewhere (the image as a PNG data URL)
  *
  * A backend's prompt state `P` is its own: the engine keeps it in the chat session and hands it

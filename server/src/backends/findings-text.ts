@@ -36,7 +36,7 @@ export class FindingsTextBackend extends LocalModel implements Backend<TextPromp
     return { ...previous, text: previous.text + followUpText(this.entry.manifest, answer, message), question: message };
   }
 
-  checkSettings(): void {}
+  override checkSettings(): void {}
 
   generate(prompt: TextPrompt, settings: SamplingSettings, hooks: GenerateHooks): Promise<GenerationDone> {
     const { manifest } = this.entry;

@@ -1,7 +1,8 @@
-/** What the two local backends share: the LLM runs in a model process (host/), loaded on first use. */
+/** What the local backends share: the LLM runs in a model process (host/), loaded on first use. */
 import type { LoadedManifest } from "../models/manifest.js";
 import { ModelProcess } from "../host/model-process.js";
-import type { ConditioningMode } from "../host/messages.js";
+import type { ConditioningMode, SamplingSettings } from "../host/messages.js";
+import { EngineError } from "../engine/errors.js";
 import type { BackendInfo, BackendOptions } from "./backend.js";
 
 export abstract class LocalModel {
@@ -20,6 +21,7 @@ export abstract class LocalModel {
       threads: opts.threads,
       label: entry.manifest.id,
       mode,
+      ...(entry.mmprojPath ? { mmprojPath: entry.mmprojPath } : {}),
       log: opts.log,
     });
   }
@@ -30,6 +32,11 @@ export abstract class LocalModel {
 
   async load(): Promise<void> {
     await this.llm.ensureLoaded();
+  }
+
+  /** Consensus decoding runs in the node-llama-cpp host only (findings-text overrides this). */
+  checkSettings(settings: Required<SamplingSettings>): void {
+    if (settings.candidates > 1) throw new EngineError("InvalidParams", `model ${this.entry.manifest.id}: consensus decoding (candidates > 1) is available for findings-text models only`);
   }
 
   async unload(): Promise<void> {

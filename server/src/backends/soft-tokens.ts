@@ -59,10 +59,6 @@ export class SoftTokensBackend extends LocalModel implements Backend<SoftPrompt>
     return { ...previous, suffixText: previous.suffixText + followUpText(this.entry.manifest, answer, message) };
   }
 
-  checkSettings(settings: Required<SamplingSettings>): void {
-    if (settings.candidates > 1) throw new EngineError("InvalidParams", `model ${this.entry.manifest.id}: consensus decoding (candidates > 1) is available for findings-text models only`);
-  }
-
   generate(prompt: SoftPrompt, settings: SamplingSettings, hooks: GenerateHooks): Promise<GenerationDone> {
     return this.llm.generate(prompt, settings, this.entry.manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken });
   }

@@ -21,6 +21,7 @@ import { benchDecode } from "../pipeline/decode/bench-decode.js";
 import { syntheticGrey, writeDicom } from "../testing/dicom-fixtures.js";
 import { benchAnnotate } from "../annotate/bench.js";
 import { benchSoftToken } from "../softtoken/bench-softtoken.js";
+import { benchMultimodal } from "../multimodal/bench-multimodal.js";
 import { benchClients } from "./bench-clients.js";
 import { benchHttp } from "./bench-http.js";
 import { BUNDLED_MODELS_DIR } from "../models/registry.js";
@@ -128,8 +129,8 @@ async function main(): Promise<void> {
       const useMini = existsSync(mini);
       const loaded = await loadManifest(useMini ? mini : join(modelsDir, "bench-llm", "model.json"));
       const visionEngine = useMini ? new XrayEngine({ threads: THREADS, device: "cpu" }) : engine;
-      const session = await ort.InferenceSession.create(loaded.visionPath, { executionProviders: ["cpu"], intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: "all" });
-      const { input } = loaded.manifest.vision;
+      const session = await ort.InferenceSession.create(loaded.visionPath!, { executionProviders: ["cpu"], intraOpNumThreads: THREADS, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+      const { input } = loaded.manifest.vision!;
       const rawTimes: number[] = [];
       const engineTimes: number[] = [];
       // Interleaved, so both see the same machine state; the raw run, like the daemon's stage,
@@ -236,6 +237,14 @@ async function main(): Promise<void> {
     report("soft-token addon tokens/s / node-llama-cpp tokens/s", `${r.addonTokensPerSecond.toFixed(0)} / ${r.nodeLlamaCppTokensPerSecond.toFixed(0)}`);
     report("soft-token addon over node-llama-cpp", r.ratio.toFixed(3), "goal ≥ 0.97");
     report("splice 32 soft tokens (ms)", r.spliceMsFor32Tokens.toFixed(1));
+  });
+
+  await section("multimodal fixture VLM (mtmd): daemon over direct addon call", async () => {
+    const r = await benchMultimodal({ threads: THREADS });
+    report("multimodal: image encode, direct (ms)", r.encodeMs.toFixed(1));
+    report("multimodal: prompt with the image, daemon / direct (ms)", `${r.daemonPromptMs.toFixed(1)} / ${r.directPromptMs.toFixed(1)}`);
+    report("multimodal: tokens/s daemon / direct", `${r.daemonTokensPerSecond.toFixed(0)} / ${r.directTokensPerSecond.toFixed(0)} (${r.tokens} tokens)`);
+    report("multimodal: daemon tokens/s over direct addon call", (r.daemonTokensPerSecond / r.directTokensPerSecond).toFixed(3), "goal ≥ 0.90");
   });
 
   await section("viewer window/level in Chromium", async () => {

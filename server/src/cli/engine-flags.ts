@@ -1,6 +1,7 @@
 /** Flags every model-using command shares, and the engine they configure. */
 import { resolve } from "node:path";
 import { XrayEngine } from "../engine/engine.js";
+import { userModelsDir } from "../models/registry.js";
 import type { Engine } from "../engine/types.js";
 import { UsageError } from "./command.js";
 
@@ -8,6 +9,7 @@ export const ENGINE_FLAGS = ["model", "models-dir", "device", "allow-root"];
 
 export const ENGINE_HELP = `  --model ID          model to use (default: xraygpt-mini)
   --models-dir DIR    extra folder of models (<DIR>/<id>/model.json); repeat with commas
+                      (also read: XRAYGPT_MODELS_DIR, else ~/.local/share/xraygpt/models)
   --device D          auto (default), cpu or gpu
   --allow-root DIRS   only read or write files under these folders (comma-separated):
                       images, image lists, logs`;
@@ -17,7 +19,7 @@ export function engineFromFlags(flags: Record<string, string | boolean>, log?: (
   const device = (flags.device as string | undefined) ?? process.env.XRAYGPT_DEVICE ?? "auto";
   if (!["auto", "cpu", "gpu"].includes(device)) throw new UsageError(`--device must be auto, cpu or gpu (got ${device})`);
   const list = (v: string | boolean | undefined) => (typeof v === "string" ? v.split(",").filter(Boolean).map((d) => resolve(d)) : undefined);
-  const envDirs = process.env.XRAYGPT_MODELS_DIR ? process.env.XRAYGPT_MODELS_DIR.split(",").map((d) => resolve(d)) : [];
+  const envDirs = process.env.XRAYGPT_MODELS_DIR ? process.env.XRAYGPT_MODELS_DIR.split(",").map((d) => resolve(d)) : [userModelsDir()];
   return new XrayEngine({
     modelsDirs: [...envDirs, ...(list(flags["models-dir"]) ?? [])],
     defaultModel: (flags.model as string | undefined) ?? process.env.XRAYGPT_MODEL,

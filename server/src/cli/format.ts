@@ -2,6 +2,10 @@
 import type { Findings, ModelInfo } from "@xraygpt/protocol";
 
 export function formatFindings(f: Findings): string {
+  if (f.source === "text") {
+    if (f.labels.length === 0) return "  (the text names no CheXpert observation)";
+    return f.labels.map((l) => `  ${l.name.padEnd(28)} ${l.probability === 1 ? "stated" : l.probability === 0 ? "negated" : "uncertain"}`).join("\n");
+  }
   if (f.labels.length === 0 && !f.view?.length) return "  (no finding labels: this model conditions on image embeddings)";
   const lines = f.labels.map((l) => `  ${l.name.padEnd(28)} ${l.probability.toFixed(3)}`);
   if (f.view?.length) lines.push(`  view: ${f.view.map((v) => `${v.name} ${v.probability.toFixed(3)}`).join(", ")}`);

@@ -102,8 +102,9 @@ test("a client that connects and closes without a word ends only its own connect
 });
 
 test("--exit-when-idle stops the daemon once no client is left; without it the daemon stays", async () => {
-  const idle = await startSocketDaemon(join(ws.dir, "idle.sock"), [...serveArgs(), "--exit-when-idle", "--idle-seconds", "2"]);
+  // The idle one starts last: with no client it exits 2 s after starting (a busy machine can take that long to start the other).
   const staying = await startSocketDaemon(join(ws.dir, "stays.sock"), serveArgs());
+  const idle = await startSocketDaemon(join(ws.dir, "idle.sock"), [...serveArgs(), "--exit-when-idle", "--idle-seconds", "2"]);
   try {
     for (const d of [idle, staying]) {
       const c = await connectClient(d.path);

@@ -38,6 +38,7 @@ import type { AnalysedImage, Backend } from "../backends/backend.js";
 import { createBackend } from "../backends/index.js";
 import { REMOTE_MAX_CONCURRENCY } from "../backends/endpoint-pool.js";
 import { occlusionMaps } from "../pipeline/saliency.js";
+import { textFindings } from "../pipeline/text-findings.js";
 import { AbortedError, JobQueue } from "./job-queue.js";
 import { EngineError } from "./errors.js";
 import type { Engine, EngineOptions, JobHooks, WithoutJob } from "./types.js";
@@ -143,8 +144,11 @@ export class XrayEngine implements Engine {
     return r;
   }
 
-  private vision(r: ResidentModel): Promise<VisionModel> {
-    r.vision ??= VisionModel.load(r.entry.visionPath, r.entry.manifest.vision, this.opts.device ?? "auto", this.threads).then(
+  /** The model's vision ONNX (absent for a multimodal model without a classifier). */
+  private vision(r: ResidentModel): Promise<VisionModel> | undefined {
+    const spec = r.entry.manifest.vision;
+    if (!spec || !r.entry.visionPath) return undefined;
+    r.vision ??= VisionModel.load(r.entry.visionPath, spec, this.opts.device ?? "auto", this.threads).then(
       (v) => {
         r.visionDevice = v.device;
         this.log(`model ${r.entry.manifest.id}: vision on ${v.device}`);
@@ -159,19 +163,23 @@ export class XrayEngine implements Engine {
     return r.vision;
   }
 
-  /** decode → preprocess → vision → findings (and the findings line), then the backend's own preparation. */
+  /**
+   * decode → preprocess → vision → findings (and the findings line), then the backend's own
+   * preparation. A model without a vision model (multimodal, no classifier) gets no labels here:
+   * its findings are read from the text it generates (textFindings).
+   */
   private async analyse(image: string, model: string | undefined, hooks: JobHooks = {}): Promise<Analysed> {
     const resident = await this.residentFor(model);
     hooks.onProgress?.({ stage: "decode" });
     const { manifest } = resident.entry;
     const [{ info, tensor, png, decodeMs }, vision] = await Promise.all([
-      this.pool.run(image, manifest.vision.input, this.opts.allowedRoots, resident.backend.imageSize),
+      this.pool.run(image, manifest.vision?.input, this.opts.allowedRoots, resident.backend.imageSize),
       this.vision(resident),
     ]);
     hooks.onProgress?.({ stage: "vision" });
     const t = performance.now();
-    const out = await vision.run(tensor);
-    const findings: Findings = { labels: out.labels, ...(out.view ? { view: out.view } : {}) };
+    const out = vision && tensor ? await vision.run(tensor) : { labels: [], view: undefined, embeddings: undefined };
+    const findings: Findings = { labels: out.labels, ...(out.view ? { view: out.view } : {}), ...(vision ? {} : { source: "text" as const }) };
     // The findings line, whenever the vision model assessed findings (it fills `{findings}`).
     if (out.labels.length) findings.conditioningText = findingsLine(out.labels, out.view, manifest.conditioning);
     const prepared = await resident.backend.prepare({ findings, ...(out.embeddings ? { embeddings: out.embeddings } : {}), ...(png ? { png } : {}) });
@@ -260,13 +268,14 @@ export class XrayEngine implements Engine {
     const prompt = params.prompt ?? entry.manifest.prompt.defaultPrompt;
     const { done, queuedMs } = await this.generate(a.resident, a.resident.backend.firstTurn(a.image, prompt), settings, hooks, params.image, "summary");
     hooks.onProgress?.({ stage: "done" });
+    const text = done?.text.trim() ?? "";
     return {
       model: this.modelRef(entry),
       image: a.info,
-      findings: a.findings,
+      findings: a.findings.source === "text" ? textFindings(text) : a.findings,
       prompt,
       generation: settings,
-      text: done?.text.trim() ?? "",
+      text,
       stopReason: (done?.stopReason ?? "cancelled") as StopReason,
       timings: this.timings(a, done, queuedMs, start),
     };
@@ -322,6 +331,13 @@ export class XrayEngine implements Engine {
 
   async findings(params: FindingsParams): Promise<FindingsResult> {
     const start = performance.now();
+    const entry = await this.entry(params.model);
+    if (!entry.manifest.vision) {
+      // No classifier: the findings are what the model's own summary says.
+      if (params.heatmap || params.heatmapFinding) throw new EngineError("InvalidParams", `model ${entry.manifest.id} has no findings classifier: no heatmap`);
+      const s = await this.summarize({ image: params.image, ...(params.model ? { model: params.model } : {}) });
+      return { model: s.model, image: s.image, findings: s.findings, timings: { decodeMs: s.timings.decodeMs, visionMs: s.timings.visionMs, totalMs: ms(start) } };
+    }
     const a = await this.analyse(params.image, params.model);
     const maps = params.heatmap || params.heatmapFinding ? await this.heatmaps(a, params.heatmapFinding) : undefined;
     return {
@@ -337,13 +353,13 @@ export class XrayEngine implements Engine {
   private async heatmaps(a: Analysed, finding: string | undefined): Promise<{ heatmaps: Heatmap[]; ms: number }> {
     const { manifest } = a.resident.entry;
     const vision = await this.vision(a.resident);
-    if (!vision.findingLabels.length) throw new EngineError("InvalidParams", `model ${manifest.id} has no findings classifier: no heatmap`);
+    if (!vision || !vision.findingLabels.length) throw new EngineError("InvalidParams", `model ${manifest.id} has no findings classifier: no heatmap`);
     // The unoccluded probabilities are the analysis's own (no second run of the whole image).
     const byName = new Map(a.findings.labels.map((l) => [l.name, l.probability]));
     const whole = vision.findingLabels.every((n) => byName.has(n)) ? vision.findingLabels.map((n) => byName.get(n)!) : undefined;
     const t = performance.now();
     try {
-      const heatmaps = await occlusionMaps(vision, a.tensor!, manifest.vision.input, finding, whole);
+      const heatmaps = await occlusionMaps(vision, a.tensor!, manifest.vision!.input, finding, whole);
       return { heatmaps, ms: ms(t) };
     } catch (e) {
       if (e instanceof RangeError) throw new EngineError("InvalidParams", `heatmap: ${e.message}`);

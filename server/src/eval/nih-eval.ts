@@ -133,16 +133,16 @@ function loadNih(dataDir: string, labels: readonly string[]): NihImage[] {
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 
 async function tensorOf(path: string, m: LoadedManifest): Promise<Float32Array> {
-  return preprocess(toGrayBytes(await decodeImage(path)), m.manifest.vision.input);
+  return preprocess(toGrayBytes(await decodeImage(path)), m.manifest.vision!.input);
 }
 
 export async function evaluateNih(m: LoadedManifest, dataDir: string, log: (s: string) => void = () => {}): Promise<NihEval> {
-  const findings = m.manifest.vision.outputs.find((o) => o.kind === "labels" && o.role === "findings");
+  const findings = m.manifest.vision!.outputs.find((o) => o.kind === "labels" && o.role === "findings");
   if (!findings || findings.kind !== "labels") throw new Error("the vision model has no findings output");
   const labels = findings.labels;
   const images = loadNih(dataDir, labels);
-  const { input } = m.manifest.vision;
-  const session = await ort.InferenceSession.create(m.visionPath, { executionProviders: ["cpu"], intraOpNumThreads: 1, interOpNumThreads: 1 });
+  const { input } = m.manifest.vision!;
+  const session = await ort.InferenceSession.create(m.visionPath!, { executionProviders: ["cpu"], intraOpNumThreads: 1, interOpNumThreads: 1 });
   if (!session.outputNames.includes("members")) throw new Error(`${m.visionPath} has no "members" output: out-of-fold figures need the per-member logits`);
   const oofProbs: number[][] = [];
   const valProbs: number[][] = [];

@@ -38,13 +38,13 @@ export async function evaluateVision(m: LoadedManifest, dataDir: string): Promis
   if (!images || !labelsArr) throw new Error("pneumoniamnist.npz: no val_images / val_labels");
   const [n, h, w] = images.shape as [number, number, number];
   const labels = Array.from(labelsArr.data as ArrayLike<number | bigint>, (v) => Number(v));
-  const vision = await VisionModel.load(m.visionPath, m.manifest.vision, "cpu");
+  const vision = await VisionModel.load(m.visionPath!, m.manifest.vision!, "cpu");
   const scores: number[] = [];
   const t0 = performance.now();
   try {
     for (let i = 0; i < n; i++) {
       const px = (images.data as Uint8Array).subarray(i * h * w, (i + 1) * h * w);
-      const tensor = preprocess({ width: w, height: h, data: Float32Array.from(px, (v) => v / 255) }, m.manifest.vision.input);
+      const tensor = preprocess({ width: w, height: h, data: Float32Array.from(px, (v) => v / 255) }, m.manifest.vision!.input);
       const out = await vision.run(tensor);
       scores.push(out.labels.find((l) => l.name === "Pneumonia")?.probability ?? out.labels[0]!.probability);
     }

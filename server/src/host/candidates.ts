@@ -5,12 +5,9 @@
  * answer: chosen by consensus, sent as a `replace` token, then `done`.
  */
 import type { StopReason } from "@xraygpt/protocol";
-import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
+import { STREAM_INTERVAL_MS, type FromHost, type SamplingSettings, type ToHost } from "./messages.js";
 import { chooseCandidate } from "./consensus.js";
 import { scanStops } from "./stop-strings.js";
-
-/** One message per token would cost more than a small model takes to generate it. */
-export const STREAM_INTERVAL_MS = 8;
 
 /**
  * The settings of each candidate: the first uses the settings as given, the others are sampled

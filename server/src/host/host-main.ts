@@ -4,7 +4,7 @@
  * loaded in (GGML_ASSERT). Findings-text models go through the project's addon when it is built
  * (text-host.ts: consensus candidates as one batched generation), else through node-llama-cpp
  * (here: never building or downloading llama.cpp; candidates one after another). Soft-token
- * models (load mode "soft-tokens") go through the addon: soft-host.ts.
+ * and multimodal models (load modes "soft-tokens", "multimodal") go through the addon: soft-host.ts.
  */
 import { getLlama, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import type { Device } from "@xraygpt/protocol";
@@ -29,7 +29,7 @@ function send(m: FromHost): void {
 async function load(m: Extract<ToHost, { type: "load" }>): Promise<void> {
   const t0 = performance.now();
   try {
-    if (m.mode === "soft-tokens") return send(await loadSoft(m));
+    if (m.mode === "soft-tokens" || m.mode === "multimodal") return send(await loadSoft(m));
     let addonFailure = "";
     if ((m.textEngine ?? "auto") !== "node-llama-cpp") {
       try {

@@ -2,6 +2,13 @@
 import type { Device, StopReason } from "@xraygpt/protocol";
 import type { Manifest } from "../models/manifest.js";
 import type { ExpectedFindings } from "./consensus.js";
+import type { RgbImage } from "../multimodal/mtmd-addon.js";
+
+/**
+ * Streamed text goes to the daemon in messages at most this often: one IPC message per token
+ * would cost more than a small model takes to generate it.
+ */
+export const STREAM_INTERVAL_MS = 8;
 
 /** Fully resolved sampling settings: the manifest's defaults with the request's overrides. */
 export type SamplingSettings = Manifest["generation"];
@@ -19,7 +26,16 @@ export interface SoftPrompt extends SoftTokens {
   suffixText: string;
 }
 
-export type ConditioningMode = "findings-text" | "soft-tokens";
+/**
+ * A multimodal prompt: chat messages for the GGUF's own chat template and the image. The one
+ * message whose content is a pair [before, after] holds the image between the two.
+ */
+export interface MultimodalPrompt {
+  messages: { role: "system" | "user" | "assistant"; content: string | [string, string] }[];
+  image: RgbImage;
+}
+
+export type ConditioningMode = "findings-text" | "soft-tokens" | "multimodal";
 
 /** "auto": the addon when it is built, else node-llama-cpp. */
 export type TextEngine = "auto" | "addon" | "node-llama-cpp";
@@ -35,9 +51,12 @@ export type ToHost =
       mode: ConditioningMode;
       /** findings-text: generate through the project's addon (batched consensus) when it is built, or always through node-llama-cpp. */
       textEngine?: TextEngine;
+      /** multimodal: the vision projector (mmproj GGUF) libmtmd loads beside the LLM. */
+      mmprojPath?: string;
     }
   | { type: "generate"; id: number; prompt: string; settings: SamplingSettings; stop: string[]; expected?: ExpectedFindings }
   | { type: "generateSoft"; id: number; prompt: SoftPrompt; settings: SamplingSettings; stop: string[] }
+  | { type: "generateMultimodal"; id: number; prompt: MultimodalPrompt; settings: SamplingSettings; stop: string[] }
   | { type: "cancel"; id: number };
 
 export type FromHost =

@@ -13,7 +13,7 @@ import { readFileSync } from "node:fs";
 import { totalmem } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { Device } from "@xraygpt/protocol";
-import type { ConditioningMode, FromHost, SamplingSettings, SoftPrompt, TextEngine, ToHost } from "./messages.js";
+import type { ConditioningMode, FromHost, MultimodalPrompt, SamplingSettings, SoftPrompt, TextEngine, ToHost } from "./messages.js";
 import type { ExpectedFindings } from "./consensus.js";
 import { EngineError } from "../engine/errors.js";
 import type { TokenFlags } from "../engine/tokens.js";
@@ -28,13 +28,15 @@ export interface ModelProcessOptions {
   threads: number;
   /** Names the model in errors and logs. */
   label: string;
-  /** "soft-tokens" loads the GGUF through the soft-token addon (default "findings-text": node-llama-cpp). */
+  /** "soft-tokens" and "multimodal" load the GGUF through the project's addon (default "findings-text": node-llama-cpp). */
   mode?: ConditioningMode;
   /**
    * findings-text: "auto" (default, or XRAYGPT_TEXT_ENGINE) generates through the project's addon
    * when it is built (batched consensus), else node-llama-cpp; "node-llama-cpp" always the latter.
    */
   textEngine?: TextEngine;
+  /** multimodal: the vision projector GGUF (libmtmd). */
+  mmprojPath?: string;
   /** Longest a load may take (default: XRAYGPT_MODEL_LOAD_TIMEOUT_S seconds, else 120 s). */
   loadTimeoutMs?: number;
   /** Largest resident memory of the model process (default: XRAYGPT_MODEL_MAX_RSS_MB, else 90% of RAM). */
@@ -170,7 +172,7 @@ export class ModelProcess {
           settled = true;
           clearTimeout(loadTimer);
           this.stop();
-          reject(new EngineError("ModelUnavailable", `Model ${this.opts.label}: cannot load ${this.opts.ggufPath}: ${m.message}`));
+          reject(new EngineError("ModelUnavailable", `Model ${this.opts.label}: cannot load ${this.files}: ${m.message}`));
         } else this.onMessage(m);
       });
       child.on("exit", (code, signal) => {
@@ -183,16 +185,21 @@ export class ModelProcess {
         if (!settled) {
           settled = true;
           this.crashes++;
-          reject(new EngineError("ModelUnavailable", `Model ${this.opts.label}: the model process died while loading ${this.opts.ggufPath} (${why})`));
+          reject(new EngineError("ModelUnavailable", `Model ${this.opts.label}: the model process died while loading ${this.files} (${why})`));
         } else if (code !== 0 || this.pending.size > 0) {
           this.crashes++;
           this.opts.log?.(`model ${this.opts.label}: model process exited (${why}); it restarts on next use`);
         }
         this.failPending(new EngineError("ModelCrashed", `Model ${this.opts.label}: the model process died (${why}); it restarts on the next request`));
       });
-      const load: ToHost = { type: "load", ggufPath: this.opts.ggufPath, contextSize: this.opts.contextSize, device: this.opts.device, sequences: 1, threads: this.opts.threads, mode: this.opts.mode ?? "findings-text", textEngine: this.opts.textEngine ?? textEngineFromEnv() ?? "auto" };
+      const load: ToHost = { type: "load", ggufPath: this.opts.ggufPath, contextSize: this.opts.contextSize, device: this.opts.device, sequences: 1, threads: this.opts.threads, mode: this.opts.mode ?? "findings-text", textEngine: this.opts.textEngine ?? textEngineFromEnv() ?? "auto", ...(this.opts.mmprojPath ? { mmprojPath: this.opts.mmprojPath } : {}) };
       child.send(load);
     });
+  }
+
+  /** The files it loads, for messages. */
+  private get files(): string {
+    return this.opts.mmprojPath ? `${this.opts.ggufPath} with the projector ${this.opts.mmprojPath}` : this.opts.ggufPath;
   }
 
   private crashReason(code: number | null, signal: NodeJS.Signals | null): string {
@@ -221,8 +228,8 @@ export class ModelProcess {
     this.pending.clear();
   }
 
-  /** `prompt`: the whole prompt text, or a soft-token prompt (for a model loaded in mode "soft-tokens"). */
-  async generate(prompt: string | SoftPrompt, settings: SamplingSettings, stop: string[], hooks: GenerationHooks = {}): Promise<GenerationDone> {
+  /** `prompt`: the whole prompt text, or a soft-token / multimodal prompt (for a model loaded in that mode). */
+  async generate(prompt: string | SoftPrompt | MultimodalPrompt, settings: SamplingSettings, stop: string[], hooks: GenerationHooks = {}): Promise<GenerationDone> {
     await this.ensureLoaded();
     const child = this.child!;
     const id = this.nextId++;
@@ -236,7 +243,12 @@ export class ModelProcess {
         resolve: (d) => (cleanup(), resolve(d)),
         reject: (e) => (cleanup(), reject(e)),
       });
-      const message: ToHost = typeof prompt === "string" ? { type: "generate", id, prompt, settings, stop, ...(hooks.expected ? { expected: hooks.expected } : {}) } : { type: "generateSoft", id, prompt, settings, stop };
+      const message: ToHost =
+        typeof prompt === "string"
+          ? { type: "generate", id, prompt, settings, stop, ...(hooks.expected ? { expected: hooks.expected } : {}) }
+          : "messages" in prompt
+            ? { type: "generateMultimodal", id, prompt, settings, stop }
+            : { type: "generateSoft", id, prompt, settings, stop };
       child.send(message);
       if (hooks.signal?.aborted) onAbort();
     });

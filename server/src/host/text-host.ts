@@ -6,7 +6,8 @@
  */
 import type { FromHost, ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
-import { candidateSettings, DraftStream, finishGeneration, STREAM_INTERVAL_MS } from "./candidates.js";
+import { candidateSettings, DraftStream, finishGeneration } from "./candidates.js";
+import { STREAM_INTERVAL_MS } from "./messages.js";
 
 let generator: BatchedTextGenerator | undefined;
 const running = new Map<number, AbortController>();

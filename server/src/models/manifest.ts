@@ -74,18 +74,23 @@ export interface Manifest {
   version: string;
   description?: string;
   license: string;
-  /** The local vision model (for a remote backend too: its findings line is sent with the image). */
-  vision: VisionSpec;
   /**
-   * The local GGUF; absent for a remote backend. `lexicon`: a word list (one lower-case word per
-   * line, the training reports' vocabulary); consensus decoding prefers candidates whose words
-   * are all in it.
+   * The local vision model (for a remote backend too: its findings line is sent with the image).
+   * Optional for a multimodal model: a classifier whose findings line grounds the prompt.
    */
-  llm?: { file: string; contextSize: number; lexicon?: string };
+  vision?: VisionSpec;
+  /**
+   * The local GGUF; absent for a remote backend. A multimodal model adds its vision projector
+   * (`mmproj`, a GGUF llama.cpp's libmtmd loads); its two files may be absolute paths.
+   * `lexicon`: a word list (one lower-case word per line, the training reports' vocabulary);
+   * consensus decoding prefers candidates whose words are all in it.
+   */
+  llm?: { file: string; contextSize: number; mmproj?: string; imageMaxSize?: number; lexicon?: string };
   /** Where generation runs; absent: locally, as `conditioning.mode` says. */
   backend?: RemoteBackendSpec;
   conditioning: {
-    mode: "findings-text" | "soft-tokens";
+    /** multimodal: the image goes to the LLM's own vision projector (llm.mmproj) through libmtmd. */
+    mode: "findings-text" | "soft-tokens" | "multimodal";
     /** findings-text: a probability at or above this is "positive". */
     threshold?: number;
     /** findings-text: probabilities within [low, high) are "uncertain" (optional band). */
@@ -95,10 +100,13 @@ export interface Manifest {
   };
   prompt: {
     /**
-     * `{prompt}` is the user's instruction; `{findings}` the findings line (findings-text);
-     * `<ImageHere>` the soft tokens (soft-tokens).
+     * `{prompt}` is the user's instruction; `{findings}` the findings line (findings-text, and
+     * multimodal with a classifier); `<ImageHere>` the soft tokens (soft-tokens) or the image
+     * (multimodal: there the template is the first user message, put into the GGUF's own chat template).
      */
     template: string;
+    /** multimodal: the system message of the chat template. */
+    system?: string;
     /** Appended once per earlier turn in chat: `{prompt}` and `{answer}`. */
     turnTemplate?: string;
     stop: string[];
@@ -124,10 +132,12 @@ export interface Manifest {
 
 export const manifestSchema = {
   type: "object",
-  required: ["id", "name", "version", "license", "vision", "conditioning", "prompt", "generation"],
+  required: ["id", "name", "version", "license", "conditioning", "prompt", "generation"],
   additionalProperties: true,
-  if: { not: { required: ["backend"] } },
-  then: { required: ["llm"] },
+  allOf: [
+    { if: { not: { required: ["backend"] } }, then: { required: ["llm"] } },
+    { if: { not: { properties: { conditioning: { properties: { mode: { const: "multimodal" } } } } } }, then: { required: ["vision"] } },
+  ],
   properties: {
     backend: {
       type: "object",
@@ -193,13 +203,19 @@ export const manifestSchema = {
     llm: {
       type: "object",
       required: ["file", "contextSize"],
-      properties: { file: { type: "string", minLength: 1 }, contextSize: { type: "integer", minimum: 64 }, lexicon: { type: "string", minLength: 1 } },
+      properties: {
+        file: { type: "string", minLength: 1 },
+        contextSize: { type: "integer", minimum: 64 },
+        mmproj: { type: "string", minLength: 1 },
+        imageMaxSize: { type: "integer", minimum: 16, maximum: 8192 },
+        lexicon: { type: "string", minLength: 1 },
+      },
     },
     conditioning: {
       type: "object",
       required: ["mode"],
       properties: {
-        mode: { enum: ["findings-text", "soft-tokens"] },
+        mode: { enum: ["findings-text", "soft-tokens", "multimodal"] },
         threshold: { type: "number", minimum: 0, maximum: 1 },
         uncertain: { type: "array", items: { type: "number", minimum: 0, maximum: 1 }, minItems: 2, maxItems: 2 },
         projection: { type: "string" },
@@ -211,6 +227,7 @@ export const manifestSchema = {
       properties: {
         template: { type: "string", minLength: 1 },
         turnTemplate: { type: "string" },
+        system: { type: "string" },
         stop: { type: "array", items: { type: "string", minLength: 1 } },
         defaultPrompt: { type: "string", minLength: 1 },
       },
@@ -255,20 +272,33 @@ export function parseManifest(json: unknown, file: string): Manifest {
   }
   const m = json as unknown as Manifest;
   const problems: string[] = [];
-  const { input } = m.vision;
-  if (input.mean.length !== input.channels || input.std.length !== input.channels)
+  const input = m.vision?.input;
+  if (input && (input.mean.length !== input.channels || input.std.length !== input.channels))
     problems.push(`/vision/input mean and std need ${input.channels} value(s), one per channel`);
-  const embeddings = m.vision.outputs.filter((o) => o.kind === "embeddings");
+  const outputs = m.vision?.outputs ?? [];
+  const embeddings = outputs.filter((o) => o.kind === "embeddings");
   if (m.backend && m.conditioning.mode !== "findings-text") problems.push("/conditioning a remote backend takes mode \"findings-text\" (its findings line is sent with the image)");
   if (m.conditioning.mode === "soft-tokens" && embeddings.length !== 1)
     problems.push("/conditioning soft-tokens needs exactly one vision output of kind \"embeddings\"");
   if (m.conditioning.mode === "soft-tokens" && !m.prompt.template.includes("<ImageHere>"))
     problems.push("/prompt/template needs an <ImageHere> placeholder for soft-tokens conditioning");
-  if (m.conditioning.mode === "findings-text" && !m.vision.outputs.some((o) => o.kind === "labels" && o.role === "findings"))
+  if (m.conditioning.mode === "findings-text" && !outputs.some((o) => o.kind === "labels" && o.role === "findings"))
     problems.push("/conditioning findings-text needs a vision output of kind \"labels\" with role \"findings\"");
+  if (m.conditioning.mode === "multimodal") problems.push(...multimodalProblems(m));
   if (!m.prompt.template.includes("{prompt}")) problems.push("/prompt/template needs a {prompt} placeholder");
   if (problems.length) throw new ManifestError(file, problems);
   return m;
+}
+
+/** What a multimodal manifest needs beyond the schema. */
+function multimodalProblems(m: Manifest): string[] {
+  const problems: string[] = [];
+  if (!m.llm?.mmproj) problems.push("/llm multimodal needs mmproj (the vision projector GGUF)");
+  if (m.prompt.template.split("<ImageHere>").length !== 2) problems.push("/prompt/template needs exactly one <ImageHere> (where the image goes) for multimodal conditioning");
+  const classifier = m.vision?.outputs.some((o) => o.kind === "labels" && o.role === "findings") ?? false;
+  if (classifier && !m.prompt.template.includes("{findings}")) problems.push("/prompt/template needs {findings} (the classifier's findings line) when the model has a vision classifier");
+  if (m.vision?.outputs.some((o) => o.kind === "embeddings")) problems.push("/vision a multimodal model's classifier gives labels only (its projector makes the image embeddings)");
+  return problems;
 }
 
 export interface LoadedManifest {
@@ -278,11 +308,14 @@ export interface LoadedManifest {
   dir: string;
   /** SHA-256 (hex) of the manifest bytes. */
   hash: string;
-  visionPath: string;
+  /** Absent for a multimodal model without a classifier. */
+  visionPath?: string;
   /** Absent for a remote model. */
   llmPath?: string;
   /** The LLM's word list, when the manifest names one. */
   lexiconPath?: string;
+  /** A multimodal model's projector. */
+  mmprojPath?: string;
 }
 
 /** JSON.parse's complaint without the text it quotes (a file's bytes never reach a message). */
@@ -323,10 +356,13 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
   const manifest = parseManifest(json, abs);
   const dir = dirname(abs);
   const problems: string[] = [];
-  // A remote model (`models add-remote`) borrows a local model's vision ONNX by absolute path; its
-  // header is still checked when models are listed. Every other file stays in the model's folder.
-  const visionPath = modelFile(dir, "/vision/file", manifest.vision.file, problems, manifest.backend !== undefined);
-  const llmPath = manifest.llm ? modelFile(dir, "/llm/file", manifest.llm.file, problems) : undefined;
+  // A remote model (`models add-remote`) borrows a local model's vision ONNX by absolute path, and
+  // a multimodal model (`models add`) names its multi-GB GGUF and mmproj where they are; their
+  // headers are still checked when models are listed. Every other file stays in the model's folder.
+  const multimodal = manifest.conditioning.mode === "multimodal";
+  const visionPath = manifest.vision ? modelFile(dir, "/vision/file", manifest.vision.file, problems, manifest.backend !== undefined || multimodal) : undefined;
+  const llmPath = manifest.llm ? modelFile(dir, "/llm/file", manifest.llm.file, problems, multimodal) : undefined;
+  const mmprojPath = multimodal && manifest.llm?.mmproj ? modelFile(dir, "/llm/mmproj", manifest.llm.mmproj, problems, true) : undefined;
   const lexiconPath = manifest.llm?.lexicon ? modelFile(dir, "/llm/lexicon", manifest.llm.lexicon, problems) : undefined;
   if (manifest.conditioning.projection) modelFile(dir, "/conditioning/projection", manifest.conditioning.projection, problems);
   if (problems.length) throw new ManifestError(abs, problems);
@@ -335,8 +371,9 @@ export async function loadManifest(path: string): Promise<LoadedManifest> {
     path: abs,
     dir,
     hash: createHash("sha256").update(bytes).digest("hex"),
-    visionPath,
+    ...(visionPath ? { visionPath } : {}),
     ...(llmPath ? { llmPath } : {}),
+    ...(mmprojPath ? { mmprojPath } : {}),
     ...(lexiconPath ? { lexiconPath } : {}),
   };
 }

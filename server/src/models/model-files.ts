@@ -3,11 +3,13 @@
  * broken model before its first use: each file must be a regular file (a FIFO is never opened);
  * the GGUF must start with its magic, a known version and tensor / key-value counts a real model
  * could have (a header claiming 2^62 entries makes llama.cpp spin and grow); the ONNX file must
- * start like an ONNX protobuf (field 1, ir_version); the projection must be whole float32 values.
+ * start like an ONNX protobuf (field 1, ir_version); the projection must be whole float32 values;
+ * a multimodal model's projector must be a whole "clip" GGUF (its header is read: a few kB).
  * Problems name the file and what is wrong, never its bytes.
  */
 import type { LoadedManifest } from "./manifest.js";
 import { readHead, requireRegularFile } from "../util/safe-file.js";
+import { inspectProjector } from "./multimodal-manifest.js";
 
 /** Far above any real model (llama 405B has ~1,100 tensors and ~50 keys). */
 const MAX_TENSORS = 1_000_000;
@@ -44,8 +46,15 @@ async function check(path: string, what: string, problem: (head: Buffer) => stri
 /** Every problem found in the model's files (empty: they look loadable). */
 export async function modelFileProblems(loaded: LoadedManifest, projectionPath: string | undefined): Promise<string[]> {
   const problems: string[] = [];
-  await check(loaded.visionPath, "vision model file", onnxHeaderProblem, problems);
+  if (loaded.visionPath) await check(loaded.visionPath, "vision model file", onnxHeaderProblem, problems);
   if (loaded.llmPath) await check(loaded.llmPath, "GGUF model file", ggufHeaderProblem, problems);
+  if (loaded.mmprojPath) {
+    try {
+      inspectProjector(loaded.mmprojPath);
+    } catch (e) {
+      problems.push((e as Error).message);
+    }
+  }
   if (projectionPath) {
     try {
       if (requireRegularFile(projectionPath, "projection file").size % 4 !== 0) problems.push(`${projectionPath}: not a float32 matrix (size not a multiple of 4)`);

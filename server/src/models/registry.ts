@@ -7,18 +7,26 @@
  * id. Every model's files are header-checked here (model-files.ts), so a broken model is listed
  * as unavailable before its first use.
  * A soft-token model is unavailable, with the addon's one-line reason, when the soft-token
- * addon cannot load here; findings-text models don't need it.
+ * addon cannot load here; a multimodal model also when its multimodal module cannot
+ * ("multimodal models unavailable: <reason>"); findings-text models need neither.
  */
 import { access, readdir } from "node:fs/promises";
+import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadSoftTokenAddon, type AddonLoadResult } from "../softtoken/addon.js";
+import { loadMtmdAddon } from "../multimodal/mtmd-addon.js";
 import { loadManifest, ManifestError, type LoadedManifest } from "./manifest.js";
 import { modelFileProblems } from "./model-files.js";
 
 /** The repository's models/ folder (bundled models). */
 export const BUNDLED_MODELS_DIR = fileURLToPath(new URL("../../../models/", import.meta.url));
 export const DEFAULT_MODEL_ID = "xraygpt-mini";
+
+/** The user's models folder when XRAYGPT_MODELS_DIR is not set: $XDG_DATA_HOME/xraygpt/models, else ~/.local/share/xraygpt/models. */
+export function userModelsDir(): string {
+  return join(process.env.XDG_DATA_HOME || join(homedir(), ".local", "share"), "xraygpt", "models");
+}
 
 export interface RegistryEntry {
   id: string;
@@ -48,22 +56,29 @@ export interface ScanOptions {
    * only: the daemon's own process never generates, its model processes load the GPU backends).
    */
   softTokenAddon?(): AddonLoadResult;
+  /** Whether multimodal models can run here (default: the multimodal module loads). */
+  mtmdAddon?(): { ok: true } | { ok: false; reason: string };
 }
 
 async function inspect(id: string, manifestPath: string, opts: ScanOptions): Promise<RegistryEntry> {
   try {
     const loaded = await loadManifest(manifestPath);
     const { conditioning } = loaded.manifest;
-    const files = [loaded.visionPath, ...(loaded.llmPath ? [loaded.llmPath] : []), ...(conditioning.projection ? [resolve(loaded.dir, conditioning.projection)] : [])];
+    const projection = conditioning.projection ? resolve(loaded.dir, conditioning.projection) : undefined;
+    const files = [loaded.visionPath, loaded.llmPath, loaded.mmprojPath, projection].filter((f): f is string => f !== undefined);
     const missing = [];
     for (const f of files) if (!(await exists(f))) missing.push(f);
     if (missing.length) return { id, manifestPath, problem: `missing file(s): ${missing.join(", ")}` };
-    const broken = await modelFileProblems(loaded, conditioning.projection ? files[2] : undefined);
+    const broken = await modelFileProblems(loaded, projection);
     if (broken.length) return { id, manifestPath, problem: broken.join("; ") };
     if (loaded.manifest.id !== id) return { id, manifestPath, problem: `manifest id "${loaded.manifest.id}" does not match its folder "${id}"` };
-    if (conditioning.mode === "soft-tokens") {
+    if (conditioning.mode === "soft-tokens" || conditioning.mode === "multimodal") {
       const addon = (opts.softTokenAddon ?? (() => loadSoftTokenAddon({ gpu: false })))();
-      if (!addon.ok) return { id, manifestPath, problem: addon.reason };
+      if (!addon.ok) return { id, manifestPath, problem: conditioning.mode === "multimodal" ? `multimodal models unavailable: ${addon.reason}` : addon.reason };
+    }
+    if (conditioning.mode === "multimodal") {
+      const mtmd = (opts.mtmdAddon ?? loadMtmdAddon)();
+      if (!mtmd.ok) return { id, manifestPath, problem: mtmd.reason };
     }
     return { id, manifestPath, loaded };
   } catch (e) {

@@ -4,9 +4,8 @@
  * prompt and sampling defaults of a local model (default: the bundled xraygpt-mini), so the
  * findings line is computed here and sent with the image.
  */
-import { mkdir, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { loadManifest, parseManifest, type Manifest, type RemoteBackendSpec } from "./manifest.js";
+import { loadManifest, type Manifest, type RemoteBackendSpec } from "./manifest.js";
+import { writeNewManifest } from "./write-manifest.js";
 
 export interface AddRemoteOptions {
   id: string;
@@ -20,6 +19,7 @@ export interface AddRemoteOptions {
 export async function addRemoteModel(o: AddRemoteOptions): Promise<{ path: string; manifest: Manifest }> {
   const from = await loadManifest(o.fromManifest);
   const { vision, conditioning, prompt, generation, license } = from.manifest;
+  if (!vision || !from.visionPath) throw new Error(`${o.fromManifest}: model ${from.manifest.id} has no vision model to borrow`);
   const json = {
     id: o.id,
     name: o.name ?? o.id,
@@ -32,13 +32,5 @@ export async function addRemoteModel(o: AddRemoteOptions): Promise<{ path: strin
     generation: { ...generation, candidates: 1 },
     backend: { kind: "openai", ...o.backend },
   };
-  const dir = join(o.modelsDir, o.id);
-  const path = join(dir, "model.json");
-  const manifest = parseManifest(json, path);
-  await mkdir(dir, { recursive: true });
-  // "wx": an existing manifest is never overwritten.
-  await writeFile(path, JSON.stringify(manifest, null, 2) + "\n", { flag: "wx" }).catch((e: NodeJS.ErrnoException) => {
-    throw e.code === "EEXIST" ? new Error(`${path} exists already; remove it or choose another id`) : e;
-  });
-  return { path, manifest };
+  return writeNewManifest(o.modelsDir, o.id, json);
 }

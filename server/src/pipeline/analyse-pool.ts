@@ -12,14 +12,14 @@ import type { DecodedImage } from "./decode/index.js";
 import { EngineError } from "../engine/errors.js";
 import type { ErrorKind } from "@xraygpt/protocol";
 
-/** With `input`: decode + preprocess for the vision model; without: decode for the viewer. */
+/** With `input`: decode + preprocess for the vision model; with `png` only: the PNG; with neither: decode for the viewer. */
 export interface PreprocessRequest {
   id: number;
   image: string;
   allowedRoots?: string[];
   input?: VisionSpec["input"];
   maxSize?: number;
-  /** With `input`: also the windowed image as an 8-bit grey PNG whose longer side is at most this. */
+  /** The windowed image as an 8-bit grey PNG whose longer side is at most this. */
   png?: number;
 }
 
@@ -29,7 +29,8 @@ export type PreprocessResponse =
 
 export interface Preprocessed {
   info: ImageInfo;
-  tensor: Float32Array;
+  /** With an `input` (a vision model). */
+  tensor?: Float32Array;
   /** When asked for. */
   png?: Uint8Array;
   decodeMs: number;
@@ -57,10 +58,10 @@ export class AnalysePool {
     private readonly opts: { timeoutMs?: number } = {},
   ) {}
 
-  /** Decode + preprocess for the vision model (and a PNG of the windowed image, longer side ≤ `png`, when asked). */
-  async run(image: string, input: VisionSpec["input"], allowedRoots?: string[], png?: number): Promise<Preprocessed> {
-    const r = await this.submit({ image, input, ...(allowedRoots ? { allowedRoots } : {}), ...(png ? { png } : {}) });
-    return { info: r.info, tensor: r.tensor!, ...(r.png ? { png: r.png } : {}), decodeMs: r.decodeMs };
+  /** Decode + preprocess for the vision model, when there is one (and a PNG of the windowed image, longer side ≤ `png`, when asked). */
+  async run(image: string, input: VisionSpec["input"] | undefined, allowedRoots?: string[], png?: number): Promise<Preprocessed> {
+    const r = await this.submit({ image, ...(input ? { input } : {}), ...(allowedRoots ? { allowedRoots } : {}), ...(png ? { png } : {}) });
+    return { info: r.info, ...(r.tensor ? { tensor: r.tensor } : {}), ...(r.png ? { png: r.png } : {}), decodeMs: r.decodeMs };
   }
 
   /** Decode for the viewer: 16-bit pixels, downscaled to `maxSize` when given. */

@@ -20,11 +20,11 @@ parentPort!.on("message", async (m: PreprocessRequest) => {
   const t = performance.now();
   try {
     const decoded = await decodeImage(m.image, { allowedRoots: m.allowedRoots });
-    if (m.input) {
-      const tensor = preprocess(toGrayBytes(decoded), m.input);
+    if (m.input || m.png) {
+      const tensor = m.input ? preprocess(toGrayBytes(decoded), m.input) : undefined;
       const png = m.png ? await windowedPng(decoded, m.png) : undefined;
-      const reply: PreprocessResponse = { id: m.id, ok: true, info: decoded.info, tensor, ...(png ? { png } : {}), decodeMs: performance.now() - t };
-      parentPort!.postMessage(reply, [tensor.buffer as ArrayBuffer, ...(png ? [png.buffer as ArrayBuffer] : [])]);
+      const reply: PreprocessResponse = { id: m.id, ok: true, info: decoded.info, ...(tensor ? { tensor } : {}), ...(png ? { png } : {}), decodeMs: performance.now() - t };
+      parentPort!.postMessage(reply, [...(tensor ? [tensor.buffer as ArrayBuffer] : []), ...(png ? [png.buffer as ArrayBuffer] : [])]);
     } else {
       // The viewer's request: 16-bit pixels, downscaled when asked.
       const image = m.maxSize ? downscale(decoded, m.maxSize) : decoded;

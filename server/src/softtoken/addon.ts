@@ -32,6 +32,10 @@ export interface NativeModel {
   detokenize(tokens: Int32Array, special?: boolean): string;
   description(): string;
   sizeBytes(): number;
+  /** The GGUF's tokenizer.chat_template. */
+  chatTemplate(): string | undefined;
+  /** llama.cpp's llama_chat_apply_template (its built-in formats, recognised from the template text). */
+  applyChatTemplate(messages: { role: string; content: string }[], addAssistant?: boolean, template?: string): string;
   free(): void;
 }
 

@@ -4,13 +4,20 @@
  * queue); streaming, stop strings, cancellation, and KV-cache re-use across calls: a sequence
  * keeps what it evaluated, so a chat turn whose prompt starts with the previous turn's (same
  * image embeddings, same earlier text) decodes only the new text.
+ *
+ * With a projector attached (`attachProjector`: an mmproj GGUF through llama.cpp's libmtmd),
+ * `generateMultimodal` takes a prompt text with media markers and RGB images: mtmd tokenizes it
+ * (the model's image delimiters included) and encodes and decodes each image into the KV cache,
+ * the same way llama-mtmd-cli does; an image is named by a hash of its pixels, so a chat turn on
+ * the same image re-uses its positions.
  */
 import { availableParallelism } from "node:os";
 import type { StopReason } from "@xraygpt/protocol";
 import type { SamplingSettings } from "../host/messages.js";
 import { scanStops } from "../host/stop-strings.js";
 import { loadAddonModel, type LlamaEmbedAddon, type NativeContext, type NativeModel } from "./addon.js";
-import { commonPrefix, decodeRuns, promptItems, type PromptItem, type PromptPart } from "./prompt-items.js";
+import { commonPrefix, decodeRuns, isImageSlot, promptItems, type PromptItem, type PromptPart } from "./prompt-items.js";
+import { loadMtmdAddon, type MtmdContextOptions, type NativeMtmdContext, type RgbImage } from "../multimodal/mtmd-addon.js";
 
 export interface SoftTokenLoadOptions {
   /** Layers offloaded to the GPU: a number, -1 / "auto" for all when a GPU backend loaded (default "auto"). */
@@ -66,6 +73,7 @@ export class SoftTokenGenerator {
   private perSeq = 0;
   private queue: Promise<unknown> = Promise.resolve();
   private useCounter = 0;
+  private projector?: NativeMtmdContext;
   device: "cpu" | "cuda" | "vulkan" | "metal" = "cpu";
   gpuLayers = 0;
 
@@ -109,6 +117,35 @@ export class SoftTokenGenerator {
     return run;
   }
 
+  /** Loads an mmproj GGUF for the loaded model (llama.cpp's libmtmd); throws with mtmd's reason, naming the file. */
+  attachProjector(mmprojPath: string, opts: MtmdContextOptions = {}): NativeMtmdContext {
+    const { model } = this.loaded();
+    if (this.projector) throw new Error("SoftTokenGenerator.attachProjector: a projector is already attached");
+    const mtmd = loadMtmdAddon();
+    if (!mtmd.ok) throw new Error(mtmd.reason);
+    this.projector = new mtmd.MtmdContext(model, mmprojPath, opts);
+    return this.projector;
+  }
+
+  /** The attached projector's media marker (where an image goes in a prompt text). */
+  get mediaMarker(): string {
+    if (!this.projector) throw new Error("SoftTokenGenerator: no projector attached");
+    return this.projector.marker;
+  }
+
+  /** The messages in the GGUF's own chat template (llama.cpp's llama_chat_apply_template), with the assistant cue. */
+  applyChatTemplate(messages: { role: string; content: string }[]): string {
+    return this.loaded().model.applyChatTemplate(messages, true);
+  }
+
+  /** A prompt text with one media marker (the projector's `marker`) per image. */
+  generateMultimodal(params: Omit<SoftTokenGenerateParams, "prefixText" | "embeddings" | "nTokens" | "dim" | "suffixText"> & { text: string; images: RgbImage[] }): Promise<SoftTokenResult> {
+    const { text, images, ...rest } = params;
+    if (!this.projector) throw new Error("SoftTokenGenerator.generateMultimodal: no projector attached");
+    const parts: PromptPart[] = this.projector.tokenize(text, images).map((c) => (c.type === "text" ? { tokens: c.tokens } : { image: { id: c.id, nPos: c.nPos, chunk: c.chunk } }));
+    return this.generateParts({ parts, ...rest });
+  }
+
   /** A chat bound to one image: each turn appends text; the image is decoded once. */
   startChat(opts: { prefixText: string; embeddings: Float32Array; nTokens: number; dim: number }): SoftTokenChat {
     return new SoftTokenChat(this, opts);
@@ -116,6 +153,8 @@ export class SoftTokenGenerator {
 
   async dispose(): Promise<void> {
     await this.queue;
+    this.projector?.free();
+    this.projector = undefined;
     this.context?.free();
     this.model?.free();
     this.context = undefined;
@@ -134,8 +173,11 @@ export class SoftTokenGenerator {
       const reuse = commonPrefix(s.items, items);
       if (reuse > best.reuse || (reuse === best.reuse && s.lastUsed < best.lastUsed)) best = { seq, reuse, lastUsed: s.lastUsed };
     });
-    // Keep at least one prompt position to evaluate: its logits start the generation.
-    return { seq: best.seq, reuse: Math.min(best.reuse, items.length - 1) };
+    // Keep at least one prompt position to evaluate: its logits start the generation; an image
+    // is kept whole or decoded again whole.
+    let reuse = Math.min(best.reuse, items.length - 1);
+    while (reuse > 0 && isImageSlot(items[reuse]) && (items[reuse] as { k: number }).k > 0) reuse--;
+    return { seq: best.seq, reuse };
   }
 
   private async run(params: Parameters<SoftTokenGenerator["generateParts"]>[0]): Promise<SoftTokenResult> {
@@ -168,8 +210,15 @@ export class SoftTokenGenerator {
     const runs = decodeRuns(items.slice(reuse), model.nEmbd());
     for (let r = 0; r < runs.length; r++) {
       const run = runs[r]!;
-      await context.decode(run, { pos, seq, logits: r === runs.length - 1 ? "last" : "none" });
-      pos += run instanceof Int32Array ? run.length : run.length / model.nEmbd();
+      if (run instanceof Int32Array || run instanceof Float32Array) {
+        await context.decode(run, { pos, seq, logits: r === runs.length - 1 ? "last" : "none" });
+        pos += run instanceof Int32Array ? run.length : run.length / model.nEmbd();
+        continue;
+      }
+      if (!this.projector) throw new Error("the prompt has an image but no projector is attached");
+      if (r === runs.length - 1) throw new Error("the prompt ends with an image: text must follow it");
+      await this.projector.evalImage(context, run.chunk, { pos, seq });
+      pos += run.nPos;
     }
     state.items = items.slice();
     const promptMs = performance.now() - t0;

@@ -33,7 +33,7 @@ before(async () => {
   requireAddon();
   const modelDir = await writeSoftTokenFixtureModel(dir, "fixture-soft", { tokens: 16, nEmbd: 32, visionDim: 24 });
   loaded = await loadManifest(join(modelDir, "model.json"));
-  vision = await VisionModel.load(loaded.visionPath, loaded.manifest.vision, "cpu");
+  vision = await VisionModel.load(loaded.visionPath!, loaded.manifest.vision!, "cpu");
   projection = await loadProjection(join(loaded.dir, loaded.manifest.conditioning.projection!), 24, 32);
   gen = new SoftTokenGenerator();
   await gen.load(loaded.llmPath!, { contextSize: loaded.manifest.llm!.contextSize, gpu: false, threads: 1 });
@@ -47,7 +47,7 @@ after(async () => {
 
 async function summarize(img: GrayImage): Promise<{ rows: Float32Array; text: string }> {
   const { manifest } = loaded;
-  const out = await vision.run(preprocess(img, manifest.vision.input));
+  const out = await vision.run(preprocess(img, manifest.vision!.input));
   assert.ok(out.embeddings);
   const rows = project(out.embeddings.data, out.embeddings.tokens, projection);
   const { prefixText, suffixText } = splitTemplate(manifest.prompt.template, manifest.prompt.defaultPrompt);
@@ -60,7 +60,7 @@ describe("fixture soft-token model", () => {
   it("has a valid soft-tokens manifest", () => {
     assert.equal(loaded.manifest.conditioning.mode, "soft-tokens");
     assert.equal(loaded.manifest.prompt.template, SOFT_TOKEN_TEMPLATE);
-    assert.deepEqual((loaded.manifest.vision.outputs[0] as EmbeddingsOutput).shape, [16, 24]);
+    assert.deepEqual((loaded.manifest.vision!.outputs[0] as EmbeddingsOutput).shape, [16, 24]);
     assert.deepEqual(splitTemplate("A <ImageHere> {prompt} B", "p"), { prefixText: "A ", suffixText: " p B" });
     assert.throws(() => splitTemplate("{prompt}", "p"), /exactly one <ImageHere> placeholder \(it has 0\)/);
   });

@@ -50,7 +50,7 @@ describe("XrayGPT converter (stand-in checkout)", () => {
     assert.equal(converted.status, 0, String(converted.stderr));
     loaded = await loadManifest(join(dir, "models", "xraygpt-standin", "model.json"));
     assert.equal(loaded.manifest.conditioning.mode, "soft-tokens");
-    assert.deepEqual(loaded.manifest.vision.outputs, [{ kind: "embeddings", name: "embeddings", shape: [4, 64] }]);
+    assert.deepEqual(loaded.manifest.vision!.outputs, [{ kind: "embeddings", name: "embeddings", shape: [4, 64] }]);
     assert.ok(loaded.manifest.prompt.template.includes("###Patient: <Img><ImageHere></Img> {prompt}###Doctor:"));
   });
 
@@ -59,7 +59,7 @@ describe("XrayGPT converter (stand-in checkout)", () => {
     const { manifest } = loaded;
     const r = mulberry32(3);
     const image = Float32Array.from({ length: 3 * 32 * 32 }, () => (r() - 0.5) * 4);
-    const vision = await VisionModel.load(loaded.visionPath, manifest.vision, "cpu");
+    const vision = await VisionModel.load(loaded.visionPath!, manifest.vision!, "cpu");
     const soft = (await vision.run(image)).embeddings!;
     await vision.dispose();
 

@@ -4,14 +4,14 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Manifest } from "../models/manifest.js";
+import type { Manifest, VisionSpec } from "../models/manifest.js";
 import { writeTinyClassifier } from "./tiny-onnx.js";
 import { writeTinyLlama, type TinyLlamaOptions } from "./tiny-llama.js";
 
 export const FIXTURE_LABELS = ["Pneumonia", "Lung Opacity", "Pleural Effusion"];
 
-export function fixtureManifest(id: string, overrides: Partial<Manifest> = {}): Manifest {
-  return {
+export function fixtureManifest(id: string, overrides: Partial<Manifest> = {}): Manifest & { vision: VisionSpec } {
+  return <Manifest & { vision: VisionSpec }>{
     id,
     name: `Fixture ${id}`,
     version: "0.0.1",

@@ -4,15 +4,13 @@
  * Listens on 127.0.0.1 only.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
 import { createServer } from "node:net";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { llamaCppBin, llamaCppSkip } from "./llama-cpp-bin.js";
 
-export const LLAMA_SERVER_BIN = process.env.XRAYGPT_LLAMA_SERVER ?? join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "xraygpt", "llama-server-v0.4.0", "build", "bin", "llama-server");
+export const LLAMA_SERVER_BIN = llamaCppBin("llama-server", "XRAYGPT_LLAMA_SERVER");
 
 /** Why llama-server cannot be used here, or false when it can. */
-export const llamaServerMissing: string | false = existsSync(LLAMA_SERVER_BIN) ? false : `llama-server is not built (run scripts/build-llama-server.sh, or set XRAYGPT_LLAMA_SERVER)`;
+export const llamaServerMissing: string | false = llamaCppSkip(LLAMA_SERVER_BIN, "llama-server", "XRAYGPT_LLAMA_SERVER");
 
 export async function freePort(): Promise<number> {
   const s = createServer();

@@ -14,6 +14,8 @@ export interface TinyLlamaOptions {
   contextLength?: number;
   /** Extra whole-word pieces added to the vocabulary (as "▁word"). */
   words?: string[];
+  /** Control tokens appended to the vocabulary (e.g. a chat template's turn markers). */
+  controlTokens?: string[];
   /** Metadata written over the generated keys (e.g. to make malformed files for tests). */
   metadata?: Record<string, GgufValue>;
 }
@@ -25,7 +27,7 @@ export const DEFAULT_WORDS = [
   "Patient", "Doctor", "###", ":", ".", ",", "Assessed", "positive", "negative", "View", "frontal",
 ];
 
-export function tinyVocab(words: string[]): { tokens: string[]; scores: number[]; types: number[] } {
+export function tinyVocab(words: string[], controlTokens: string[] = []): { tokens: string[]; scores: number[]; types: number[] } {
   const tokens = ["<unk>", "<s>", "</s>"];
   const types = [2, 3, 3];
   for (let b = 0; b < 256; b++) {
@@ -42,7 +44,25 @@ export function tinyVocab(words: string[]): { tokens: string[]; scores: number[]
     types.push(1);
     scores.push(p.length * 1.0 - i++ * 1e-4);
   }
+  for (const c of controlTokens) tokens.push(c), types.push(3), scores.push(0);
   return { tokens, scores, types };
+}
+
+/** Seeded random tensors (Box-Muller normals from mulberry32), f32. */
+export function randomTensors(seed: number) {
+  const rand = mulberry32(seed);
+  const normal = (scale: number) => {
+    const u = Math.max(rand(), 1e-12);
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand()) * scale;
+  };
+  const mat = (name: string, dims: number[], scale: number, mean = 0): GgufTensor => {
+    const n = dims.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    for (let i = 0; i < n; i++) data[i] = mean + normal(scale);
+    return { name, dims, dtype: "f32", data };
+  };
+  const ones = (name: string, n: number): GgufTensor => ({ name, dims: [n], dtype: "f32", data: new Float32Array(n).fill(1) });
+  return { mat, ones };
 }
 
 /** What writeTinyLlama wrote: the tensors (f32, as stored) and the vocabulary. */
@@ -59,20 +79,9 @@ export async function writeTinyLlama(path: string, opts: TinyLlamaOptions = {}):
   const nHead = opts.nHead ?? 4;
   const nFf = opts.nFf ?? 64;
   const ctx = opts.contextLength ?? 512;
-  const rand = mulberry32(opts.seed ?? 1);
-  const { tokens, scores, types } = tinyVocab(opts.words ?? DEFAULT_WORDS);
+  const { mat, ones } = randomTensors(opts.seed ?? 1);
+  const { tokens, scores, types } = tinyVocab(opts.words ?? DEFAULT_WORDS, opts.controlTokens);
   const nVocab = tokens.length;
-  const normal = (scale: number) => {
-    const u = Math.max(rand(), 1e-12);
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand()) * scale;
-  };
-  const mat = (name: string, dims: number[], scale: number): GgufTensor => {
-    const n = dims.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = normal(scale);
-    return { name, dims, dtype: "f32", data };
-  };
-  const ones = (name: string, n: number): GgufTensor => ({ name, dims: [n], dtype: "f32", data: new Float32Array(n).fill(1) });
   const tensors: GgufTensor[] = [mat("token_embd.weight", [nEmbd, nVocab], 1.0)];
   for (let l = 0; l < nLayer; l++) {
     const p = `blk.${l}`;

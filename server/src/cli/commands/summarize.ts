@@ -66,7 +66,8 @@ ${ENGINE_HELP}`,
         {
           signal: ac.signal,
           onProgress: (p) => {
-            if (p.stage === "vision" && p.findings && stream && !flags.quiet) io.stdout(`Vision findings:\n${formatFindings(p.findings)}\n\n`);
+            // A model without a classifier (multimodal): its findings are read from its text, after it.
+            if (p.stage === "vision" && p.findings && p.findings.source !== "text" && stream && !flags.quiet) io.stdout(`Vision findings:\n${formatFindings(p.findings)}\n\n`);
             status?.onProgress(p);
           },
           onToken: (t, index, tokenFlags) => {
@@ -78,6 +79,7 @@ ${ENGINE_HELP}`,
       if (flags.json) io.stdout(JSON.stringify(result, null, 2) + "\n");
       else {
         io.stdout("\n");
+        if (result.findings.source === "text" && !flags.quiet) io.stdout(`\nFindings read from the model's text:\n${formatFindings(result.findings)}\n`);
         if (result.stopReason === "cancelled") io.stderr("(interrupted)\n");
         if (!flags.quiet) io.stderr(`[${result.model.id} ${result.model.version} · ${result.timings.tokens} tokens${result.timings.candidates > 1 ? ` (consensus of ${result.timings.candidates})` : ""} · ${result.timings.tokensPerSecond.toFixed(1)} tok/s · ${result.timings.totalMs.toFixed(0)} ms]\n`);
       }

@@ -17,10 +17,10 @@ test("model.json is a valid manifest whose files exist and fit the 30 MB budget"
   const m = await loadManifest(MANIFEST_PATH);
   assert.equal(m.manifest.id, "xraygpt-mini");
   assert.equal(m.manifest.conditioning.mode, "findings-text");
-  const sizes = await Promise.all([stat(m.visionPath), stat(m.llmPath!)]);
+  const sizes = await Promise.all([stat(m.visionPath!), stat(m.llmPath!)]);
   const total = sizes.reduce((s, x) => s + x.size, 0);
   assert.ok(total <= 30 * 1024 * 1024, `weights take ${total} bytes`);
-  for (const o of m.manifest.vision.outputs) {
+  for (const o of m.manifest.vision!.outputs) {
     assert.equal(o.kind, "labels");
     if (o.kind === "labels" && o.role === "findings") for (const l of o.labels) assert.ok((OBSERVATIONS as readonly string[]).includes(l), `${l} is not a CheXpert observation`);
     if (o.kind === "labels" && o.role === "view") assert.deepEqual(o.labels, ["frontal", "lateral"]);
@@ -31,13 +31,13 @@ test("model.json is a valid manifest whose files exist and fit the 30 MB budget"
 test("onnxruntime-node gives PyTorch's outputs on the daemon-preprocessed images", async () => {
   const m = await loadManifest(MANIFEST_PATH);
   const fx = JSON.parse(await readFile(`${TRAIN_DIR}vision-parity.json`, "utf8")) as VisionFixture;
-  const vision = await VisionModel.load(m.visionPath, m.manifest.vision, "cpu");
+  const vision = await VisionModel.load(m.visionPath!, m.manifest.vision!, "cpu");
   try {
-    const { width, height } = m.manifest.vision.input;
+    const { width, height } = m.manifest.vision!.input;
     for (let k = 0; k < fx.images.length; k++) {
       const px = fx.images[k]!.flat();
       assert.equal(px.length, width * height);
-      const tensor = preprocess({ width, height, data: Float32Array.from(px, (v) => v / 255) }, m.manifest.vision.input);
+      const tensor = preprocess({ width, height, data: Float32Array.from(px, (v) => v / 255) }, m.manifest.vision!.input);
       const out = await vision.run(tensor);
       assert.equal(out.labels.length, fx.findings[k]!.length);
       fx.findings[k]!.forEach((logit, j) => {
