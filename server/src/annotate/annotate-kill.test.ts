@@ -26,8 +26,11 @@ before(async () => {
 });
 after(() => ws.cleanup());
 
+// Enough work per image (16 candidates of up to 48 tokens) that the batch is still running when
+// the test has seen 5 records, checked the lock and killed it: records are written in order, so a
+// fast model can otherwise finish all 50 between two polls.
 function runCli(out: string) {
-  return runAnnotate([batch, "--out", out, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL, "--concurrency", "2", "--quiet"]);
+  return runAnnotate([batch, "--out", out, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL, "--concurrency", "2", "--candidates", "16", "--max-tokens", "48", "--quiet"]);
 }
 
 test("kill -9 mid-batch, re-run: every image exactly once; a second process is refused meanwhile", { timeout: 300_000 }, async () => {
@@ -36,7 +39,7 @@ test("kill -9 mid-batch, re-run: every image exactly once; a second process is r
   await waitForLines(out, 5, first.done);
 
   const second = await runCli(out).done;
-  assert.equal(second.code, 1, second.stderr);
+  assert.equal(second.code, 1, `${second.stderr}\n${second.stdout}\nlines ${lines(out).length}, first exited ${first.child.exitCode}`);
   assert.match(second.stderr, new RegExp(`in use by process ${first.child.pid}`));
 
   first.child.kill("SIGKILL");

@@ -136,7 +136,7 @@ export const manifestSchema = {
   additionalProperties: true,
   allOf: [
     { if: { not: { required: ["backend"] } }, then: { required: ["llm"] } },
-    { if: { not: { properties: { conditioning: { properties: { mode: { const: "multimodal" } } } } } }, then: { required: ["vision"] } },
+    { if: { not: { properties: { conditioning: { type: "object", properties: { mode: { const: "multimodal" } } } } } }, then: { required: ["vision"] } },
   ],
   properties: {
     backend: {
