@@ -17,8 +17,9 @@ export function registerStatusBar(ctx: Ctx): void {
     daemon.backgroundColor = s.error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
     daemon.show();
     const n = ctx.running.size;
-    jobs.text = `$(sync~spin) XrayGPT: generating${n > 1 ? ` (${n})` : ""} $(close)`;
-    jobs.tooltip = "Click to cancel";
+    const said = [...ctx.activity.values()];
+    jobs.text = `$(sync~spin) XrayGPT: ${said.at(-1) ?? "generating"}${n > 1 ? ` (+${n - 1} more)` : ""} $(close)`;
+    jobs.tooltip = `${said.length ? `${said.join("\n")}\n` : ""}Click to cancel`;
     if (n > 0) jobs.show();
     else jobs.hide();
   };
