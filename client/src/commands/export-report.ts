@@ -12,18 +12,10 @@ import { ExportSrRequest } from "@xraygpt/protocol";
 import { parseReport } from "xraygpt/daemon/report/report-format";
 import { isReportPath, resolveImageField } from "xraygpt/daemon/report/report-paths";
 import type { Ctx } from "../ctx.js";
-import { exportMarkdown, exportPlainText, REPORT_SECTIONS, sectionBody } from "../report/report-document.js";
+import { exportMarkdown, exportPlainText, freeName, REPORT_SECTIONS, sectionBody } from "../report/report-document.js";
 import { requestErrorMessage } from "../request-error.js";
 
 export type ExportFormat = "markdown" | "text" | "sr" | "sr-patient";
-
-/** `base.ext`, else `base-2.ext`, `base-3.ext` ...: the first name not taken. */
-export function freeName(base: string, ext: string, taken: (p: string) => boolean = existsSync): string {
-  for (let i = 1; ; i++) {
-    const p = `${base}${i === 1 ? "" : `-${i}`}${ext}`;
-    if (!taken(p)) return p;
-  }
-}
 
 const CHOICES: (vscode.QuickPickItem & { format: ExportFormat })[] = [
   { label: "DICOM SR (Basic Text)", description: "patient module left empty", detail: "In the source image's study, referencing its series and instance. For DICOM sources.", format: "sr" },
@@ -55,13 +47,13 @@ export function registerExportReport(ctx: Ctx): vscode.Disposable {
     const base = uri.fsPath.replace(/\.md$/i, "");
     try {
       if (choice === "markdown" || choice === "text") {
-        const out = freeName(`${base}.export`, choice === "markdown" ? ".md" : ".txt");
+        const out = freeName(`${base}.export`, choice === "markdown" ? ".md" : ".txt", existsSync);
         await writeFile(out, choice === "markdown" ? exportMarkdown(text) : exportPlainText(text), { flag: "wx" });
         void vscode.window.showInformationMessage(`XrayGPT: exported ${basename(uri.fsPath)} to ${basename(out)}.`);
         return;
       }
       if (!image) throw new Error("the report names no image (front matter `image:`)");
-      const out = freeName(`${base}.sr`, ".dcm");
+      const out = freeName(`${base}.sr`, ".dcm", existsSync);
       const sections = REPORT_SECTIONS.map((name) => ({ name, text: sectionBody(text, name)?.text ?? "" }));
       const r = await ctx.daemon.get().sendRequest(ExportSrRequest, { image, out, sections, includePatientModule: choice === "sr-patient" });
       ctx.output.appendLine(`export: ${basename(uri.fsPath)} → ${r.out} (SR ${r.sopInstanceUid} in study ${r.studyInstanceUid}, referencing ${r.referencedSopInstanceUid})`);

@@ -235,3 +235,11 @@ export function exportPlainText(text: string): string {
   }
   return lines.join("\n");
 }
+
+/** `base.ext`, else `base-2.ext`, `base-3.ext` ...: the first name not `taken`. */
+export function freeName(base: string, ext: string, taken: (p: string) => boolean): string {
+  for (let i = 1; ; i++) {
+    const p = `${base}${i === 1 ? "" : `-${i}`}${ext}`;
+    if (!taken(p)) return p;
+  }
+}
