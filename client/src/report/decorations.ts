@@ -84,11 +84,14 @@ export class ReportDecorations implements vscode.Disposable {
     this.live.get(path)?.delete(jobId);
     let p = await this.provenance(path);
     for (const r of records) p = withDraft(p, r);
-    if (records.length === 0) return this.refreshSoon();
-    await this.save(path, p);
-    const e = setFieldEdit(doc.getText(), DRAFTED_FIELD, draftedValue(p));
-    if (e) await applyOffsetEdit(doc, e);
+    if (records.length > 0) {
+      const e = setFieldEdit(doc.getText(), DRAFTED_FIELD, draftedValue(p));
+      if (e) await applyOffsetEdit(doc, e);
+    }
     if (doc.isDirty) await doc.save();
+    // The sidecar last: once it says a draft is complete, the report holding it is saved.
+    if (records.length > 0) await this.save(path, p);
+    else this.refreshSoon();
   }
 
   private refreshSoon(ms = 100): void {
