@@ -24,5 +24,7 @@ export function registerStatusBar(ctx: Ctx): void {
     else jobs.hide();
   };
   render();
-  ctx.subscriptions.push(daemon, jobs, ctx.daemon.onDidChange(render), ctx.onRunningChange(render));
+  // The model shown follows the setting (Ctx has read the new settings by the time this runs).
+  const settings = vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("xraygpt") && render());
+  ctx.subscriptions.push(daemon, jobs, settings, ctx.daemon.onDidChange(render), ctx.onRunningChange(render));
 }

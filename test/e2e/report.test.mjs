@@ -88,8 +88,10 @@ test("Summarize fills Findings and Impression in place, without markup; provisio
     const seen = await page.evaluate(() => {
       for (const lines of document.querySelectorAll(".monaco-editor .view-lines")) {
         const rows = [...lines.querySelectorAll(".view-line")].sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top));
-        const i = rows.findIndex((r) => r.textContent.trim() === "## Findings");
-        const body = i === -1 ? undefined : rows.slice(i + 1).find((r) => r.textContent.trim() && !r.textContent.startsWith("#"));
+        const line = (r) => r.textContent.replace(/\u00a0/g, " ").trim();
+        const i = rows.findIndex((r) => line(r) === "## Findings");
+        const next = i === -1 ? undefined : rows.slice(i + 1).find((r) => line(r));
+        const body = next && !line(next).startsWith("#") ? next : undefined;
         if (body) return { provisional: [...body.querySelectorAll("span")].some((s) => getComputedStyle(s).fontStyle === "italic" && s.textContent.trim()) };
       }
       return undefined;
@@ -155,7 +157,7 @@ test("a reviewed DICOM report exports to a Basic Text SR that dcmjs parses and d
   await waitFor(() => /^status: reviewed$/m.test(read("chest.dcm.report.md")), "status: reviewed", 30_000);
   await page.keyboard.press("Control+S");
   await runCommand(page, "XrayGPT: Export Reviewed Report");
-  await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="patient module left empty"]');
+  await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="DICOM SR"]');
   await page.keyboard.press("Enter"); // the first choice: the SR with an empty patient module
   const out = join(ws.ws, "chest.dcm.report.sr.dcm");
   await waitFor(() => existsSync(out), "the SR file", 30_000);

@@ -91,7 +91,8 @@ export async function draftIntoReport(ctx: Ctx, job: DraftJob, token: vscode.Can
   // The result's text is exactly what was generated (a cancelled request carries the text so far).
   const text = outcome.ok && outcome.result ? outcome.result.text : streamed.text;
   const cancelled = outcome.ok ? outcome.cancelled : outcome.reason === "cancelled";
-  const failed = !outcome.ok && !cancelled ? outcome.reason : undefined;
+  // The daemon's reason names the file by its path; the message names it once, by its name.
+  const failed = !outcome.ok && !cancelled ? outcome.reason.replaceAll(`${job.image}: `, "").replaceAll(job.image, name) : undefined;
   if (!draft && (failed || !text.trim())) {
     // Nothing reached the report (or it was never opened: the image failed to decode).
     const r: ImageOutcome = failed ? { kind: "failed", reason: failed, reportWritten: false } : { kind: "cancelled", words: 0, reportWritten: false };
