@@ -9,6 +9,7 @@ import { resolveImageField } from "xraygpt/daemon/report/report-paths";
 import { sectionText } from "xraygpt/daemon/report/report-actions";
 import type { Ctx } from "../ctx.js";
 import { draftIntoReport } from "./summarize.js";
+import { splitSummary } from "../report/report-document.js";
 
 export const FINDINGS_PROMPT = "Describe the findings of this chest radiograph.";
 export function impressionPrompt(findings: string): string {
@@ -29,8 +30,12 @@ export function registerDraftSection(ctx: Ctx): vscode.Disposable {
     const prompt = section === "Findings" ? FINDINGS_PROMPT : impressionPrompt(sectionText(text, "Findings"));
     const run = ctx.track();
     try {
-      // The model's answer goes into the one section, without a "Findings:" / "Impression:" heading of its own.
-      const shape = (t: string) => ({ [section]: t.replace(/^\s*(findings|impression):\s*/i, "") });
+      // The model's answer goes into the one section, without "Findings:" / "Impression:" headings (the
+      // impression part of a "Findings: … Impression: …" answer when drafting the impression).
+      const shape = (t: string) => {
+        const s = splitSummary(t);
+        return { [section]: section === "Findings" ? s.findings : s.impression || s.findings };
+      };
       await draftIntoReport(ctx, { image, doc, sections: [section], shape, what: section.toLowerCase(), prompt }, run.token, run.say);
     } catch (e) {
       void vscode.window.showErrorMessage(`XrayGPT: cannot draft ${section.toLowerCase()}: ${e instanceof Error ? e.message : String(e)}`);

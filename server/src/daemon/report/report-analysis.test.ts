@@ -82,3 +82,14 @@ test("hover shows the model's probability of the term under the cursor", () => {
   assert.equal(findingHover(text, 1, findings), undefined, "no term at 'Mild'");
   assert.match(findingHover("Edema.", 1, findings)!.markdown, /not a label/);
 });
+
+test("sections drafted in place (front matter `drafted:`) are unreviewed until the report is reviewed", () => {
+  const text = newReportText(meta, "a.png").replace("status: draft\n", 'status: draft\ndrafted: "Findings, Impression"\n').replace("## Findings\n", "## Findings\n\nClear lungs.\n");
+  const p = analyzeReport({ text, image: "ok" }).filter((x) => x.code === "unreviewed-draft");
+  assert.equal(p.length, 1);
+  assert.equal(text.slice(p[0]!.start, p[0]!.end), '"Findings, Impression"', "on the drafted: value");
+  assert.match(p[0]!.message, /Findings, Impression/);
+  const reviewed = applyEdit(text, p[0]!.fix!.edit);
+  assert.match(reviewed, /^status: reviewed$/m);
+  assert.deepEqual(analyzeReport({ text: reviewed, image: "ok" }).filter((x) => x.code === "unreviewed-draft"), []);
+});
