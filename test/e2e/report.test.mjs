@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { explorerMenu, makeWorkspace, openBrowser, quickOpen, reportSection, ROOT, runCommand, shot, startCodeServer, toast } from "./harness.mjs";
+import { explorerMenu, makeWorkspace, openBrowser, quickOpen, reportSection, RESULTS, ROOT, runCommand, shot, startCodeServer, toast } from "./harness.mjs";
 import waitForModule from "./wait-for.cjs";
 
 const { waitFor } = waitForModule;
@@ -23,10 +23,11 @@ const sidecar = (image) => {
   const t = read(`${image}.report.provenance.json`);
   return t ? JSON.parse(t) : undefined;
 };
-/** The report's drafts once every drafted section is final (complete or interrupted). */
+/** The report's drafts once every drafted section is final (complete or interrupted) and the report is saved with them. */
 const finished = (image) => {
   const p = sidecar(image);
-  return p && p.drafts.length > 0 && p.drafts.every((d) => d.state === "complete" || d.state === "interrupted") && p;
+  const saved = p && p.drafts.every((d) => reportSection(read(`${image}.report.md`), d.section) === d.text);
+  return p && p.drafts.length > 0 && p.drafts.every((d) => d.state === "complete" || d.state === "interrupted") && saved && p;
 };
 
 /** Rewrites the workspace settings; resolves once the status bar shows `model`. */
@@ -72,6 +73,9 @@ before(async () => {
 
 after(async () => {
   if (page) await shot(page, "report-zz-final").catch(() => undefined);
+  // The extension's output channel (what it logged: times, outcomes), beside the screenshots.
+  const logs = spawnSync("find", [join(ws.base, "user-data", "logs"), "-name", "*XrayGPT*.log"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+  for (const [i, f] of logs.entries()) copyFileSync(f, join(RESULTS, `report-output-${i}.log`));
   await browser?.close();
   server?.stop();
   if (process.env.XRAYGPT_E2E_KEEP) console.log(`kept ${ws?.base}`);
@@ -154,8 +158,9 @@ test("a reviewed DICOM report exports to a Basic Text SR that dcmjs parses and d
   const findings = reportSection(read("chest.dcm.report.md"), "Findings");
   await quickOpen(page, "chest.dcm.report.md");
   await runCommand(page, "XrayGPT: Mark Report Reviewed");
-  await waitFor(() => /^status: reviewed$/m.test(read("chest.dcm.report.md")), "status: reviewed", 30_000);
+  await page.waitForTimeout(1000);
   await page.keyboard.press("Control+S");
+  await waitFor(() => /^status: reviewed$/m.test(read("chest.dcm.report.md")), "status: reviewed", 30_000);
   await runCommand(page, "XrayGPT: Export Reviewed Report");
   await page.waitForSelector('.quick-input-list .monaco-list-row[aria-label*="DICOM SR"]');
   await page.keyboard.press("Enter"); // the first choice: the SR with an empty patient module
@@ -172,7 +177,8 @@ test("a reviewed DICOM report exports to a Basic Text SR that dcmjs parses and d
   const ref = sr.CurrentRequestedProcedureEvidenceSequence[0].ReferencedSeriesSequence[0];
   assert.equal(ref.SeriesInstanceUID, src.SeriesInstanceUID);
   assert.equal(ref.ReferencedSOPSequence[0].ReferencedSOPInstanceUID, src.SOPInstanceUID);
-  assert.ok(!sr.PatientName && !sr.PatientID, "patient module empty by default");
+  const empty = (v) => v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
+  for (const k of ["PatientName", "PatientID", "PatientBirthDate", "PatientSex"]) assert.ok(empty(sr[k]), `${k} empty by default (type 2)`);
   assert.ok(!b.toString("latin1").includes(src.PatientID), "no patient ID anywhere in the SR");
   const dsr = spawnSync("dsrdump", ["+Pl", out], { encoding: "utf8" });
   if (dsr.error) console.log("# dcmtk's dsrdump is not installed; its check is skipped");
@@ -198,7 +204,9 @@ test("cancel mid-stream keeps exactly the text generated, marked interrupted", a
   await setSettings({ "xraygpt.model": "fixture-slow", "xraygpt.maxTokens": 400 }, "fixture-slow");
   await quickOpen(page, "chest.dcm"); // another image's viewer is active: b.png's report must not open beside it
   await explorerMenu(page, "b.png", "Summarize Radiograph");
-  await waitFor(() => reportSection(read("b.png.report.md"), "Findings").length > 20, "streamed text", 120_000);
+  // Cancel while it writes (the report is saved when the job ends, so watch the status bar, not the file).
+  await jobsItem().filter({ hasText: "writing b.png" }).waitFor({ timeout: 120_000 });
+  await page.waitForTimeout(1500);
   await jobsItem().click();
   const note = toast(page, "summary of b.png cancelled");
   await note.first().waitFor({ timeout: 60_000 });
@@ -221,9 +229,10 @@ test("cancel mid-stream keeps exactly the text generated, marked interrupted", a
 });
 
 test("a cancelled batch says how many were done, stopped and not started; the status bar is idle at once", async () => {
-  await setSettings({ "xraygpt.maxTokens": 60 });
+  await setSettings({ "xraygpt.maxTokens": 200 });
   await summarizeMany(["c.png", "d.png", "e.png"]);
-  await waitFor(() => finished("c.png") && reportSection(read("d.png.report.md"), "Findings").length > 0, "c done and d streaming", 180_000);
+  await waitFor(async () => finished("c.png") && (await jobsItem().filter({ hasText: "writing d.png" }).count()) > 0, "c done and d being written", 180_000);
+  await page.waitForTimeout(300);
   await jobsItem().click();
   const note = toast(page, "batch of 3 summaries cancelled");
   await note.first().waitFor({ timeout: 60_000 });

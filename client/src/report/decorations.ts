@@ -88,7 +88,7 @@ export class ReportDecorations implements vscode.Disposable {
       const e = setFieldEdit(doc.getText(), DRAFTED_FIELD, draftedValue(p));
       if (e) await applyOffsetEdit(doc, e);
     }
-    if (doc.isDirty) await doc.save();
+    if (doc.isDirty && !(await doc.save())) void vscode.window.showWarningMessage(`XrayGPT: ${basename(path)} could not be saved; its draft is in the editor, unsaved.`);
     // The sidecar last: once it says a draft is complete, the report holding it is saved.
     if (records.length > 0) await this.save(path, p);
     else this.refreshSoon();

@@ -71,6 +71,9 @@ export class Proposals implements vscode.TextDocumentContentProvider, vscode.Dis
     }
     this.pending.delete(key);
     this.changed.fire(target!);
+    // The diff has done its job: close it.
+    const diffs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputTextDiff && t.input.modified.toString() === key);
+    if (diffs.length) await vscode.window.tabGroups.close(diffs, true);
     if (!accept) return;
     const doc = await vscode.workspace.openTextDocument(p.report);
     if (!(await applyOffsetEdit(doc, setSectionBodyEdit(doc.getText(), p.record.section, p.record.text)))) {
