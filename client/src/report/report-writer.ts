@@ -6,8 +6,8 @@
  * `DraftStream` (old-style draft blocks) remains for the chat's "insert answer"; summaries and
  * section drafts fill sections in place (section-draft.ts).
  */
-import { basename } from "node:path";
-import { stat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import * as vscode from "vscode";
 import {
   appendDraftEdit,
@@ -59,12 +59,11 @@ export async function openReport(image: string, reportsFolder: string | undefine
   const uri = vscode.Uri.file(path);
   if (!(await exists(path))) {
     const text = newRadiologyReport({ image: imageFieldFor(path, image), model: model.id, modelVersion: model.version, time: new Date().toISOString() }, basename(image));
-    const we = new vscode.WorkspaceEdit();
-    we.createFile(uri, { ignoreIfExists: true });
-    we.insert(uri, new vscode.Position(0, 0), text);
-    await vscode.workspace.applyEdit(we);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await doc.save();
+    // Written before the editor opens it (`wx`: a report made meanwhile is kept as it is).
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text, { flag: "wx" }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "EEXIST") throw e;
+    });
   }
   const doc = await vscode.workspace.openTextDocument(uri);
   let column = columnOf(image);
