@@ -10,7 +10,7 @@ import * as vscode from "vscode";
 import { SummarizeRequest, type ProgressParams } from "@xraygpt/protocol";
 import type { Ctx } from "../ctx.js";
 import { runJob } from "../generation.js";
-import { openReport } from "../report/report-writer.js";
+import { openReport, showImage } from "../report/report-writer.js";
 import { SectionDraft, type DraftInfo, type Shape } from "../report/section-draft.js";
 import { candidatesText, splitSummary, StreamedText, type DraftedSection } from "../report/report-document.js";
 import { batchSummary, draftMessage, stageText, type ImageOutcome } from "../report/draft-messages.js";
@@ -48,8 +48,10 @@ export interface DraftJob {
 export async function draftIntoReport(ctx: Ctx, job: DraftJob, token: vscode.CancellationToken, say: (s: string) => void): Promise<ImageOutcome> {
   const name = basename(job.image);
   const client = ctx.daemon.get();
-  const model = await ctx.modelRef();
   const t0 = Date.now();
+  // The image shows at once (while the daemon decodes it); its report only once it decoded.
+  const shown = job.doc ? undefined : showImage(job.image).then(undefined, () => undefined);
+  const model = await ctx.modelRef();
   const info: DraftInfo = { jobId: "", model: model.id, modelVersion: model.version, time: new Date().toISOString() };
   const streamed = new StreamedText();
   let note: string | undefined;
@@ -57,6 +59,7 @@ export async function draftIntoReport(ctx: Ctx, job: DraftJob, token: vscode.Can
   let opening: Promise<SectionDraft> | undefined;
   const open = (): Promise<SectionDraft> =>
     (opening ??= (async () => {
+      await shown;
       const doc = job.doc ?? (await openReport(job.image, ctx.config.reportsFolder, model));
       const d = new SectionDraft({ doc, decorations: ctx.decorations, proposals: ctx.proposals }, info, job.sections, job.shape);
       d.onFirstVisible = (provisional) => ctx.output.appendLine(`${job.what} of ${name}: first text visible after ${Date.now() - t0} ms${provisional ? " (provisional)" : ""}`);

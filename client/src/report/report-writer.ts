@@ -49,6 +49,14 @@ function columnOf(image: string): vscode.ViewColumn | undefined {
   return undefined;
 }
 
+/** Shows the image (its viewer) in the active group unless a tab already shows it; its column. */
+export async function showImage(image: string): Promise<vscode.ViewColumn | undefined> {
+  const column = columnOf(image);
+  if (column !== undefined) return column;
+  await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(image), { preview: true, preserveFocus: true, viewColumn: vscode.window.tabGroups.activeTabGroup.viewColumn });
+  return columnOf(image);
+}
+
 /**
  * Opens the image's report (creating it when missing, in the radiology sections), beside the
  * image's own viewer — opened first when no tab shows it — never beside whatever else is active.
@@ -66,11 +74,7 @@ export async function openReport(image: string, reportsFolder: string | undefine
     });
   }
   const doc = await vscode.workspace.openTextDocument(uri);
-  let column = columnOf(image);
-  if (column === undefined && opts.showImage !== false) {
-    await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(image), { preview: true, preserveFocus: true, viewColumn: vscode.window.tabGroups.activeTabGroup.viewColumn });
-    column = columnOf(image);
-  }
+  const column = opts.showImage === false ? columnOf(image) : await showImage(image);
   const open = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === path);
   await vscode.window.showTextDocument(doc, { viewColumn: open?.viewColumn ?? (column !== undefined ? column + 1 : vscode.ViewColumn.Beside), preserveFocus: true, preview: false });
   return doc;
