@@ -58,9 +58,15 @@ const jobsItem = () => page.locator('.statusbar-item[id*="xraygpt.jobs"]');
 
 /** Right-clicks several explorer files (a multi-selection) and runs Summarize on them. */
 async function summarizeMany(files) {
-  const row = (f) => page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${f}"]`).first();
-  await row(files[0]).click();
-  for (const f of files.slice(1)) await row(f).click({ modifiers: ["Control"] });
+  const row = (f) => page.locator(`.explorer-folders-view .monaco-list-row[aria-label="${f}"]`).first();
+  // Select them (again, if the explorer re-rendered under a click while earlier reports appeared).
+  await waitFor(async () => {
+    await page.waitForTimeout(700);
+    await row(files[0]).click();
+    for (const f of files.slice(1)) await row(f).click({ modifiers: ["Control"] });
+    const selected = await Promise.all(files.map((f) => row(f).getAttribute("aria-selected")));
+    return selected.every((v) => v === "true");
+  }, `the selection of ${files.join(", ")}`, 30_000);
   await row(files.at(-1)).click({ button: "right" });
   const item = page.locator('.context-view .action-label:text-is("Summarize Radiograph")');
   await item.waitFor();
@@ -73,8 +79,8 @@ before(async () => {
   const { writeFixtureModel } = await import(join(ROOT, "server/dist/testing/fixture-model.js"));
   // A slower random model whose long answers stream token by token (to cancel mid-stream).
   await writeFixtureModel(ws.models, "fixture-slow", {
-    llm: { nEmbd: 384, nLayer: 6, nFf: 1536 },
-    manifest: { generation: { maxTokens: 400, temperature: 0, topP: 1, topK: 40, repeatPenalty: 1, seed: 1 }, prompt: { template: "###Patient: {findings} {prompt} ###Doctor:", stop: [], defaultPrompt: "Describe the given chest x-ray image in detail." } },
+    llm: { nEmbd: 384, nLayer: 6, nFf: 1536, contextLength: 2048 },
+    manifest: { llm: { file: "llm.gguf", contextSize: 2048 }, generation: { maxTokens: 1500, temperature: 0, topP: 1, topK: 40, repeatPenalty: 1, seed: 1 }, prompt: { template: "###Patient: {findings} {prompt} ###Doctor:", stop: [], defaultPrompt: "Describe the given chest x-ray image in detail." } },
   });
   for (const n of ["b", "c", "d", "e", "f", "g"]) copyFileSync(join(ws.ws, "chest.png"), join(ws.ws, `${n}.png`));
   writeFileSync(join(ws.ws, "broken.png"), Buffer.concat([Buffer.from("89504e470d0a1a0a", "hex"), Buffer.from("this is not really a PNG image")]));
@@ -208,7 +214,7 @@ test("an image that cannot be decoded gives an error naming it and the reason, a
 });
 
 test("cancel mid-stream keeps exactly the text generated, marked interrupted", async () => {
-  await setSettings({ "xraygpt.model": "fixture-slow", "xraygpt.maxTokens": 400 }, "fixture-slow");
+  await setSettings({ "xraygpt.model": "fixture-slow", "xraygpt.maxTokens": 1500 }, "fixture-slow");
   await quickOpen(page, "chest.dcm"); // another image's viewer is active: b.png's report must not open beside it
   const t0 = Date.now();
   await explorerMenu(page, "b.png", "Summarize Radiograph");
@@ -216,7 +222,7 @@ test("cancel mid-stream keeps exactly the text generated, marked interrupted", a
   console.log(`# time from Summarize to the first visible text, one streamed generation (fixture-slow): ${Date.now() - t0} ms`);
   // Cancel while it writes (the report is saved when the job ends, so watch the status bar, not the file).
   await jobsItem().filter({ hasText: "writing b.png" }).waitFor({ timeout: 120_000 });
-  await page.waitForTimeout(1500);
+  await page.waitForTimeout(1000);
   await jobsItem().click();
   const note = toast(page, "summary of b.png cancelled");
   await note.first().waitFor({ timeout: 60_000 });
