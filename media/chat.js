@@ -85,10 +85,13 @@ window.addEventListener("message", (e) => {
     streaming.setAttribute("aria-busy", "true");
     setBusy(true);
   } else if (m.type === "token" && typeof m.text === "string" && streaming) {
-    streaming.querySelector(".text").textContent += m.text;
+    const t = streaming.querySelector(".text");
+    t.textContent = m.replace === true ? m.text : t.textContent + m.text;
+    t.classList.toggle("provisional", m.provisional === true);
     streaming.scrollIntoView({ block: "end" });
   } else if (m.type === "answerEnd" && streaming) {
     streaming.removeAttribute("aria-busy");
+    streaming.querySelector(".text").classList.remove("provisional");
     if (m.interrupted) {
       const n = document.createElement("div");
       n.className = "note";

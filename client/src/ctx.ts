@@ -7,6 +7,8 @@ import { ModelsRequest } from "@xraygpt/protocol";
 import { readConfig, type XrayConfig } from "./config.js";
 import { Daemon } from "./daemon.js";
 import { JobRouter } from "./jobs.js";
+import { ReportDecorations } from "./report/decorations.js";
+import { Proposals } from "./report/proposals.js";
 
 export class Ctx implements vscode.Disposable {
   config: XrayConfig;
@@ -15,6 +17,12 @@ export class Ctx implements vscode.Disposable {
   readonly daemon: Daemon;
   /** Running generations, each cancellable from the status bar. */
   readonly running = new Set<vscode.CancellationTokenSource>();
+  /** What each running generation is doing now (shown by the status bar), by its source. */
+  readonly activity = new Map<vscode.CancellationTokenSource, string>();
+  /** Drafted-text decorations and the sidecar provenance of report documents. */
+  readonly decorations: ReportDecorations;
+  /** Drafts offered for sections that already have text. */
+  readonly proposals: Proposals;
   private readonly runningChanged = new vscode.EventEmitter<void>();
   readonly onRunningChange = this.runningChanged.event;
   /** The radiograph the chat is about (the active viewer's image, or the active report's). */
@@ -26,7 +34,11 @@ export class Ctx implements vscode.Disposable {
   constructor(readonly extension: vscode.ExtensionContext) {
     this.config = this.readSettings();
     this.daemon = new Daemon(() => this.config, extension.extensionPath, this.output, this.jobs);
+    this.decorations = new ReportDecorations(extension.extensionPath);
+    this.proposals = new Proposals(this.decorations);
     this.subscriptions.push(
+      this.decorations,
+      this.proposals,
       this.output,
       this.daemon,
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -59,14 +71,21 @@ export class Ctx implements vscode.Disposable {
   }
 
   /** A cancellation source registered as running until `done` is called. */
-  track(): { token: vscode.CancellationToken; done(): void } {
+  track(): { token: vscode.CancellationToken; done(): void; say(activity: string | undefined): void } {
     const cts = new vscode.CancellationTokenSource();
     this.running.add(cts);
     this.runningChanged.fire();
     return {
       token: cts.token,
+      say: (activity) => {
+        if (!this.running.has(cts) || this.activity.get(cts) === activity) return;
+        if (activity) this.activity.set(cts, activity);
+        else this.activity.delete(cts);
+        this.runningChanged.fire();
+      },
       done: () => {
         this.running.delete(cts);
+        this.activity.delete(cts);
         cts.dispose();
         this.runningChanged.fire();
       },

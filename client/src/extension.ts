@@ -8,6 +8,7 @@ import { registerModelCommands } from "./commands/models.js";
 import { registerAnnotateFolder } from "./commands/annotate-folder.js";
 import { registerEvaluate } from "./commands/evaluate.js";
 import { registerMarkReviewed } from "./commands/mark-reviewed.js";
+import { registerExportReport } from "./commands/export-report.js";
 import { registerViewer } from "./webview/viewer-provider.js";
 import { registerChatView } from "./webview/chat-view.js";
 import { registerChooseImage } from "./commands/choose-image.js";
@@ -24,6 +25,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     registerAnnotateFolder(ctx),
     registerEvaluate(ctx),
     ...registerMarkReviewed(ctx),
+    registerExportReport(ctx),
     ...registerModelCommands(ctx),
     ...registerViewer(ctx),
     ...registerChatView(ctx),

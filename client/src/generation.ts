@@ -4,7 +4,7 @@
  * interrupted (cancelled, or the daemon failed) — the caller keeps the partial text either way.
  */
 import * as vscode from "vscode";
-import type { ProgressParams } from "@xraygpt/protocol";
+import type { ProgressParams, TokenParams } from "@xraygpt/protocol";
 import type { Daemon } from "./daemon.js";
 import type { JobRouter } from "./jobs.js";
 import { daemonStopped, DAEMON_STOPPED, requestErrorMessage } from "./request-error.js";
@@ -15,10 +15,10 @@ export async function runJob<R extends { stopReason: string }>(
   daemon: Daemon,
   jobs: JobRouter,
   send: (jobId: string, token: vscode.CancellationToken) => Promise<R>,
-  hooks: { onToken(text: string): void; onProgress?(p: ProgressParams): void },
+  hooks: { onToken(text: string, p: TokenParams): void; onProgress?(p: ProgressParams): void },
   token: vscode.CancellationToken,
 ): Promise<Outcome<R>> {
-  const job = jobs.start({ onToken: (t) => hooks.onToken(t), ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}) });
+  const job = jobs.start({ onToken: (t, _i, p) => hooks.onToken(t, p), ...(hooks.onProgress ? { onProgress: hooks.onProgress } : {}) });
   try {
     const result = await send(job.jobId, token);
     return { ok: true, result, cancelled: result.stopReason === "cancelled" };

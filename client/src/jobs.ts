@@ -6,7 +6,8 @@ import { randomUUID } from "node:crypto";
 import type { ProgressParams, TokenParams } from "@xraygpt/protocol";
 
 export interface JobListener {
-  onToken?(text: string, index: number): void;
+  /** `p` carries `provisional` / `replace` (consensus decoding) besides the text. */
+  onToken?(text: string, index: number, p: TokenParams): void;
   onProgress?(p: ProgressParams): void;
 }
 
@@ -21,7 +22,7 @@ export class JobRouter {
   }
 
   token(p: TokenParams): void {
-    this.jobs.get(p.jobId)?.onToken?.(p.text, p.index);
+    this.jobs.get(p.jobId)?.onToken?.(p.text, p.index, p);
   }
 
   progress(p: ProgressParams): void {

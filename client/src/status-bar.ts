@@ -17,11 +17,14 @@ export function registerStatusBar(ctx: Ctx): void {
     daemon.backgroundColor = s.error ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
     daemon.show();
     const n = ctx.running.size;
-    jobs.text = `$(sync~spin) XrayGPT: generating${n > 1 ? ` (${n})` : ""} $(close)`;
-    jobs.tooltip = "Click to cancel";
+    const said = [...ctx.activity.values()];
+    jobs.text = `$(sync~spin) XrayGPT: ${said.at(-1) ?? "generating"}${n > 1 ? ` (+${n - 1} more)` : ""} $(close)`;
+    jobs.tooltip = `${said.length ? `${said.join("\n")}\n` : ""}Click to cancel`;
     if (n > 0) jobs.show();
     else jobs.hide();
   };
   render();
-  ctx.subscriptions.push(daemon, jobs, ctx.daemon.onDidChange(render), ctx.onRunningChange(render));
+  // The model shown follows the setting (Ctx has read the new settings by the time this runs).
+  const settings = vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("xraygpt") && render());
+  ctx.subscriptions.push(daemon, jobs, settings, ctx.daemon.onDidChange(render), ctx.onRunningChange(render));
 }

@@ -493,3 +493,30 @@ export interface ReviewResult {
   reviewedAt: string;
 }
 export const ReviewRequest = new RequestType<ReviewParams, ReviewResult, void>("xraygpt/review");
+
+// ---------------------------------------------------------------------------------------------
+// Report export: a reviewed report as a DICOM Basic Text SR in the source image's study.
+
+export interface ExportSrParams {
+  /** The source image: a DICOM file (a PNG/JPEG source gets no SR: InvalidParams). */
+  image: string;
+  /** The SR file to write; an existing file is never replaced. */
+  out: string;
+  /** The report's sections in order (Examination, Indication, Comparison, Findings, Impression); empty ones are left out. */
+  sections: { name: string; text: string }[];
+  /**
+   * Copy the source's patient module (name, ID, issuer, birth date, sex) and its study's date,
+   * time, accession number, study ID and referring physician into the SR, for import into the
+   * same archive. Default: those attributes are present but empty (type 2).
+   */
+  includePatientModule?: boolean;
+}
+export interface ExportSrResult {
+  out: string;
+  sopInstanceUid: string;
+  studyInstanceUid: string;
+  /** The source image's SOP Instance UID, referenced by the SR. */
+  referencedSopInstanceUid: string;
+  patientModuleCopied: boolean;
+}
+export const ExportSrRequest = new RequestType<ExportSrParams, ExportSrResult, void>("xraygpt/exportSr");

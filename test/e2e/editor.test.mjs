@@ -4,7 +4,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { explorerMenu, makeWorkspace, openBrowser, quickOpen, shot, startCodeServer, webviewFrame } from "./harness.mjs";
+import { explorerMenu, makeWorkspace, openBrowser, quickOpen, reportSection, shot, startCodeServer, webviewFrame } from "./harness.mjs";
 import waitForModule from "./wait-for.cjs";
 
 const { waitFor } = waitForModule;
@@ -45,12 +45,14 @@ test("a DICOM opens in the radiograph viewer with pixels from the daemon", async
 test("right-click a PNG → Summarize Radiograph streams a report beside it", async () => {
   await explorerMenu(page, "chest.png", "Summarize Radiograph");
   const report = join(ws.ws, "chest.png.report.md");
-  const text = await waitFor(() => existsSync(report) && /state=(complete|interrupted)/.test(readFileSync(report, "utf8")) && readFileSync(report, "utf8"), "the finished report");
+  const sidecar = join(ws.ws, "chest.png.report.provenance.json");
+  await waitFor(() => existsSync(sidecar) && /"state": "(complete|interrupted)"/.test(readFileSync(sidecar, "utf8")), "the finished report");
+  const text = readFileSync(report, "utf8");
   assert.match(text, /^---\nimage: chest\.png\nmodel: fixture-tiny\nmodelVersion: 0\.0\.1\n/);
-  assert.match(text, /## Findings\n/);
-  assert.match(text, /state=complete -->/, "the stream completed");
-  const draft = /<!-- xraygpt:draft begin [^\n]*\n([\s\S]*?)\n<!-- xraygpt:draft end/.exec(text);
-  assert.ok(draft && draft[1].trim().length > 0, "the draft has streamed text");
+  assert.match(text, /## Examination\n\n## Indication\n\n## Comparison\n\n## Findings\n/);
+  assert.doesNotMatch(text, /<!--/, "no inline markup");
+  assert.match(readFileSync(sidecar, "utf8"), /"state": "complete"/, "the stream completed");
+  assert.ok(reportSection(text, "Findings").length > 0, "Findings has the streamed text");
   await page.waitForSelector('.tab[aria-label*="chest.png.report.md"]');
   await shot(page, "2-report");
 });
@@ -72,7 +74,7 @@ test("a quick fix from the daemon marks the report reviewed", async () => {
   await quickOpen(page, "chest.png.report.md");
   const report = join(ws.ws, "chest.png.report.md");
   const before = readFileSync(report, "utf8");
-  const line = before.split("\n").findIndex((l) => l.startsWith("<!-- xraygpt:draft begin"));
+  const line = before.split("\n").findIndex((l) => l.startsWith("drafted:"));
   await page.keyboard.press("Control+G");
   await page.keyboard.type(String(line + 1));
   await page.keyboard.press("Enter");

@@ -182,3 +182,22 @@ export async function explorerMenu(page, file, label) {
   await item.click();
   await page.waitForSelector(".context-view .monaco-menu", { state: "detached", timeout: 10_000 }).catch(() => page.keyboard.press("Escape"));
 }
+
+/** A report section's text (the body under `## name`, trimmed; "" when empty or absent). */
+export function reportSection(text, name) {
+  return new RegExp(`^## ${name}\\n+([\\s\\S]*?)\\s*(?=^## |(?![\\s\\S]))`, "m").exec(text)?.[1]?.trim() ?? "";
+}
+
+/** Runs a command from the command palette by its title. */
+export async function runCommand(page, title) {
+  await page.keyboard.press("Control+Shift+P");
+  await page.waitForSelector(".quick-input-widget input");
+  await page.keyboard.type(title);
+  await page.waitForSelector(`.quick-input-list .monaco-list-row[aria-label*="${title.replace(/^[^:]*: /, "")}"]`);
+  await page.keyboard.press("Enter");
+}
+
+/** The toast whose message contains `text` (a locator; wait on it). */
+export function toast(page, text) {
+  return page.locator(".notifications-toasts .notification-list-item", { hasText: text });
+}

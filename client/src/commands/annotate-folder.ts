@@ -60,6 +60,7 @@ export function registerAnnotateFolder(ctx: Ctx): vscode.Disposable {
             const increment = p.total > 0 ? ((p.done - reported) / p.total) * 100 : 0;
             reported = p.done;
             progress.report({ message: annotateProgressMessage(p), increment });
+            run.say(`annotating ${rel}: ${p.done}/${p.total}`);
             if (p.current) ctx.output.appendLine(`annotate: [${p.done}/${p.total}] ${p.current}`);
           });
           try {
@@ -76,8 +77,10 @@ export function registerAnnotateFolder(ctx: Ctx): vscode.Disposable {
       );
       ctx.output.appendLine(`annotate: ${out.fsPath}: ${summaryLine(result)}`);
       const message = `XrayGPT: ${rel}: ${summaryLine(result)}`;
-      const action = await (result.failed > 0 ? vscode.window.showWarningMessage(message, "Open Log") : vscode.window.showInformationMessage(message, "Open Log"));
-      if (action === "Open Log") await vscode.window.showTextDocument(out);
+      // Not awaited: the status bar goes idle now, not when the notification is dismissed.
+      void (result.failed > 0 ? vscode.window.showWarningMessage(message, "Open Log") : vscode.window.showInformationMessage(message, "Open Log")).then((action) => {
+        if (action === "Open Log") void vscode.window.showTextDocument(out);
+      });
     } catch (e) {
       if (cancel.token.isCancellationRequested) {
         void vscode.window.showInformationMessage(`XrayGPT: annotation of ${rel} stopped; run it again with the same log to continue.`);

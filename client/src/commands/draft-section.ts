@@ -1,16 +1,15 @@
 /**
  * `xraygpt.draftSection` (run by the daemon's code actions): "Draft findings from image" streams a
- * findings description into the Findings section; "Draft impression from findings" streams an
+ * findings description into the Findings section (in place when it is empty, else as a proposal); "Draft impression from findings" streams an
  * impression of the Findings text (XrayGPT's text-to-summary skill) into Impression.
  */
 import * as vscode from "vscode";
-import { SummarizeRequest } from "@xraygpt/protocol";
 import { parseReport, type SectionName } from "xraygpt/daemon/report/report-format";
 import { resolveImageField } from "xraygpt/daemon/report/report-paths";
 import { sectionText } from "xraygpt/daemon/report/report-actions";
 import type { Ctx } from "../ctx.js";
-import { runJob } from "../generation.js";
-import { DraftStream } from "../report/report-writer.js";
+import { draftIntoReport } from "./summarize.js";
+import { splitSummary } from "../report/report-document.js";
 
 export const FINDINGS_PROMPT = "Describe the findings of this chest radiograph.";
 export function impressionPrompt(findings: string): string {
@@ -29,24 +28,15 @@ export function registerDraftSection(ctx: Ctx): vscode.Disposable {
     }
     const image = resolveImageField(doc.uri.fsPath, field);
     const prompt = section === "Findings" ? FINDINGS_PROMPT : impressionPrompt(sectionText(text, "Findings"));
-    const ref = await ctx.modelRef();
-    const model = `${ref.id}@${ref.version}`;
     const run = ctx.track();
-    let stream: DraftStream | undefined;
     try {
-      const client = ctx.daemon.get();
-      const outcome = await runJob(
-        ctx.daemon,
-        ctx.jobs,
-        async (jobId, tok) => {
-          stream = await DraftStream.begin(doc, { jobId, model, time: new Date().toISOString(), title: section }, section);
-          return client.sendRequest(SummarizeRequest, { jobId, image, prompt, ...(ctx.config.model ? { model: ctx.config.model } : {}), generation: { maxTokens: ctx.config.maxTokens } }, tok);
-        },
-        { onToken: (t) => stream?.push(t) },
-        run.token,
-      );
-      if (stream) await stream.finish(outcome.ok && !outcome.cancelled ? "complete" : "interrupted", outcome.ok ? "cancelled" : outcome.reason);
-      if (!outcome.ok && outcome.reason !== "cancelled") void vscode.window.showErrorMessage(`XrayGPT: drafting interrupted: ${outcome.reason}`);
+      // The model's answer goes into the one section, without "Findings:" / "Impression:" headings (the
+      // impression part of a "Findings: … Impression: …" answer when drafting the impression).
+      const shape = (t: string) => {
+        const s = splitSummary(t);
+        return { [section]: section === "Findings" ? s.findings : s.impression || s.findings };
+      };
+      await draftIntoReport(ctx, { image, doc, sections: [section], shape, what: section.toLowerCase(), prompt }, run.token, run.say);
     } catch (e) {
       void vscode.window.showErrorMessage(`XrayGPT: cannot draft ${section.toLowerCase()}: ${e instanceof Error ? e.message : String(e)}`);
     } finally {

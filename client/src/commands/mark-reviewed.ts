@@ -11,6 +11,7 @@ import { isReportPath } from "xraygpt/daemon/report/report-paths";
 import { setStatusEdit } from "xraygpt/daemon/report/report-format";
 import type { Ctx } from "../ctx.js";
 import { reviewOfReport } from "../research/research-logic.js";
+import { changesSince } from "../report/report-document.js";
 import { requestErrorMessage } from "../request-error.js";
 
 async function reportDocument(arg: unknown): Promise<vscode.TextDocument | undefined> {
@@ -41,6 +42,14 @@ async function recordReview(ctx: Ctx, doc: vscode.TextDocument): Promise<void> {
   }
 }
 
+/** The sidecar notes when the report was reviewed and what the user changed in each drafted section. */
+async function recordProvenance(ctx: Ctx, doc: vscode.TextDocument): Promise<void> {
+  const p = await ctx.decorations.provenance(doc.uri.fsPath);
+  if (p.drafts.length === 0) return;
+  const changes = changesSince(doc.getText(), p);
+  await ctx.decorations.save(doc.uri.fsPath, { ...p, reviewed: { time: new Date().toISOString(), changes } });
+}
+
 export function registerMarkReviewed(ctx: Ctx): vscode.Disposable[] {
   return [
     vscode.commands.registerCommand("xraygpt.markReviewed", async (arg?: unknown) => {
@@ -54,6 +63,7 @@ export function registerMarkReviewed(ctx: Ctx): vscode.Disposable[] {
       const we = new vscode.WorkspaceEdit();
       we.replace(doc.uri, new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), e.text);
       if (!(await vscode.workspace.applyEdit(we))) return;
+      await recordProvenance(ctx, doc);
       await recordReview(ctx, doc);
     }),
     vscode.commands.registerCommand("xraygpt.recordReview", async (arg?: unknown) => {

@@ -1,13 +1,19 @@
 /**
- * "XrayGPT: Summarize Radiograph": for each selected image, open its report beside it and stream
- * the summary into a new dated AI-draft section. Cancel from the status bar or the notification.
+ * "XrayGPT: Summarize Radiograph": for each selected image, stream the summary into its report's
+ * Findings and Impression, in place (a section that has text gets the draft as a proposal). The
+ * report opens beside the image's viewer once the daemon has decoded the image — an image that
+ * cannot be decoded gets an error naming it and the reason, and no report. Cancel (status bar or
+ * notification) keeps exactly the text generated and says so; a batch says what was done and left.
  */
 import { basename } from "node:path";
 import * as vscode from "vscode";
-import { SummarizeRequest } from "@xraygpt/protocol";
+import { SummarizeRequest, type ProgressParams } from "@xraygpt/protocol";
 import type { Ctx } from "../ctx.js";
 import { runJob } from "../generation.js";
-import { DraftStream, openReport } from "../report/report-writer.js";
+import { openReport, showImage } from "../report/report-writer.js";
+import { SectionDraft, type DraftInfo, type Shape } from "../report/section-draft.js";
+import { candidatesText, splitSummary, StreamedText, type DraftedSection } from "../report/report-document.js";
+import { batchSummary, draftMessage, stageText, type ImageOutcome } from "../report/draft-messages.js";
 
 export const IMAGE_RE = /\.(png|jpe?g|dcm|dicom)$/i;
 
@@ -19,31 +25,90 @@ export function selectedImages(uri: unknown, uris: unknown, activeImage: string 
   return [...new Set(paths)].filter((p) => IMAGE_RE.test(p));
 }
 
-export async function summarizeImage(ctx: Ctx, image: string, token: vscode.CancellationToken): Promise<void> {
+const summaryShape: Shape = (t) => {
+  const s = splitSummary(t);
+  return { Findings: s.findings, Impression: s.impression };
+};
+
+export interface DraftJob {
+  image: string;
+  sections: readonly DraftedSection[];
+  shape: Shape;
+  /** What is drafted, for messages ("summary", "findings" ...). */
+  what: string;
+  prompt?: string;
+  /** The report to draft into; opened (created) for the image when absent. */
+  doc?: vscode.TextDocument;
+}
+
+/**
+ * Runs one drafting job into a report and says how it ended. The report is opened (created) only
+ * once the daemon is past decoding the image (or the first text arrives).
+ */
+export async function draftIntoReport(ctx: Ctx, job: DraftJob, token: vscode.CancellationToken, say: (s: string) => void): Promise<ImageOutcome> {
+  const name = basename(job.image);
   const client = ctx.daemon.get();
+  const t0 = Date.now();
+  // The image shows at once (while the daemon decodes it); its report only once it decoded.
+  const shown = job.doc ? undefined : showImage(job.image).then(undefined, () => undefined);
   const model = await ctx.modelRef();
-  const modelLabel = `${model.id}@${model.version}`;
-  const doc = await openReport(image, ctx.config.reportsFolder, model);
-  const job = ctx.jobs;
-  let stream: DraftStream | undefined;
+  const info: DraftInfo = { jobId: "", model: model.id, modelVersion: model.version, time: new Date().toISOString() };
+  const streamed = new StreamedText();
+  let note: string | undefined;
+  let draft: SectionDraft | undefined;
+  let opening: Promise<SectionDraft> | undefined;
+  const open = (): Promise<SectionDraft> =>
+    (opening ??= (async () => {
+      await shown;
+      const doc = job.doc ?? (await openReport(job.image, ctx.config.reportsFolder, model));
+      const d = new SectionDraft({ doc, decorations: ctx.decorations, proposals: ctx.proposals }, info, job.sections, job.shape);
+      d.onFirstVisible = (provisional) => ctx.output.appendLine(`${job.what} of ${name}: first text visible after ${Date.now() - t0} ms${provisional ? " (provisional)" : ""}`);
+      if (streamed.text) d.update(streamed.text, streamed.provisional, note);
+      draft = d;
+      return d;
+    })());
+  const onProgress = (p: ProgressParams) => {
+    note = candidatesText(p.candidates);
+    say(stageText(name, p, note));
+    if (p.stage !== "queued" && p.stage !== "decode") void open();
+    draft?.setNote(note);
+  };
   const outcome = await runJob(
     ctx.daemon,
-    job,
-    async (jobId, tok) => {
-      stream = await DraftStream.begin(doc, { jobId, model: modelLabel, time: new Date().toISOString(), title: "Summary" }, "append");
-      return client.sendRequest(
-        SummarizeRequest,
-        { jobId, image, ...(ctx.config.model ? { model: ctx.config.model } : {}), generation: { maxTokens: ctx.config.maxTokens, ...(ctx.config.temperature !== undefined ? { temperature: ctx.config.temperature } : {}) } },
-        tok,
-      );
+    ctx.jobs,
+    (jobId, tok) => {
+      info.jobId = jobId;
+      const generation = { maxTokens: ctx.config.maxTokens, ...(ctx.config.temperature !== undefined ? { temperature: ctx.config.temperature } : {}) };
+      return client.sendRequest(SummarizeRequest, { jobId, image: job.image, ...(job.prompt ? { prompt: job.prompt } : {}), ...(ctx.config.model ? { model: ctx.config.model } : {}), generation }, tok);
     },
-    { onToken: (t) => stream?.push(t) },
+    {
+      onToken: (_t, p) => {
+        streamed.apply(p);
+        void open().then((d) => d.update(streamed.text, streamed.provisional, note));
+      },
+      onProgress,
+    },
     token,
   );
-  if (!stream) throw new Error(outcome.ok ? "no draft block" : outcome.reason);
-  if (outcome.ok && !outcome.cancelled) await stream.finish("complete");
-  else await stream.finish("interrupted", outcome.ok ? "cancelled" : outcome.reason);
-  if (!outcome.ok && outcome.reason !== "cancelled") void vscode.window.showErrorMessage(`XrayGPT: summary of ${basename(image)} interrupted: ${outcome.reason}`);
+  ctx.output.appendLine(`${job.what} of ${name}: ${outcome.ok ? outcome.result.stopReason : outcome.reason} after ${Date.now() - t0} ms`);
+  // The result's text is exactly what was generated (a cancelled request carries the text so far).
+  const text = outcome.ok && outcome.result ? outcome.result.text : streamed.text;
+  const cancelled = outcome.ok ? outcome.cancelled : outcome.reason === "cancelled";
+  // The daemon's reason names the file by its path; the message names it once, by its name.
+  const failed = !outcome.ok && !cancelled ? outcome.reason.replaceAll(`${job.image}: `, "").replaceAll(job.image, name) : undefined;
+  if (!draft && (failed || !text.trim())) {
+    // Nothing reached the report (or it was never opened: the image failed to decode).
+    const r: ImageOutcome = failed ? { kind: "failed", reason: failed, reportWritten: false } : { kind: "cancelled", words: 0, reportWritten: false };
+    void vscode.window[failed ? "showErrorMessage" : "showInformationMessage"](draftMessage(job.what, name, r));
+    return r;
+  }
+  const d = await open();
+  const state = cancelled || failed ? "interrupted" : "complete";
+  const done = await d.finish(text, state, failed ?? (cancelled ? "cancelled" : undefined));
+  const words = text.split(/\s+/).filter(Boolean).length;
+  const r: ImageOutcome = failed ? { kind: "failed", reason: failed, reportWritten: done.written.length > 0 } : cancelled ? { kind: "cancelled", words, reportWritten: done.written.length > 0 } : { kind: "done" };
+  if (r.kind !== "done") void vscode.window[failed ? "showErrorMessage" : "showInformationMessage"](draftMessage(job.what, name, r, done.written));
+  return r;
 }
 
 export function registerSummarize(ctx: Ctx): vscode.Disposable {
@@ -54,23 +119,25 @@ export function registerSummarize(ctx: Ctx): vscode.Disposable {
       return;
     }
     const run = ctx.track();
+    const outcomes: ImageOutcome[] = [];
+    let cancelled = false;
     try {
-      await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: "XrayGPT" },
-        async (progress) => {
-          for (const [i, image] of images.entries()) {
-            if (run.token.isCancellationRequested) break;
-            progress.report({ message: `summarizing ${basename(image)}${images.length > 1 ? ` (${i + 1}/${images.length})` : ""}` });
-            try {
-              await summarizeImage(ctx, image, run.token);
-            } catch (e) {
-              void vscode.window.showErrorMessage(`XrayGPT: cannot summarize ${basename(image)}: ${e instanceof Error ? e.message : String(e)}`);
-            }
-          }
-        },
-      );
+      for (const [i, image] of images.entries()) {
+        if (run.token.isCancellationRequested) break;
+        const place = images.length > 1 ? ` (${i + 1}/${images.length})` : "";
+        run.say(`summarizing ${basename(image)}${place}`);
+        try {
+          outcomes.push(await draftIntoReport(ctx, { image, sections: ["Findings", "Impression"], shape: summaryShape, what: "summary" }, run.token, (s) => run.say(`${s}${place}`)));
+        } catch (e) {
+          const reason = e instanceof Error ? e.message : String(e);
+          outcomes.push({ kind: "failed", reason, reportWritten: false });
+          void vscode.window.showErrorMessage(`XrayGPT: cannot summarize ${basename(image)}: ${reason}`);
+        }
+      }
+      cancelled = run.token.isCancellationRequested;
     } finally {
       run.done();
     }
+    if (images.length > 1 && cancelled) void vscode.window.showInformationMessage(batchSummary(outcomes, images.length));
   });
 }

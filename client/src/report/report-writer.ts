@@ -3,15 +3,16 @@
  * serialized, tokens are batched (one edit per ~50 ms), and every edit is computed from the
  * document's current text, so the user can keep typing elsewhere in the report while it streams.
  * A report that exists is never overwritten; a new one is created with its front matter.
+ * `DraftStream` (old-style draft blocks) remains for the chat's "insert answer"; summaries and
+ * section drafts fill sections in place (section-draft.ts).
  */
-import { basename } from "node:path";
-import { stat } from "node:fs/promises";
+import { basename, dirname } from "node:path";
+import { mkdir, stat, writeFile } from "node:fs/promises";
 import * as vscode from "vscode";
 import {
   appendDraftEdit,
   finishDraftEdit,
   insertDraftInSectionEdit,
-  newReportText,
   streamInsertEdit,
   type DraftMeta,
   type OffsetEdit,
@@ -19,6 +20,7 @@ import {
 } from "xraygpt/daemon/report/report-format";
 import { imageFieldFor, reportPathFor } from "xraygpt/daemon/report/report-paths";
 import type { ModelRef } from "@xraygpt/protocol";
+import { newRadiologyReport } from "./report-document.js";
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -35,22 +37,46 @@ async function applyOffsetEdit(doc: vscode.TextDocument, make: (text: string) =>
   return vscode.workspace.applyEdit(we);
 }
 
-/** Opens the image's report (creating it when missing), beside the active editor. */
-export async function openReport(image: string, reportsFolder: string | undefined, model: ModelRef | { id: string; version: string }): Promise<vscode.TextDocument> {
+/** The column of the tab group showing `image` (its viewer), if any. */
+function columnOf(image: string): vscode.ViewColumn | undefined {
+  for (const g of vscode.window.tabGroups.all) {
+    for (const t of g.tabs) {
+      const input = t.input;
+      const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+      if (uri?.fsPath === image) return g.viewColumn;
+    }
+  }
+  return undefined;
+}
+
+/** Shows the image (its viewer) in the active group unless a tab already shows it; its column. */
+export async function showImage(image: string): Promise<vscode.ViewColumn | undefined> {
+  const column = columnOf(image);
+  if (column !== undefined) return column;
+  await vscode.commands.executeCommand("vscode.open", vscode.Uri.file(image), { preview: true, preserveFocus: true, viewColumn: vscode.window.tabGroups.activeTabGroup.viewColumn });
+  return columnOf(image);
+}
+
+/**
+ * Opens the image's report (creating it when missing, in the radiology sections), beside the
+ * image's own viewer — opened first when no tab shows it — never beside whatever else is active.
+ */
+export async function openReport(image: string, reportsFolder: string | undefined, model: ModelRef | { id: string; version: string }, opts: { showImage?: boolean } = {}): Promise<vscode.TextDocument> {
   const root = vscode.workspace.getWorkspaceFolder(vscode.Uri.file(image))?.uri.fsPath;
   const path = reportPathFor(image, reportsFolder, root);
   const uri = vscode.Uri.file(path);
   if (!(await exists(path))) {
-    const text = newReportText({ image: imageFieldFor(path, image), model: model.id, modelVersion: model.version, time: new Date().toISOString() }, basename(image));
-    const we = new vscode.WorkspaceEdit();
-    we.createFile(uri, { ignoreIfExists: true });
-    we.insert(uri, new vscode.Position(0, 0), text);
-    await vscode.workspace.applyEdit(we);
-    const doc = await vscode.workspace.openTextDocument(uri);
-    await doc.save();
+    const text = newRadiologyReport({ image: imageFieldFor(path, image), model: model.id, modelVersion: model.version, time: new Date().toISOString() }, basename(image));
+    // Written before the editor opens it (`wx`: a report made meanwhile is kept as it is).
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text, { flag: "wx" }).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "EEXIST") throw e;
+    });
   }
   const doc = await vscode.workspace.openTextDocument(uri);
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true, preview: false });
+  const column = opts.showImage === false ? columnOf(image) : await showImage(image);
+  const open = vscode.window.visibleTextEditors.find((e) => e.document.uri.fsPath === path);
+  await vscode.window.showTextDocument(doc, { viewColumn: open?.viewColumn ?? (column !== undefined ? column + 1 : vscode.ViewColumn.Beside), preserveFocus: true, preview: false });
   return doc;
 }
 

@@ -104,9 +104,10 @@ class ChatView implements vscode.WebviewViewProvider {
             tok,
           ),
         {
-          onToken: (t) => {
-            answer += t;
-            this.post({ type: "token", text: t });
+          onToken: (t, p) => {
+            // Consensus decoding: provisional tokens, then the chosen answer replacing them.
+            answer = p.replace ? t : answer + t;
+            this.post({ type: "token", text: t, ...(p.replace ? { replace: true } : {}), ...(p.provisional ? { provisional: true } : {}) });
           },
         },
         cts.token,

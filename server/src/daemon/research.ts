@@ -1,8 +1,9 @@
 /**
  * The research workflow over JSON-RPC: `xraygpt/annotate` (batch annotation into a resumable
  * JSONL log, progress as `xraygpt/annotateProgress`, `$/cancelRequest` stops the batch cleanly),
- * `xraygpt/evaluate` (the evaluation report of `xraygpt evaluate`) and `xraygpt/review` (a
- * radiologist's final text recorded beside the AI draft). Thin adapters over annotateBatch,
+ * `xraygpt/evaluate` (the evaluation report of `xraygpt evaluate`), `xraygpt/review` (a
+ * radiologist's final text recorded beside the AI draft) and `xraygpt/exportSr` (a reviewed
+ * report as a DICOM Basic Text SR, report/sr-export.ts). Thin adapters over annotateBatch,
  * evaluateFiles and appendReview: the logic lives there. Every path a request names (images,
  * the folder or list, the log, the evaluation inputs and outputs) goes through the path guard
  * with the engine's allowed roots (`--allow-root`), like the images the engine decodes.
@@ -14,11 +15,13 @@ import {
   AnnotateProgressNotification,
   AnnotateRequest,
   EvaluateRequest,
+  ExportSrRequest,
   ReviewRequest,
   type AnnotateParams,
   type AnnotateResult,
   type EvaluateParams,
   type EvaluationReport,
+  type ExportSrParams,
   type ReviewParams,
   type ReviewResult,
 } from "@xraygpt/protocol";
@@ -31,6 +34,7 @@ import { evaluateFiles } from "../evaluate/run.js";
 import { formatMarkdown } from "../evaluate/report.js";
 import { abortSignal, makeHandler, type Log } from "./rpc-handler.js";
 import { PathGuard } from "../util/path-guard.js";
+import { writeBasicTextSr } from "./report/sr-export.js";
 
 /** Errors about the user's files or arguments (they name the file and the cause): InvalidParams on the wire. */
 const INPUT_ERRORS = new Set(["AnnotateError", "ImageListError", "LockError", "JournalError", "ReviewError", "EvaluationError", "PredictionError", "CsvError", "FileError"]);
@@ -139,6 +143,14 @@ export function registerResearchRequests(connection: Connection, engine: Engine,
       const r = await asInputError(() => appendReview(resolve(p.log), { image: p.image, final: p.final, draft: p.draft, reviewer: p.reviewer, allowedRoots: engine.allowedRoots, warn: (m) => log(`review: ${m}`) }));
       const { schema: _schema, ...rest } = r;
       return rest;
+    }),
+  );
+
+  connection.onRequest(
+    ExportSrRequest,
+    handle("exportSr", { image: "string", out: "string", includePatientModule: "boolean?" }, async (p: ExportSrParams) => {
+      if (!Array.isArray(p.sections) || p.sections.some((s) => !s || typeof s.name !== "string" || typeof s.text !== "string")) throw new EngineError("InvalidParams", 'exportSr: "sections" must be an array of { name, text }');
+      return writeBasicTextSr({ ...p, image: guard.check(p.image), out: guard.check(p.out) });
     }),
   );
 }

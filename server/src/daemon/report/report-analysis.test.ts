@@ -133,3 +133,14 @@ test("Choose image… sets the image link, adding it where missing", () => {
   assert.equal(parseFrontMatter(added)?.fields.get("image")?.value, "x.dcm");
   assert.ok(added.endsWith(noFrontMatter));
 });
+
+test("sections drafted in place (front matter `drafted:`) are unreviewed until the report is reviewed", () => {
+  const text = newReportText(meta, "a.png").replace("status: draft\n", 'status: draft\ndrafted: "Findings, Impression"\n').replace("## Findings\n", "## Findings\n\nClear lungs.\n");
+  const p = analyzeReport({ text, image: "ok" }).filter((x) => x.code === "unreviewed-draft");
+  assert.equal(p.length, 1);
+  assert.equal(text.slice(p[0]!.start, p[0]!.end), '"Findings, Impression"', "on the drafted: value");
+  assert.match(p[0]!.message, /Findings, Impression/);
+  const reviewed = applyEdit(text, p[0]!.fix!.edit);
+  assert.match(reviewed, /^status: reviewed$/m);
+  assert.deepEqual(analyzeReport({ text: reviewed, image: "ok" }).filter((x) => x.code === "unreviewed-draft"), []);
+});

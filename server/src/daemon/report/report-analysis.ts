@@ -116,6 +116,18 @@ export function analyzeReport(input: ReportInput, report: ParsedReport = parseRe
         ...(fix ? { fix: { title: "Mark report as reviewed", edit: fix } } : {}),
       });
     }
+    // Sections drafted in place (the editor lists them in `drafted:`; their provenance is in the report's sidecar).
+    const drafted = fm?.fields.get("drafted");
+    if (drafted?.value) {
+      problems.push({
+        code: "unreviewed-draft",
+        severity: "information",
+        start: drafted.start,
+        end: drafted.end,
+        message: `AI-drafted text (${drafted.value}) is not yet reviewed: read it, edit it, then mark the report reviewed.`,
+        ...(fix ? { fix: { title: "Mark report as reviewed", edit: fix } } : {}),
+      });
+    }
   }
 
   if (input.findings) {
