@@ -158,8 +158,9 @@ export class OpenAIRemoteBackend implements Backend<RemotePrompt> {
       }
       if (!ep) {
         if (retries-- <= 0) throw new EngineError("ModelUnavailable", `${this.label}: ${this.downMessage(failed, tries)}`);
-        // Every endpoint is down: wait for the first to come back (at least the retry backoff).
-        await sleep(Math.max(250 * 2 ** Math.min(tries, 6) * (1 + Math.random()), this.pool.nextUpInMs()), hooks.signal);
+        // Every endpoint is down: wait for the first to come back (at least the retry backoff). A
+        // timer can fire a millisecond before Date.now() reaches the deadline: wait a little past it.
+        await sleep(Math.max(250 * 2 ** Math.min(tries, 6) * (1 + Math.random()), this.pool.nextUpInMs() + 10), hooks.signal);
         failed.clear();
         continue;
       }
