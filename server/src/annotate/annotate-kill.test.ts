@@ -2,10 +2,10 @@
 // child process, kill -9 it mid-batch, re-run the same command, and find each image exactly once.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURE_MODEL, makeTestWorkspace, writeSyntheticPng, type TestWorkspace } from "../testing/workspace.js";
-import { logLines as lines, runAnnotate, waitForLines } from "../testing/annotate-cli.js";
+import { FIXTURE_MODEL, makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
+import { logLines as lines, runAnnotate, waitForLines, writeBatch } from "../testing/annotate-cli.js";
 import type { AnnotationRecord } from "./record.js";
 
 const COUNT = 50;
@@ -15,14 +15,7 @@ let images: string[];
 
 before(async () => {
   ws = await makeTestWorkspace(0);
-  batch = join(ws.dir, "batch");
-  mkdirSync(batch);
-  images = [];
-  for (let i = 0; i < COUNT; i++) {
-    const p = join(batch, `cxr-${String(i).padStart(2, "0")}.png`);
-    await writeSyntheticPng(p, i, 64, 56);
-    images.push(p);
-  }
+  ({ batch, images } = await writeBatch(ws.dir, COUNT));
 });
 after(() => ws.cleanup());
 

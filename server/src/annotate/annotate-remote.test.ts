@@ -3,12 +3,11 @@
 // process itself killed mid-run and re-run. Every image exactly once, in the folder's order.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { FIXTURE_MODEL, makeTestWorkspace, writeSyntheticPng, type TestWorkspace } from "../testing/workspace.js";
+import { FIXTURE_MODEL, makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
 import { writeRemoteModel } from "../testing/remote-fixture.js";
 import { startHttpDaemon, type HttpDaemon } from "../testing/http-daemon.js";
-import { logLines, runAnnotate, waitForLines } from "../testing/annotate-cli.js";
+import { logLines, runAnnotate, waitForLines, writeBatch } from "../testing/annotate-cli.js";
 import type { AnnotationRecord } from "./record.js";
 
 const COUNT = 40;
@@ -29,14 +28,7 @@ const served = (s: HttpDaemon) => (s.stderr().match(/http POST \/v1\/chat\/compl
 
 before(async () => {
   ws = await makeTestWorkspace(0);
-  batch = join(ws.dir, "batch");
-  mkdirSync(batch);
-  images = [];
-  for (let i = 0; i < COUNT; i++) {
-    const p = join(batch, `cxr-${String(i).padStart(2, "0")}.png`);
-    await writeSyntheticPng(p, i, 64, 56);
-    images.push(p);
-  }
+  ({ batch, images } = await writeBatch(ws.dir, COUNT));
   remoteDir = join(ws.dir, "remote-models");
 });
 after(async () => {

@@ -3,8 +3,10 @@
  * kill-and-rerun scenarios (annotate/annotate-kill.test.ts, annotate/annotate-remote.test.ts).
  */
 import type { ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { runCli } from "./http-daemon.js";
+import { writeSyntheticPng } from "./workspace.js";
 
 export interface CliRun {
   child: ChildProcess;
@@ -33,4 +35,17 @@ export async function waitForLines(path: string, n: number, exited: Promise<unkn
     if (gone) throw new Error(`the annotate process ended before writing ${n} records`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** A folder `dir/batch` of `count` synthetic radiographs cxr-00.png … (in the folder's order). */
+export async function writeBatch(dir: string, count: number): Promise<{ batch: string; images: string[] }> {
+  const batch = join(dir, "batch");
+  mkdirSync(batch);
+  const images: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const p = join(batch, `cxr-${String(i).padStart(2, "0")}.png`);
+    await writeSyntheticPng(p, i, 64, 56);
+    images.push(p);
+  }
+  return { batch, images };
 }
