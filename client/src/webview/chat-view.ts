@@ -11,7 +11,9 @@ import { ChatHistory } from "../chat-history.js";
 import { IMAGE_RE } from "../commands/summarize.js";
 import type { Ctx } from "../ctx.js";
 import { runJob } from "../generation.js";
-import { DraftStream, openReport } from "../report/report-writer.js";
+import { openReport } from "../report/report-writer.js";
+import { SectionDraft } from "../report/section-draft.js";
+import { sectionBody } from "../report/report-document.js";
 import { chatHtml } from "./html.js";
 import { parseChatMessage } from "./messages.js";
 
@@ -74,14 +76,19 @@ class ChatView implements vscode.WebviewViewProvider {
     if (!this.current) await this.ask(image, m.text);
   }
 
+  /**
+   * The answer goes into the report's Findings: in place when the section is empty, else offered
+   * as a diff that adds it after the section's text (nothing the user wrote changes unasked).
+   */
   private async insert(image: string, index: number): Promise<void> {
     const entry = this.history.get(image).entries[index];
     if (!entry || entry.role !== "assistant") return;
     const ref = await this.ctx.modelRef();
     const doc = await openReport(image, this.ctx.config.reportsFolder, ref);
-    const stream = await DraftStream.begin(doc, { jobId: `chat-${Date.now()}`, model: `${ref.id}@${ref.version}`, time: new Date().toISOString(), title: "Chat answer" }, "append");
-    stream.push(entry.text);
-    await stream.finish(entry.interrupted ? "interrupted" : "complete", entry.interrupted ? "the answer was interrupted" : undefined);
+    const existing = sectionBody(doc.getText(), "Findings")?.text ?? "";
+    const info = { jobId: `chat-${Date.now()}`, model: ref.id, modelVersion: ref.version, time: new Date().toISOString() };
+    const draft = new SectionDraft({ doc, decorations: this.ctx.decorations, proposals: this.ctx.proposals }, info, ["Findings"], (t) => ({ Findings: existing ? `${existing}\n\n${t.trim()}` : t }));
+    await draft.finish(entry.text, entry.interrupted ? "interrupted" : "complete", entry.interrupted ? "the answer was interrupted" : undefined);
   }
 
   private async ask(image: string, text: string): Promise<void> {
