@@ -85,8 +85,26 @@ export async function openWebview(browser: Browser, url: string): Promise<{ page
 }
 
 /** Delivers a message to the page as the extension's `webview.postMessage` would. */
+/**
+ * Posts `message` to the page as the extension would, and resolves once the page's message
+ * handlers have run for it (a sentinel posted after it has arrived: same task source, in order).
+ */
 export function deliver(page: Page, message: unknown): Promise<void> {
-  return page.evaluate((m) => window.postMessage(m, "*"), message);
+  return page.evaluate(
+    (m) =>
+      new Promise<void>((resolve) => {
+        const sentinel = `__delivered_${Math.random()}`;
+        const on = (e: MessageEvent) => {
+          if (e.data !== sentinel) return;
+          window.removeEventListener("message", on);
+          resolve();
+        };
+        window.addEventListener("message", on);
+        window.postMessage(m, "*");
+        window.postMessage(sentinel, "*");
+      }),
+    message,
+  );
 }
 
 export function posted(page: Page): Promise<unknown[]> {
