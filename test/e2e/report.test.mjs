@@ -245,7 +245,8 @@ test("cancel mid-stream keeps exactly the text generated, marked interrupted", a
 });
 
 test("a cancelled batch says how many were done, stopped and not started; the status bar is idle at once", async () => {
-  await setSettings({ "xraygpt.maxTokens": 200 });
+  // Long enough answers (fixture-slow) that d.png is still being written when the cancel lands.
+  await setSettings({ "xraygpt.maxTokens": 1200 });
   await summarizeMany(["c.png", "d.png", "e.png"]);
   await waitFor(async () => finished("c.png") && (await jobsItem().filter({ hasText: "writing d.png" }).count()) > 0, "c done and d being written", 180_000);
   await page.waitForTimeout(300);

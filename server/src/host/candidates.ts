@@ -67,6 +67,13 @@ export interface Sample {
   stopReason: StopReason;
 }
 
+/** The answer among the candidates; when cancelled, the draft so far (candidate 0). */
+export function chooseSample<S extends Sample>(m: Extract<ToHost, { type: "generate" }>, samples: readonly S[]): S {
+  const n = m.settings.candidates ?? 1;
+  if (n === 1 || samples.some((s) => s.stopReason === "cancelled")) return samples[0]!;
+  return samples[chooseCandidate(samples.map((s) => s.text), m.expected)]!;
+}
+
 /**
  * Picks the answer of a finished (or cancelled) generation and sends it: with several candidates
  * the chosen text replaces the provisional draft; then `done`.
@@ -76,11 +83,10 @@ export function finishGeneration(
   samples: readonly Sample[],
   totals: { promptTokens: number; reusedTokens: number; promptMs: number; generateMs: number },
   send: (m: FromHost) => void,
+  chosen: Sample = chooseSample(m, samples),
 ): void {
   const n = m.settings.candidates ?? 1;
   const cancelled = samples.some((s) => s.stopReason === "cancelled");
-  // Cancelled: the draft so far (candidate 0) is the answer.
-  const chosen = cancelled || n === 1 ? samples[0]! : samples[chooseCandidate(samples.map((s) => s.text), m.expected)]!;
   const stopReason: StopReason = cancelled ? "cancelled" : chosen.stopReason;
   // The provisional draft becomes the answer (also when cancelled: then it is the draft itself).
   if (n > 1) send({ type: "token", id: m.id, text: chosen.text, index: chosen.tokens, replace: true });

@@ -8,9 +8,9 @@
  * stage gave as negative, a given positive denied or called "not assessed", or "no acute disease"
  * said of a study given an acute finding, an observation stated present in one sentence and absent
  * in another), then (in an answer) fewest asked-about observations left unaddressed, then (in a
- * summary) fewest given positives left unsaid, then fewest words outside the model's lexicon
- * (garbled words: "improveloped"), then (in a summary) the closest to ending with an impression
- * that names every given positive, then consensus. The answer never contradicts the findings line when any candidate does not.
+ * summary) fewest given positives left unsaid, then (in a summary) the closest to ending with an
+ * impression that names every given positive, then fewest words outside the model's lexicon
+ * (garbled words: "improveloped"), then consensus. The answer never contradicts the findings line when any candidate does not.
  */
 import { readFileSync } from "node:fs";
 import { addresses, extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, unknownWords, type Observation } from "../metrics/index.js";
@@ -69,7 +69,7 @@ export function saysNothingAbnormal(text: string): boolean {
 }
 
 /** The text after "Impression:", or undefined when there is none (or nothing follows it). */
-function impressionOf(text: string): string | undefined {
+export function impressionOf(text: string): string | undefined {
   const m = /\bimpression:\s*([\s\S]*)$/i.exec(text);
   return m && m[1]!.trim() ? m[1]!.trim() : undefined;
 }
@@ -130,8 +130,8 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
       a.contradictions !== b.contradictions ? a.contradictions < b.contradictions
       : a.unanswered !== b.unanswered ? a.unanswered < b.unanswered
       : a.omissions !== b.omissions ? a.omissions < b.omissions
-      : a.unknown !== b.unknown ? a.unknown < b.unknown
       : a.gaps !== b.gaps ? a.gaps < b.gaps
+      : a.unknown !== b.unknown ? a.unknown < b.unknown
       : consensus[i]! > consensus[best]!;
     if (better) best = i;
   }

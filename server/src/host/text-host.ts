@@ -6,7 +6,11 @@
  */
 import type { FromHost, ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
-import { candidateSettings, DraftStream, finishGeneration } from "./candidates.js";
+import { candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
+import { chooseCandidate, impressionOf } from "./consensus.js";
+
+/** Candidates for an impression written after chosen findings that had none. */
+const IMPRESSION_CANDIDATES = 16;
 import { STREAM_INTERVAL_MS } from "./messages.js";
 
 let generator: BatchedTextGenerator | undefined;
@@ -68,7 +72,23 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
     });
     const first = r.candidates[0]!;
     draft.finish(first.text, first.tokens);
-    finishGeneration(m, r.candidates, { promptTokens: r.promptTokens, reusedTokens: r.reusedTokens, promptMs: r.promptMs, generateMs: r.generateMs }, send);
+    let chosen = chooseSample(m, r.candidates);
+    let sampled = r.candidates;
+    // A summary ends with an impression. When the chosen candidate (the only consistent one, say)
+    // stopped without one, the model writes it: candidates continue the chosen findings after
+    // "Impression:", and the same checks choose among the whole texts.
+    if (n > 1 && m.expected && m.expected.complete !== false && chosen.stopReason !== "cancelled" && impressionOf(chosen.text) === undefined) {
+      const head = `${chosen.text.trimEnd()} Impression:`;
+      const more = generator.tokenize(m.prompt + head);
+      const room = generator.contextSize - more.length - 1;
+      if (room > 8) {
+        const c = await generator.generate(more, { candidates: candidates.slice(0, Math.min(n, IMPRESSION_CANDIDATES)), stop: m.stop, maxTokens: Math.min(m.settings.maxTokens, room), signal: ac.signal });
+        const whole = c.candidates.map((x) => ({ ...x, text: head + x.text, tokens: chosen.tokens + x.tokens }));
+        if (!whole.some((x) => x.stopReason === "cancelled")) chosen = whole[chooseCandidate(whole.map((x) => x.text), m.expected)]!;
+        sampled = [...sampled, ...c.candidates];
+      }
+    }
+    finishGeneration(m, sampled, { promptTokens: r.promptTokens, reusedTokens: r.reusedTokens, promptMs: r.promptMs, generateMs: r.generateMs }, send, chosen);
   } finally {
     running.delete(m.id);
   }
