@@ -99,7 +99,8 @@ copyTree(join(ROOT, "protocol", "dist"), join(OUT, "node_modules", "@xraygpt", "
 cpSync(join(ROOT, "protocol", "package.json"), join(OUT, "node_modules", "@xraygpt", "protocol", "package.json"));
 // The addon: at native/ (its runpath reaches node_modules/@node-llama-cpp/<platform> from there),
 // and a package in node_modules that points at it.
-const nativeFiles = ["package.json", "index.cjs", "scripts/llama-paths.cjs", "build/Release/llama_embed.node", "build-failure.txt"];
+// The multimodal module (libmtmd) too, when it built: its runpath reaches the same libraries.
+const nativeFiles = ["package.json", "index.cjs", "scripts/llama-paths.cjs", "build/Release/llama_embed.node", "build-failure.txt", "mtmd/build/Release/llama_mtmd.node", "mtmd/build-failure.txt"];
 for (const f of nativeFiles) {
   const src = join(ROOT, "native", f);
   if (!existsSync(src)) continue;

@@ -44,7 +44,7 @@ test("the installed VSIX carries its daemon and the bundled model", () => {
   const ext = join(ws.base, "extensions");
   const dir = spawnSync("sh", ["-c", `ls -d ${ext}/xraygpt.xraygpt-vscode-*`], { encoding: "utf8" }).stdout.trim();
   assert.ok(dir, "the extension is installed");
-  for (const f of ["daemon/server/bin/xraygpt.js", "daemon/models/xraygpt-mini/model.json", "daemon/native/build/Release/llama_embed.node"]) assert.ok(existsSync(join(dir, f)), `${f} is in the extension`);
+  for (const f of ["daemon/server/bin/xraygpt.js", "daemon/models/xraygpt-mini/model.json", "daemon/native/build/Release/llama_embed.node", "daemon/native/mtmd/build/Release/llama_mtmd.node"]) assert.ok(existsSync(join(dir, f)), `${f} is in the extension`);
   assert.ok(!existsSync(join(dir, "..", "server", "dist", "cli.js")), "no checkout beside it");
 });
 
