@@ -108,3 +108,22 @@ test("node-llama-cpp: the answer is the consensus of exactly the candidates sing
     runner.stop();
   }
 });
+
+test("addon: a summary whose chosen candidate ends without an impression is continued after \"Impression:\"; an answer is not", async () => {
+  const runner = new ModelProcess({ ggufPath: join(dir, "m.gguf"), contextSize: 256, device: "cpu", threads: 1, label: "tiny", textEngine: "addon" });
+  try {
+    const plain = await runner.generate(PROMPT, CONSENSUS, ["###"]);
+    assert.doesNotMatch(plain.text, /impression:/i, "the random model writes no impression of its own");
+    // No findings given: every check ties, so the same candidate is chosen, then continued.
+    const rec = recorder();
+    const summary = await runner.generate(PROMPT, CONSENSUS, ["###"], { ...rec, expected: { present: [], absent: [], complete: true } });
+    const head = `${plain.text.trimEnd()} Impression:`;
+    assert.ok(summary.text.startsWith(head) && summary.text.length > head.length, JSON.stringify(summary.text));
+    assert.equal(rec.shown, summary.text, "the replace carries the continued text");
+    assert.ok(summary.sampledTokens > plain.sampledTokens, "the continuation's candidates are counted");
+    const answer = await runner.generate(PROMPT, CONSENSUS, ["###"], { expected: { present: [], absent: [], complete: false } });
+    assert.equal(answer.text, plain.text);
+  } finally {
+    runner.stop();
+  }
+});
