@@ -84,6 +84,8 @@ export function finishGeneration(
   totals: { promptTokens: number; reusedTokens: number; promptMs: number; generateMs: number },
   send: (m: FromHost) => void,
   chosen: Sample = chooseSample(m, samples),
+  /** Tokens sampled beyond the candidates (an impression written after the chosen findings). */
+  moreSampledTokens = 0,
 ): void {
   const n = m.settings.candidates ?? 1;
   const cancelled = samples.some((s) => s.stopReason === "cancelled");
@@ -96,7 +98,7 @@ export function finishGeneration(
     text: chosen.text,
     stopReason,
     tokens: chosen.tokens,
-    sampledTokens: samples.reduce((a, s) => a + s.tokens, 0),
+    sampledTokens: samples.reduce((a, s) => a + s.tokens, moreSampledTokens),
     candidates: samples.length,
     ...totals,
   });

@@ -73,7 +73,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
     const first = r.candidates[0]!;
     draft.finish(first.text, first.tokens);
     let chosen = chooseSample(m, r.candidates);
-    let sampled = r.candidates;
+    let moreTokens = 0;
     // A summary ends with an impression. When the chosen candidate (the only consistent one, say)
     // stopped without one, the model writes it: candidates continue the chosen findings after
     // "Impression:", and the same checks choose among the whole texts.
@@ -84,11 +84,11 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       if (room > 8) {
         const c = await generator.generate(more, { candidates: candidates.slice(0, Math.min(n, IMPRESSION_CANDIDATES)), stop: m.stop, maxTokens: Math.min(m.settings.maxTokens, room), signal: ac.signal });
         const whole = c.candidates.map((x) => ({ ...x, text: head + x.text, tokens: chosen.tokens + x.tokens }));
-        if (!whole.some((x) => x.stopReason === "cancelled")) chosen = whole[chooseCandidate(whole.map((x) => x.text), m.expected)]!;
-        sampled = [...sampled, ...c.candidates];
+        chosen = whole.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : whole[chooseCandidate(whole.map((x) => x.text), m.expected)]!;
+        moreTokens = c.candidates.reduce((a, x) => a + x.tokens, 0);
       }
     }
-    finishGeneration(m, sampled, { promptTokens: r.promptTokens, reusedTokens: r.reusedTokens, promptMs: r.promptMs, generateMs: r.generateMs }, send, chosen);
+    finishGeneration(m, r.candidates, { promptTokens: r.promptTokens, reusedTokens: r.reusedTokens, promptMs: r.promptMs, generateMs: r.generateMs }, send, chosen, moreTokens);
   } finally {
     running.delete(m.id);
   }
