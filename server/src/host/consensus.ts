@@ -74,10 +74,12 @@ export function impressionOf(text: string): string | undefined {
   return m && m[1]!.trim() ? m[1]!.trim() : undefined;
 }
 
+/** A CheXpert finding (an observation other than "No Finding"). */
+const known = (o: string): o is Observation => (OBSERVATIONS as readonly string[]).includes(o) && o !== "No Finding";
+
 /** How a text disagrees with the expected findings (label extractor; uncertain counts as stated). */
 export function disagreement(text: string, expected: ExpectedFindings): { contradictions: number; omissions: number } {
   const labels = extractLabels(text);
-  const known = (o: string): o is Observation => (OBSERVATIONS as readonly string[]).includes(o) && o !== "No Finding";
   const stated = (o: Observation) => labels[o] === 1 || labels[o] === -1;
   let contradictions = 0;
   let omissions = 0;
@@ -104,12 +106,12 @@ export function impressionGaps(text: string, expected: ExpectedFindings): number
   const impression = impressionOf(text);
   if (impression === undefined) return 1;
   const said = extractLabels(impression);
-  return expected.present.filter((o) => (OBSERVATIONS as readonly string[]).includes(o) && o !== "No Finding" && said[o as Observation] !== 1 && said[o as Observation] !== -1).length;
+  return expected.present.filter((o) => known(o) && said[o] !== 1 && said[o] !== -1).length;
 }
 
 /** Observations in `expected.asked` the answer says nothing about. */
 function unanswered(text: string, expected: ExpectedFindings): number {
-  return (expected.asked ?? []).filter((o) => (OBSERVATIONS as readonly string[]).includes(o) && !addresses(text, o as Observation)).length;
+  return (expected.asked ?? []).filter((o) => known(o) && !addresses(text, o)).length;
 }
 
 /** Index of the answer: see the module comment. Ties go to the lowest index. */

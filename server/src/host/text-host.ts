@@ -4,14 +4,13 @@
  * streams as a provisional draft while the others fill in. host-main.ts falls back to
  * node-llama-cpp when the addon is not built.
  */
-import type { FromHost, ToHost } from "./messages.js";
+import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
 import { candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
 import { chooseCandidate, impressionOf } from "./consensus.js";
 
 /** Candidates for an impression written after chosen findings that had none. */
 const IMPRESSION_CANDIDATES = 16;
-import { STREAM_INTERVAL_MS } from "./messages.js";
 
 let generator: BatchedTextGenerator | undefined;
 const running = new Map<number, AbortController>();
