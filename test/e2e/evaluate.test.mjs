@@ -52,11 +52,23 @@ async function evaluationPanels(pairs) {
 async function startEvaluate() {
   await explorerMenu(page, "iu-run.jsonl", "Evaluate Predictions…");
   const input = page.locator(".quick-input-widget input").first();
+  const rows = page.locator('.quick-input-widget >> text=which reference rows').first();
   await input.waitFor({ timeout: 30_000 });
-  await input.fill(join(ws.ws, "reports.csv"));
-  await page.waitForTimeout(700);
-  await page.keyboard.press("Enter");
-  await page.locator('.quick-input-widget >> text=which reference rows').first().waitFor({ timeout: 30_000 });
+  // The simple file dialog may still be completing the typed path when Enter comes, and then takes
+  // it as a completion, not as the answer: type the path again until the next question shows.
+  for (let attempt = 1; ; attempt++) {
+    await input.fill(join(ws.ws, "reports.csv"));
+    await page.waitForTimeout(700);
+    await page.keyboard.press("Enter");
+    const asked = await rows.waitFor({ timeout: 10_000 }).then(() => true, () => false);
+    if (asked) break;
+    if (!(await page.locator(".quick-input-widget >> text=reference reports").first().isVisible())) {
+      await rows.waitFor({ timeout: 30_000 }); // the dialog took it; the next question is slow
+      break;
+    }
+    await shot(page, `evaluate-file-dialog-attempt-${attempt}`).catch(() => undefined);
+    if (attempt === 3) throw new Error("the references file dialog did not take the typed path in 3 attempts (screenshots evaluate-file-dialog-attempt-*)");
+  }
   await page.keyboard.press("Enter");
 }
 
