@@ -3,13 +3,16 @@
 // first `reuse` positions already there), its KV is copied to candidate sequences 1..N-1
 // (llama_memory_seq_cp; shared cells in a unified KV buffer), and every step decodes the next token of all unfinished candidates in
 // one llama_batch; each candidate has its own sampler chain (own seed) and ends on its own (end of
-// generation, a stop string, maxTokens). Candidate 0's text streams through onProgress.
+// generation, a stop string, maxTokens). Candidate 0's text streams through onProgress. With a
+// quorum below the candidate count, once that many have finished the stragglers other than
+// candidate 0 are cut ("cut"): the longest samples, which would keep the batch running for the
+// tail of steps while the answer is already among the finished ones.
 #include <algorithm>
 #include <chrono>
 #include "common.h"
 
 namespace {
-enum class Stop { None, Eos, String, MaxTokens, Cancelled };
+enum class Stop { None, Eos, String, MaxTokens, Cancelled, Cut };
 
 const char* stopName(Stop s) {
   switch (s) {
@@ -17,6 +20,7 @@ const char* stopName(Stop s) {
     case Stop::String: return "stop";
     case Stop::MaxTokens: return "maxTokens";
     case Stop::Cancelled: return "cancelled";
+    case Stop::Cut: return "cut";
     default: return "maxTokens";
   }
 }
@@ -35,6 +39,7 @@ struct GenerateJob {
   std::vector<SamplerSettings> settings;
   std::vector<std::string> stops;
   int32_t maxTokens = 0;
+  int32_t quorum = 0;  // finished candidates after which the others but candidate 0 are cut
   bool ignoreEos = false;
   bool stream = false;
 };
@@ -198,13 +203,15 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<char> {
     int32_t sentDone = 0;
     for (int32_t step = 0; err.empty(); step++) {
       const bool cancel = c_->cancelRequested.load();
+      const bool cut = done >= job_.quorum;
       b.n_tokens = 0;
       for (int32_t s = 0; s < nSeq; s++) {
         Candidate& k = cands_[s];
         if (k.stop != Stop::None) continue;
-        if (cancel) {
-          k.stop = Stop::Cancelled;
+        if (cancel || (cut && s > 0)) {
+          k.stop = cancel ? Stop::Cancelled : Stop::Cut;
           done++;
+          if (s > 0) llama_memory_seq_rm(mem, s, -1, -1);
           continue;
         }
         const llama_token t = llama_sampler_sample(k.chain, ctx_, step == 0 ? -1 : k.output);
@@ -252,7 +259,7 @@ std::vector<std::string> stringList(const Napi::Value& v) {
 }  // namespace
 
 // generate(prompt: Int32Array, { candidates: SamplerOptions[] (default [{}]), reuse = 0, stop = [],
-//   maxTokens = 256, ignoreEos = false, onProgress?(text0: Buffer, tokens0, done) })
+//   maxTokens = 256, quorum = candidates, ignoreEos = false, onProgress?(text0: Buffer, tokens0, done) })
 //   -> Promise<{ candidates: { text: Buffer, tokens: Int32Array, stopReason }[], promptMs, generateMs, steps }>
 Napi::Value Context::Generate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -283,8 +290,12 @@ Napi::Value Context::Generate(const Napi::CallbackInfo& info) {
     }
   }
   if (job.settings.empty()) job.settings.push_back(parseSamplerSettings(Napi::Object::New(env)));
+  const double quorum = optNumber(opts, "quorum", static_cast<double>(job.settings.size()));
   if (job.settings.size() > llama_n_seq_max(ctx))
     throw Napi::RangeError::New(env, "generate: " + std::to_string(job.settings.size()) + " candidates need as many sequences; the context has " + std::to_string(llama_n_seq_max(ctx)));
+  if (!(quorum >= 1 && quorum <= static_cast<double>(job.settings.size())))
+    throw Napi::RangeError::New(env, "generate: quorum must be from 1 to the number of candidates (" + std::to_string(job.settings.size()) + ")");
+  job.quorum = static_cast<int32_t>(quorum);
   Napi::Value cb = opts.Get("onProgress");
   Napi::Function onProgress = cb.IsFunction() ? cb.As<Napi::Function>() : Napi::Function();
   job.stream = cb.IsFunction();

@@ -29,6 +29,8 @@ export interface GenerationSettings {
   /** Consensus decoding: candidates generated (1 = one streamed generation), and their sampling temperature. */
   candidates?: number;
   candidateTemperature?: number;
+  /** Consensus decoding: the fraction of candidates that must finish before the rest are cut (0 < q ≤ 1). */
+  candidateQuorum?: number;
 }
 
 /** Where the device for a stage ended up. */

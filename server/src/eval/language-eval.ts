@@ -174,6 +174,7 @@ export async function evaluateLanguage(m: LoadedManifest, { train, val }: Studie
   if (candidates > 1) {
     variants.push({ name: `xraygpt-mini, consensus of ${candidates} without the findings check`, settings, check: false });
     variants.push({ name: "xraygpt-mini, greedy only (candidates 1)", settings: { ...settings, candidates: 1 }, check: false });
+    if ((settings.candidateQuorum ?? 1) < 1) variants.push({ name: `xraygpt-mini, consensus of ${candidates}, checked, every candidate finishing (no quorum)`, settings: { ...settings, candidateQuorum: 1 }, check: true });
   }
   let tokensGenerated = 0;
   let msGenerating = 0;

@@ -90,6 +90,39 @@ describe("batched generation through the addon", () => {
     for (const c of short.candidates) assert.deepEqual([c.tokens, c.stopReason], [3, "maxTokens"]);
   });
 
+  it("with a quorum, cuts the stragglers but candidate 0 once that many have finished; the finished ones are unchanged", async () => {
+    const n = 12;
+    // A common letter as stop string: the candidates end after different numbers of tokens.
+    const opts = { candidates: consensus(n), maxTokens: 24, stop: ["e"] };
+    const free = await gen.generate(gen.tokenize(PROMPT), opts);
+    const lengths = free.candidates.map((c) => c.tokens);
+    assert.ok(new Set(lengths).size >= 3, `candidates end at different lengths: ${lengths}`);
+    const quorum = n / 2;
+    const cut = await gen.generate(gen.tokenize(PROMPT), { ...opts, quorum });
+    assert.deepEqual(cut.candidates[0], free.candidates[0], "candidate 0 is never cut");
+    const kept = cut.candidates.filter((c) => c.stopReason !== "cut");
+    assert.ok(kept.length >= quorum, `${kept.length} finished`);
+    const cutOnes = cut.candidates.flatMap((c, i) => (c.stopReason === "cut" ? [i] : []));
+    assert.ok(cutOnes.length > 0, "stragglers were cut");
+    // The quorum was reached at one step: every straggler stopped there, with fewer tokens than it
+    // would have had, and the text it had then.
+    const at = cut.candidates[cutOnes[0]!]!.tokens;
+    for (const i of cutOnes) {
+      const c = cut.candidates[i]!;
+      assert.equal(c.tokens, at, `candidate ${i}`);
+      assert.ok(c.tokens <= free.candidates[i]!.tokens, `candidate ${i}: ${c.tokens} ≤ ${free.candidates[i]!.tokens}`);
+      assert.ok(free.candidates[i]!.text.startsWith(c.text), `candidate ${i}'s text is the start of its full text`);
+    }
+    // Those that finished by then are as without the quorum, and no later one did.
+    cut.candidates.forEach((c, i) => {
+      if (c.stopReason !== "cut") assert.deepEqual(c, free.candidates[i], `candidate ${i}`);
+    });
+    free.candidates.forEach((c, i) => {
+      if (c.tokens < at) assert.notEqual(cut.candidates[i]!.stopReason, "cut", `candidate ${i} had ended before step ${at}`);
+    });
+    await assert.rejects(gen.generate(gen.tokenize(PROMPT), { ...opts, quorum: n + 1 }), /quorum must be from 1 to the number of candidates/);
+  });
+
   it("cancels mid-batch: every unfinished candidate ends cancelled, and the next request runs", async () => {
     const ac = new AbortController();
     let seen = 0;

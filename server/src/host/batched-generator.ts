@@ -24,6 +24,8 @@ export interface BatchedGenerateParams {
   stop?: readonly string[];
   /** Tokens per candidate (at most what the context leaves after the prompt). */
   maxTokens: number;
+  /** Finished candidates after which the rest but candidate 0 are cut (default: all finish). */
+  quorum?: number;
   signal?: AbortSignal;
   /** Candidate 0's new text (whole characters), and its token count so far. */
   onText0?(text: string, tokens: number): void;
@@ -36,7 +38,8 @@ export interface BatchedGenerateParams {
 export interface BatchedCandidate {
   text: string;
   tokens: number;
-  stopReason: StopReason;
+  /** "cut": a straggler stopped once the quorum had finished (its text is unfinished). */
+  stopReason: StopReason | "cut";
 }
 
 export interface BatchedResult {
@@ -146,6 +149,7 @@ export class BatchedTextGenerator {
         reuse,
         stop: params.stop ?? [],
         maxTokens,
+        ...(params.quorum !== undefined ? { quorum: params.quorum } : {}),
         ignoreEos: params.ignoreEos,
         onProgress: (bytes, tokens0, done) => {
           const text = bytes.length > 0 ? decoder.decode(bytes, { stream: true }) : "";

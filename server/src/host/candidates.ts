@@ -20,6 +20,14 @@ export function candidateSettings(settings: SamplingSettings): SamplingSettings[
 }
 
 /**
+ * Of `n` candidates, how many must finish before the stragglers (all but candidate 0) are cut:
+ * candidateQuorum of them, rounded up (all when unset).
+ */
+export function candidateQuorum(settings: SamplingSettings, n = settings.candidates ?? 1): number {
+  return Math.min(n, Math.max(1, Math.ceil((settings.candidateQuorum ?? 1) * n)));
+}
+
+/**
  * Streams one candidate's text as token messages: only text that cannot be the start of a stop
  * string, at most every STREAM_INTERVAL_MS (and at once when a stop string completes).
  * With `provisional`, the messages are marked as the provisional draft.
@@ -64,14 +72,19 @@ export class DraftStream {
 export interface Sample {
   text: string;
   tokens: number;
-  stopReason: StopReason;
+  /** "cut": a straggler stopped once the quorum had finished; it is never the answer. */
+  stopReason: StopReason | "cut";
 }
 
-/** The answer among the candidates; when cancelled, the draft so far (candidate 0). */
+/**
+ * The answer among the finished candidates (candidate 0 always finishes); when cancelled, the
+ * draft so far (candidate 0).
+ */
 export function chooseSample<S extends Sample>(m: Extract<ToHost, { type: "generate" }>, samples: readonly S[]): S {
   const n = m.settings.candidates ?? 1;
   if (n === 1 || samples.some((s) => s.stopReason === "cancelled")) return samples[0]!;
-  return samples[chooseCandidate(samples.map((s) => s.text), m.expected)]!;
+  const finished = samples.filter((s) => s.stopReason !== "cut");
+  return finished[chooseCandidate(finished.map((s) => s.text), m.expected)]!;
 }
 
 /**
@@ -89,7 +102,7 @@ export function finishGeneration(
 ): void {
   const n = m.settings.candidates ?? 1;
   const cancelled = samples.some((s) => s.stopReason === "cancelled");
-  const stopReason: StopReason = cancelled ? "cancelled" : chosen.stopReason;
+  const stopReason: StopReason = cancelled ? "cancelled" : chosen.stopReason === "cut" ? "maxTokens" : chosen.stopReason;
   // The provisional draft becomes the answer (also when cancelled: then it is the draft itself).
   if (n > 1) send({ type: "token", id: m.id, text: chosen.text, index: chosen.tokens, replace: true });
   send({

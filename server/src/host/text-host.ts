@@ -6,7 +6,7 @@
  */
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
-import { candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
+import { candidateQuorum, candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
 import { chooseCandidate, impressionOf } from "./consensus.js";
 
 /** Candidates for an impression written after chosen findings that had none. */
@@ -56,6 +56,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       candidates,
       stop: m.stop,
       maxTokens: Math.min(m.settings.maxTokens, generator.contextSize - prompt.length - 1),
+      quorum: candidateQuorum(m.settings),
       signal: ac.signal,
       onText0: (text, tokens) => draft.push(text, tokens),
       onDone:
@@ -81,8 +82,9 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       const more = generator.tokenize(m.prompt + head);
       const room = generator.contextSize - more.length - 1;
       if (room > 8) {
-        const c = await generator.generate(more, { candidates: candidates.slice(0, Math.min(n, IMPRESSION_CANDIDATES)), stop: m.stop, maxTokens: Math.min(m.settings.maxTokens, room), signal: ac.signal });
-        const whole = c.candidates.map((x) => ({ ...x, text: head + x.text, tokens: chosen.tokens + x.tokens }));
+        const k = Math.min(n, IMPRESSION_CANDIDATES);
+        const c = await generator.generate(more, { candidates: candidates.slice(0, k), stop: m.stop, maxTokens: Math.min(m.settings.maxTokens, room), quorum: candidateQuorum(m.settings, k), signal: ac.signal });
+        const whole = c.candidates.filter((x) => x.stopReason !== "cut").map((x) => ({ ...x, text: head + x.text, tokens: chosen.tokens + x.tokens }));
         chosen = whole.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : whole[chooseCandidate(whole.map((x) => x.text), m.expected)]!;
         moreTokens = c.candidates.reduce((a, x) => a + x.tokens, 0);
       }

@@ -127,6 +127,12 @@ export interface Manifest {
      */
     candidates?: number;
     candidateTemperature?: number;
+    /**
+     * The fraction of the candidates that must finish before the rest (all but the first) are
+     * cut: the longest samples would keep the batch running for many steps while the answer is
+     * already among the finished ones. 1 (the default): every candidate finishes.
+     */
+    candidateQuorum?: number;
   };
 }
 
@@ -244,6 +250,7 @@ export const manifestSchema = {
         seed: { type: "integer", minimum: 0 },
         candidates: { type: "integer", minimum: 1, maximum: 64 },
         candidateTemperature: { type: "number", minimum: 0, maximum: 5 },
+        candidateQuorum: { type: "number", exclusiveMinimum: 0, maximum: 1 },
       },
     },
   },

@@ -78,6 +78,11 @@ export interface NativeGenerateOptions {
   /** Stop strings (per candidate; the text ends before the first one). */
   stop?: readonly string[];
   maxTokens?: number;
+  /**
+   * Finished candidates after which the others but candidate 0 are cut (stopReason "cut");
+   * 1..candidates, default all of them (none is cut).
+   */
+  quorum?: number;
   /** Never stop at end of generation (benchmarks of the raw decode). */
   ignoreEos?: boolean;
   /** Candidate 0's new text bytes (may end inside a character), its token count, the candidates finished. */
@@ -89,7 +94,7 @@ export interface NativeCandidate {
   text: Uint8Array;
   /** Generated tokens (without an end-of-generation token). */
   tokens: Int32Array;
-  stopReason: "eos" | "stop" | "maxTokens" | "cancelled";
+  stopReason: "eos" | "stop" | "maxTokens" | "cancelled" | "cut";
 }
 
 export interface NativeGenerateResult {
