@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's own llama-server and llama-mtmd-cli (CPU only) from the sources node-llama-cpp
-# ships (llama/gitRelease.bundle), into a cache outside the clone; builds only what is not there
-# (llama-mtmd-cli incrementally, into the same build folder). Prints the binaries' paths, one a line
-# (llama-server first). Usage: scripts/build-llama-server.sh [CACHE_DIR]
+# Builds llama.cpp's own llama-server, llama-mtmd-cli and llama-quantize (CPU only) from the sources
+# node-llama-cpp ships (llama/gitRelease.bundle), into a cache outside the clone; builds only what is
+# not there (incrementally, into the same build folder). Prints the binaries' paths, one a line, in
+# that order. Usage: scripts/build-llama-server.sh [CACHE_DIR]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bundle="$root/node_modules/node-llama-cpp/llama/gitRelease.bundle"
 tag="$(node -p "require('$root/node_modules/node-llama-cpp/llama/llama.cpp.info.json').tag")"
 cache="${1:-${XDG_CACHE_HOME:-$HOME/.cache}/xraygpt/llama-server-$tag}"
-targets=(llama-server llama-mtmd-cli)
+targets=(llama-server llama-mtmd-cli llama-quantize)
 missing=()
 for t in "${targets[@]}"; do [ -x "$cache/build/bin/$t" ] || missing+=("$t"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -28,8 +28,10 @@ echo "== tokenizer + language model (log: train/work/lm.log)"
 "$PY" train_lm.py | tee work/lm.log
 echo "== export: PyTorch dump + parity fixtures"
 "$PY" export.py | tee work/export.log
-echo "== GGUF"
-(cd "$ROOT" && node server/dist/models/xraygpt-mini/export-gguf.js "$HERE/work/lm-dump.json" "$ROOT/models/xraygpt-mini/xraygpt-mini.gguf")
+echo "== GGUF (f32, then Q8_0 with llama.cpp's own llama-quantize: the file the daemon runs)"
+(cd "$ROOT" && node server/dist/models/xraygpt-mini/export-gguf.js "$HERE/work/lm-dump.json" "$HERE/work/xraygpt-mini-f32.gguf")
+QUANTIZE="$(bash "$ROOT/scripts/build-llama-server.sh" | sed -n 3p)"
+"$QUANTIZE" "$HERE/work/xraygpt-mini-f32.gguf" "$ROOT/models/xraygpt-mini/xraygpt-mini.gguf" Q8_0 >"$HERE/work/quantize.log" 2>&1
 "$PY" lexicon.py
 "$PY" write_manifest.py
 ls -l "$ROOT/models/xraygpt-mini"
