@@ -26,6 +26,8 @@ export interface XrayConfig {
   reportsFolder?: string;
   showPatientTags: boolean;
   trace: TraceSetting;
+  /** Load the model when the daemon starts and when the setting names another (default true). */
+  preloadModel: boolean;
 }
 
 export type Getter = (key: string) => unknown;
@@ -70,6 +72,7 @@ export function readConfig(get: Getter): { config: XrayConfig; problems: string[
     ...(reportsFolder ? { reportsFolder } : {}),
     showPatientTags: get("viewer.showPatientTags") === true,
     trace: oneOf(get("trace.server"), ["off", "messages", "verbose"] as const, "off", "trace.server", problems),
+    preloadModel: get("preloadModel") !== false,
   };
   return { config, problems };
 }

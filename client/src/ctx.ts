@@ -3,7 +3,7 @@
  * status bar and cancel), and the image the chat is about.
  */
 import * as vscode from "vscode";
-import { ModelsRequest } from "@xraygpt/protocol";
+import { LoadModelRequest, ModelsRequest } from "@xraygpt/protocol";
 import { readConfig, type XrayConfig } from "./config.js";
 import { Daemon } from "./daemon.js";
 import { JobRouter } from "./jobs.js";
@@ -47,8 +47,35 @@ export class Ctx implements vscode.Disposable {
         this.config = this.readSettings();
         const restartKeys = ["modelsFolder", "device", "daemonMode", "socketPath", "serverPath", "nodePath"] as const;
         if (restartKeys.some((k) => before[k] !== this.config[k])) void this.daemon.restart();
+        else if (before.model !== this.config.model || (!before.preloadModel && this.config.preloadModel)) this.preload();
+      }),
+      // Each time the daemon (re)starts: load the model before the first request needs it.
+      this.daemon.onDidChange(() => {
+        const running = this.daemon.state === "running";
+        if (running && !this.wasRunning) this.preload();
+        this.wasRunning = running;
       }),
     );
+  }
+
+  private wasRunning = false;
+
+  /**
+   * Loads the configured model in the background (with the setting on), so the first Summarize
+   * does not wait for the model process and its files. A failure is only logged: the request that
+   * needs the model reports it where the user is.
+   */
+  private preload(): void {
+    const id = this.config.model ?? this.daemon.status?.defaultModel;
+    if (!this.config.preloadModel || !id || this.daemon.state !== "running" || this.daemon.status?.loadedModels.includes(id)) return;
+    const t0 = Date.now();
+    this.daemon
+      .get()
+      .sendRequest(LoadModelRequest, { model: id })
+      .then(
+        () => this.output.appendLine(`model ${id}: loaded ahead of the first request in ${Date.now() - t0} ms`),
+        (e: unknown) => this.output.appendLine(`model ${id}: not loaded ahead (${e instanceof Error ? e.message : String(e)}); the first request will say why`),
+      );
   }
 
   private readSettings(): XrayConfig {

@@ -37,6 +37,12 @@ async function setSettings(patch, model) {
   if (model) await page.waitForSelector(`.statusbar-item[id*="xraygpt.daemon"] >> text=${model}`, { timeout: 60_000 });
 }
 
+/** The extension's output channel so far (its log files under the user data folder). */
+function extensionLog() {
+  const files = spawnSync("find", [join(ws.base, "user-data", "logs"), "-name", "*XrayGPT*.log"], { encoding: "utf8" }).stdout.split("\n").filter(Boolean);
+  return files.map((f) => readFileSync(f, "utf8")).join("\n");
+}
+
 /** The first text under "## Findings" in the visible editor of `report`, and whether it is provisional (italic); undefined when none. */
 function findingsOnScreen(report) {
   return page.evaluate((report) => {
@@ -107,6 +113,13 @@ after(async () => {
 
 test("Summarize fills Findings and Impression in place, without markup; provisional text (if streamed) comes first", async () => {
   await setSettings({ "xraygpt.model": "xraygpt-mini", "xraygpt.maxTokens": 160 }, "xraygpt-mini");
+  // The extension loads the chosen model ahead of the first request (xraygpt.preloadModel).
+  let preloadMs;
+  await waitFor(() => {
+    preloadMs = /model xraygpt-mini: loaded ahead of the first request in (\d+) ms/.exec(extensionLog())?.[1];
+    return preloadMs !== undefined;
+  }, "the model loaded ahead (the extension's log)", 120_000);
+  console.log(`# xraygpt-mini loaded ahead of the first request in ${preloadMs} ms`);
   const t0 = Date.now();
   await explorerMenu(page, "chest.dcm", "Summarize Radiograph");
   // Watch the editor: the first text under "## Findings", and whether it was provisional (italic).
