@@ -51,6 +51,8 @@ export interface AnnotateOptions {
   /** Whose batch this is: the engine's queue takes turns between clients. */
   client?: string;
   onProgress?(p: AnnotateProgress): void;
+  /** Once the model is resolved: the images that will be in flight at once. */
+  onStart?(plan: { concurrency: number; model: ModelRef }): void;
   warn?(message: string): void;
 }
 
@@ -93,6 +95,7 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
     const info = await resolveModel(engine, options.model);
     const model: ModelRef = { id: info.id, version: info.version, manifestHash: info.manifestHash };
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? defaultConcurrency(info)));
+    options.onStart?.({ concurrency, model });
     const done = new Set<string>();
     for (const r of journal.state.records) {
       if (!isAnnotation(r) || r.model?.manifestHash !== model.manifestHash || (r.promptRequested ?? null) !== promptRequested) continue;

@@ -5,12 +5,14 @@ import { userModelsDir } from "../models/registry.js";
 import type { Engine } from "../engine/types.js";
 import { UsageError } from "./command.js";
 
-export const ENGINE_FLAGS = ["model", "models-dir", "device", "allow-root"];
+export const ENGINE_FLAGS = ["model", "models-dir", "device", "threads", "allow-root"];
 
 export const ENGINE_HELP = `  --model ID          model to use (default: xraygpt-mini)
   --models-dir DIR    extra folder of models (<DIR>/<id>/model.json); repeat with commas
                       (also read: XRAYGPT_MODELS_DIR, else ~/.local/share/xraygpt/models)
   --device D          auto (default), cpu or gpu
+  --threads N         CPU threads per model (default: the cores but one, at most 8; also
+                      XRAYGPT_THREADS): more threads than free cores make llama.cpp crawl
   --allow-root DIRS   only read or write files under these folders (comma-separated):
                       images, image lists, logs`;
 
@@ -25,9 +27,16 @@ export function engineFromFlags(flags: Record<string, string | boolean>, log?: (
     defaultModel: (flags.model as string | undefined) ?? process.env.XRAYGPT_MODEL,
     allowedRoots: flags["allow-root"] === undefined ? undefined : [...list(flags["allow-root"])!, ...extraRoots],
     device: device as "auto" | "cpu" | "gpu",
-    threads: process.env.XRAYGPT_THREADS ? Number(process.env.XRAYGPT_THREADS) : undefined,
+    threads: threadsFrom(flags.threads ?? process.env.XRAYGPT_THREADS),
     log,
   });
+}
+
+function threadsFrom(v: string | boolean | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== "string" || !Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--threads (or XRAYGPT_THREADS) needs an integer from 1 to 256 (got ${String(v)})`);
+  return n;
 }
 
 /** Reads a generation setting flag as a number, with a usage error when it isn't one. */
@@ -39,13 +48,15 @@ export function numberFlag(flags: Record<string, string | boolean>, name: string
   return n;
 }
 
-export const GENERATION_FLAGS = ["max-tokens", "temperature", "seed", "candidates"];
+export const GENERATION_FLAGS = ["max-tokens", "temperature", "seed", "candidates", "quorum"];
 export const GENERATION_HELP = `  --max-tokens N      most tokens to generate
   --temperature T     0 = greedy (the model's default otherwise)
   --seed N            sampling seed
   --candidates N      consensus decoding over N candidates; 1 streams one generation
-                      (the model's default otherwise)`;
+                      (the model's default otherwise)
+  --quorum Q          consensus decoding: once this fraction of the candidates has finished,
+                      the rest are cut (0 < Q <= 1; the model's default otherwise)`;
 
 export function generationFromFlags(flags: Record<string, string | boolean>) {
-  return { maxTokens: numberFlag(flags, "max-tokens"), temperature: numberFlag(flags, "temperature"), seed: numberFlag(flags, "seed"), candidates: numberFlag(flags, "candidates") };
+  return { maxTokens: numberFlag(flags, "max-tokens"), temperature: numberFlag(flags, "temperature"), seed: numberFlag(flags, "seed"), candidates: numberFlag(flags, "candidates"), candidateQuorum: numberFlag(flags, "quorum") };
 }

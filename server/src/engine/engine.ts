@@ -92,7 +92,7 @@ export class XrayEngine implements Engine {
   private health: { health: ServerStatus["health"]; message?: string } = { health: "ok" };
   private readonly dirs: string[];
   private readonly defaultModel: string;
-  private readonly threads: number;
+  readonly threads: number;
   /** Decode + preprocess off the event loop. */
   private readonly pool: AnalysePool;
 

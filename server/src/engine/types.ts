@@ -50,6 +50,8 @@ export type WithoutJob<T> = Omit<T, "jobId">;
 export interface Engine {
   /** The folders every path a request names must lie in (EngineOptions.allowedRoots); unrestricted when absent. */
   readonly allowedRoots?: readonly string[];
+  /** CPU threads each model runs with (EngineOptions.threads, else chosen from the machine). */
+  readonly threads: number;
   listModels(): Promise<ModelInfo[]>;
   loadModel(id: string): Promise<ModelInfo>;
   unloadModel(id: string): Promise<ModelInfo>;

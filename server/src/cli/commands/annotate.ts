@@ -1,8 +1,18 @@
 import { resolve } from "node:path";
+import type { GenerationSettings } from "@xraygpt/protocol";
 import { parseArgs, UsageError, type CliCommand } from "../command.js";
 import { ENGINE_FLAGS, ENGINE_HELP, engineFromFlags, GENERATION_FLAGS, GENERATION_HELP, generationFromFlags } from "../engine-flags.js";
 import { annotateBatch } from "../../annotate/annotate.js";
 import { listImages } from "../../annotate/images.js";
+
+/** How one image's text is generated, in words (from the settings its record carries). */
+function consensusPlan(g: GenerationSettings): string {
+  const n = g.candidates ?? 1;
+  if (n <= 1) return "one streamed generation per image";
+  const q = g.candidateQuorum ?? 1;
+  const cut = q < 1 ? `; once ${Math.ceil(q * n)} have finished the rest are cut (--quorum ${q})` : "";
+  return `${n} candidates per image in one batched generation (--candidates)${cut}`;
+}
 
 const seconds = (ms: number | undefined) => (ms === undefined ? "?" : ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, "0")}s`);
 
@@ -32,10 +42,12 @@ Options:
                        any concurrency.
   --retry-failed       run again the images whose earlier attempts all failed
   --quiet              no per-image lines, only the summary
+  --verbose            also print how the work runs in parallel: images in flight, CPU
+                       threads per model, candidates per image in one batch and their quorum
 ${GENERATION_HELP}
 ${ENGINE_HELP}`,
   async run(args, io) {
-    const { flags, positionals } = parseArgs(args, { strings: [...ENGINE_FLAGS, ...GENERATION_FLAGS, "prompt", "out", "concurrency"], booleans: ["retry-failed", "quiet"] });
+    const { flags, positionals } = parseArgs(args, { strings: [...ENGINE_FLAGS, ...GENERATION_FLAGS, "prompt", "out", "concurrency"], booleans: ["retry-failed", "quiet", "verbose"] });
     if (flags.help) return io.stdout(this.help + "\n"), 0;
     if (positionals.length !== 1) throw new UsageError("annotate needs exactly one DIR or LIST");
     if (typeof flags.out !== "string") throw new UsageError("annotate needs --out FILE.jsonl");
@@ -50,6 +62,7 @@ ${ENGINE_HELP}`,
       await engine.dispose();
       throw e;
     }
+    let told = false;
     const ac = new AbortController();
     const onSigint = () => {
       if (!ac.signal.aborted) io.stderr("\ninterrupting: finishing the log; run the same command again to continue\n");
@@ -69,9 +82,16 @@ ${ENGINE_HELP}`,
         allowedRoots: engine.allowedRoots,
         signal: ac.signal,
         warn: (m) => io.stderr(`warning: ${m}\n`),
+        onStart: (plan) => {
+          if (flags.verbose) io.stderr(`parallelism: ${plan.concurrency} image(s) in flight (--concurrency), ${engine.threads} CPU thread(s) per model (--threads)\n`);
+        },
         onProgress: (p) => {
-          if (flags.quiet || !p.record) return;
           const r = p.record;
+          if (flags.verbose && r?.generation && !told) {
+            told = true;
+            io.stderr(`parallelism: ${consensusPlan(r.generation)}\n`);
+          }
+          if (flags.quiet || !r) return;
           const what = r.error ? `FAILED ${r.error.message}` : `ok ${Math.round(r.wallMs)} ms`;
           io.stderr(`[${p.done}/${p.total}] ${r.image}: ${what} · ETA ${seconds(p.etaMs)}\n`);
         },
