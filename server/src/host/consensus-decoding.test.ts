@@ -97,6 +97,25 @@ for (const textEngine of ["addon", "node-llama-cpp"] as TextEngine[]) {
   });
 }
 
+test("with the addon unusable, a model process falls back to node-llama-cpp by itself and says why; consensus still answers", async () => {
+  const before = process.env.XRAYGPT_LLAMA_EMBED_ADDON;
+  process.env.XRAYGPT_LLAMA_EMBED_ADDON = join(dir, "no-such-addon.node"); // the model process inherits it
+  const auto = new ModelProcess({ ggufPath: join(dir, "m.gguf"), contextSize: 256, device: "cpu", threads: 1, label: "tiny" });
+  const nlc = new ModelProcess({ ggufPath: join(dir, "m.gguf"), contextSize: 256, device: "cpu", threads: 1, label: "tiny", textEngine: "node-llama-cpp" });
+  try {
+    const info = await auto.ensureLoaded();
+    assert.match(info.detail, /node-llama-cpp .*; the addon is not used: soft-token addon not built: .*no-such-addon\.node is missing/);
+    const done = await auto.generate(PROMPT, CONSENSUS, ["###"]);
+    assert.equal(done.candidates, 5);
+    assert.equal(done.text, (await nlc.generate(PROMPT, CONSENSUS, ["###"])).text, "the node-llama-cpp engine's answer");
+  } finally {
+    auto.stop();
+    nlc.stop();
+    if (before === undefined) delete process.env.XRAYGPT_LLAMA_EMBED_ADDON;
+    else process.env.XRAYGPT_LLAMA_EMBED_ADDON = before;
+  }
+});
+
 test("node-llama-cpp: the answer is the consensus of exactly the candidates single generations give", async () => {
   const runner = new ModelProcess({ ggufPath: join(dir, "m.gguf"), contextSize: 256, device: "cpu", threads: 1, label: "tiny", textEngine: "node-llama-cpp" });
   try {

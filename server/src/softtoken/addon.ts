@@ -185,7 +185,8 @@ export function loadSoftTokenAddon(opts: AddonLoadOptions = {}): AddonLoadResult
 }
 
 function tryLoad(opts: AddonLoadOptions): AddonLoadResult {
-  let addonPath = opts.addonPath;
+  // XRAYGPT_LLAMA_EMBED_ADDON: another build of the addon's module (llama_embed.node) to load.
+  let addonPath = opts.addonPath ?? (process.env.XRAYGPT_LLAMA_EMBED_ADDON || undefined);
   let reasonPath = opts.reasonPath;
   let gpuBackends: string[] = [];
   if (!addonPath || !reasonPath || opts.gpu !== false) {
