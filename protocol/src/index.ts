@@ -71,6 +71,8 @@ export interface ImageInfo {
   /** DICOM ViewPosition (PA, AP, LL ...) when present. */
   view?: string;
   laterality?: string;
+  /** DICOM BodyPartExamined (CHEST ...) when it is one of the standard terms. */
+  bodyPart?: string;
   photometric?: string;
   transferSyntax?: string;
 }

@@ -42,7 +42,7 @@ export async function makeWorkspace({ settings = true } = {}) {
   mkdirSync(join(ws, ".vscode"), { recursive: true });
   await writeFixtureModel(models, "fixture-tiny");
   await writeSyntheticPng(join(ws, "chest.png"), 1, 192, 160);
-  writeDicom(join(ws, "chest.dcm"), { width: 128, height: 112, pixels: syntheticGrey(128, 112, 4095), bitsStored: 12 });
+  writeDicom(join(ws, "chest.dcm"), { width: 128, height: 112, pixels: syntheticGrey(128, 112, 4095), bitsStored: 12, extra: { BodyPartExamined: "CHEST", ViewPosition: "PA" } });
   if (settings) writeFileSync(
     join(ws, ".vscode", "settings.json"),
     JSON.stringify(

@@ -138,6 +138,7 @@ test("Summarize fills Findings and Impression in place, without markup; provisio
   const findings = reportSection(text, "Findings");
   const impression = reportSection(text, "Impression");
   assert.ok(findings.length > 0 && impression.length > 0, "both sections filled");
+  assert.equal(reportSection(text, "Examination"), "DX chest, PA view.", "the Examination from the DICOM header");
   assert.doesNotMatch(findings, /Impression:/i, "the impression is in its own section");
   assert.doesNotMatch(`${findings}\n${impression}`, /^(Findings|Impression):/im, "no headings inside the sections");
   const p = sidecar("chest.dcm");

@@ -13,6 +13,7 @@ import { runJob } from "../generation.js";
 import { openReport, showImage } from "../report/report-writer.js";
 import { SectionDraft, type DraftInfo, type Shape } from "../report/section-draft.js";
 import { candidatesText, splitSummary, StreamedText, type DraftedSection } from "../report/report-document.js";
+import { examinationText } from "../report/examination.js";
 import { batchSummary, draftMessage, stageText, type ImageOutcome } from "../report/draft-messages.js";
 
 export const IMAGE_RE = /\.(png|jpe?g|dcm|dicom)$/i;
@@ -103,6 +104,9 @@ export async function draftIntoReport(ctx: Ctx, job: DraftJob, token: vscode.Can
     return r;
   }
   const d = await open();
+  // An empty Examination gets what the image's own header says it is (not a draft: a fact).
+  const exam = outcome.ok && outcome.result ? examinationText(outcome.result.image) : undefined;
+  if (exam) void d.fillEmpty("Examination", exam);
   const state = cancelled || failed ? "interrupted" : "complete";
   const done = await d.finish(text, state, failed ?? (cancelled ? "cancelled" : undefined));
   const words = text.split(/\s+/).filter(Boolean).length;

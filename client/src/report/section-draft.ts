@@ -7,7 +7,7 @@
  * elsewhere; they are batched (one per ~50 ms) and serialized per document.
  */
 import * as vscode from "vscode";
-import { setSectionBodyEdit, sectionBody, type DraftedSection, type DraftRecord, type DraftState } from "./report-document.js";
+import { setSectionBodyEdit, sectionBody, type DraftedSection, type DraftRecord, type DraftState, type ReportSection } from "./report-document.js";
 import type { ReportDecorations } from "./decorations.js";
 import type { Proposals } from "./proposals.js";
 
@@ -54,6 +54,18 @@ export class SectionDraft {
   ) {
     const text = target.doc.getText();
     for (const s of sections) if (!sectionBody(text, s)?.text) this.inPlace.add(s);
+  }
+
+  /**
+   * Writes `text` into `section` if that section is empty (a fact from the image, such as the
+   * Examination line: not a draft, not decorated); in turn with the draft's own edits.
+   */
+  fillEmpty(section: ReportSection, text: string): Promise<unknown> {
+    this.chain = this.chain.then(async () => {
+      const doc = this.target.doc;
+      if (sectionBody(doc.getText(), section)?.text === "") await applyOffsetEdit(doc, setSectionBodyEdit(doc.getText(), section, text));
+    });
+    return this.chain;
   }
 
   /** The job's whole text so far (provisional or not); written on the next flush. */

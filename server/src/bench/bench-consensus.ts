@@ -4,11 +4,13 @@
  * engine a model process loads), against the addon's raw batched decode, and against llama.cpp's
  * own llama-server on the same GGUF. Rounds are interleaved so every side sees the same machine.
  */
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SummarizeResult } from "@xraygpt/protocol";
 import { XrayEngine } from "../engine/engine.js";
+import { benchAnnotate, type AnnotateBenchResult } from "../annotate/bench.js";
 import type { WithoutJob } from "../engine/types.js";
 import { BUNDLED_MODELS_DIR, DEFAULT_MODEL_ID } from "../models/registry.js";
 import { loadManifest, type LoadedManifest } from "../models/manifest.js";
@@ -79,6 +81,7 @@ export async function benchConsensusSummaries(report: Report, threads: number): 
   // The addon's consensus with every candidate finishing (no quorum), for the quorum's effect.
   const quorum = m.manifest.generation.candidateQuorum ?? 1;
   const allFinish: number[] = [];
+  const annotate: Partial<Record<keyof typeof engines, AnnotateBenchResult>> = {};
   try {
     for (const e of Object.values(engines)) await e.summarize({ image: imgs[0]! }); // warm
     for (let round = 0; round < 3; round++)
@@ -94,9 +97,20 @@ export async function benchConsensusSummaries(report: Report, threads: number): 
           f.rate.push(full.timings.tokensPerSecond);
           prompt ||= summaryPrompt(m, full);
         }
+    // Annotate (the research batch) on both engines, same images: images/min, and batch over serial.
+    const work = mkdtempSync(join(tmpdir(), "xraygpt-bench-annotate-"));
+    try {
+      for (const [name, e] of Object.entries(engines) as [keyof typeof engines, XrayEngine][]) annotate[name] = await benchAnnotate(e, imgs, work, { concurrency: 2 });
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   } finally {
     await Promise.all(Object.values(engines).map((e) => e.dispose()));
   }
+  const an = annotate.addon!;
+  const bn = annotate["node-llama-cpp"]!;
+  report(`annotate ${imgs.length} samples, xraygpt-mini, 2 in flight: images/min, batched addon / node-llama-cpp's sequential candidates (before)`, `${an.batchImagesPerMin.toFixed(0)} / ${bn.batchImagesPerMin.toFixed(0)} = ${(an.batchImagesPerMin / bn.batchImagesPerMin).toFixed(2)}×`, "goal ≥ 3×");
+  report("annotate batch over serial, xraygpt-mini, addon", an.speedup.toFixed(3), "goal ≥ 1.5");
   const ratio = (f: (typeof figures)["addon"]) => median(f.consensus) / median(f.greedy);
   const a = figures.addon;
   const b = figures["node-llama-cpp"];

@@ -128,12 +128,16 @@ describe("patient data in errors and tags", () => {
     assert.ok(!err.message.includes("ZZPHI"), err.message);
   });
 
-  test("free-text modality, view and laterality values never reach info", async () => {
-    writeDicom(at("m.dcm"), { width: W, height: H, pixels: grey12, bitsStored: 12, extra: { Modality: "PHIMARKER", ViewPosition: "PHIVIEW", ImageLaterality: "R" } });
+  test("free-text modality, view, laterality and body part values never reach info", async () => {
+    writeDicom(at("m.dcm"), { width: W, height: H, pixels: grey12, bitsStored: 12, extra: { Modality: "PHIMARKER", ViewPosition: "PHIVIEW", ImageLaterality: "R", BodyPartExamined: "PHIPART" } });
     const img = await decodeImage(at("m.dcm"));
     const info = JSON.stringify(img.info);
     assert.ok(!info.includes("PHI"), info);
     assert.equal(img.info.laterality, "R");
+    assert.equal(img.info.bodyPart, undefined);
+    writeDicom(at("c.dcm"), { width: W, height: H, pixels: grey12, bitsStored: 12, extra: { Modality: "CR", ViewPosition: "PA", BodyPartExamined: "chest" } });
+    const chest = await decodeImage(at("c.dcm"));
+    assert.deepEqual([chest.info.modality, chest.info.view, chest.info.bodyPart], ["CR", "PA", "CHEST"]);
   });
 
   test("dates, comments and plate/device identifiers are flagged and hidden without the opt-in", async () => {

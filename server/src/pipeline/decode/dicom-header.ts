@@ -32,6 +32,7 @@ export interface DicomImageHeader {
   modality?: string;
   view?: string;
   laterality?: string;
+  bodyPart?: string;
 }
 
 /** Thrown for a file that is not DICOM after all (a bare data set that does not parse). */
@@ -112,6 +113,8 @@ function text(ds: DataSet, tag: string): string | undefined {
 const MODALITIES = new Set("CR DX MG RF XA CT MR US OT SC PX IO NM PT RG DF DR".split(" "));
 const VIEWS = new Set("AP PA LL RL RLD LLD RLO LLO LAT LATERAL OBL".split(" "));
 const LATERALITIES = new Set(["R", "L", "B", "U"]);
+/** BodyPartExamined defined terms (PS3.16 Annex L) a radiograph carries; other values are not shown. */
+const BODY_PARTS = new Set("CHEST ABDOMEN PELVIS CHESTABDOMEN CHESTABDPELVIS ABDOMENPELVIS SKULL HEAD NECK CSPINE TSPINE LSPINE SSPINE SPINE SHOULDER CLAVICLE HUMERUS ELBOW FOREARM WRIST HAND FINGER HIP FEMUR KNEE LEG ANKLE FOOT TOE EXTREMITY RIB STERNUM BREAST THORAX".split(" "));
 /** The standard photometric interpretations (PS3.3 C.7.6.3.1.2): the only ones named in errors. */
 export const PHOTOMETRICS = new Set(
   "MONOCHROME1 MONOCHROME2 RGB HSV ARGB CMYK YBR_FULL YBR_FULL_422 YBR_PARTIAL_422 YBR_PARTIAL_420 YBR_ICT YBR_RCT XYB".split(" ").concat(["PALETTE COLOR"]),
@@ -172,5 +175,6 @@ export function readImageHeader(ds: DataSet): DicomImageHeader {
     modality: codeFrom(ds, "x00080060", MODALITIES),
     view: codeFrom(ds, "x00185101", VIEWS),
     laterality: codeFrom(ds, "x00200062", LATERALITIES) ?? codeFrom(ds, "x00200060", LATERALITIES),
+    bodyPart: codeFrom(ds, "x00180015", BODY_PARTS),
   };
 }

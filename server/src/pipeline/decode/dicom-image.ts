@@ -103,6 +103,7 @@ export async function decodeDicom(bytes: Uint8Array, variant: DicomVariant, file
       modality: h.modality,
       view: h.view,
       laterality: h.laterality,
+      bodyPart: h.bodyPart,
       photometric: photometricName(h.photometric),
       transferSyntax: syntax.uid,
     },
