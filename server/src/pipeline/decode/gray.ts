@@ -43,11 +43,49 @@ export function toGrayBytes(img: DecodedImage, window: Window = img.window): Byt
     for (let p = 0; p < 65536; p++) table[p] = Math.round(grey[p]! * 255);
     cachedBytes = { key, table };
   }
-  const { table } = cachedBytes;
-  const { pixels } = img;
-  const data = new Uint8Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) data[i] = table[pixels[i]!]!;
-  return { width: img.width, height: img.height, data };
+  return { width: img.width, height: img.height, data: lookUpBytes(img.pixels, cachedBytes.table) };
+}
+
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * `table[pixels[i]]` for every pixel. On little-endian machines the pixels are read two per
+ * 32-bit word and the bytes written four per word (about twice as fast as one at a time); a
+ * view starting 2 bytes past a word boundary (common: it is where the DICOM file puts the
+ * pixel data) carries one pixel over from word to word.
+ */
+function lookUpBytes(pixels: Uint16Array, table: Uint8Array): Uint8Array {
+  const n = pixels.length;
+  const out = new Uint8Array(n);
+  let done = 0;
+  if (LITTLE_ENDIAN && n >= 8) {
+    const quads = new Uint32Array(out.buffer, 0, n >> 2);
+    const q = quads.length;
+    if (pixels.byteOffset % 4 === 0) {
+      // Words hold pixels (2i, 2i + 1).
+      const words = new Uint32Array(pixels.buffer, pixels.byteOffset, n >> 1);
+      for (let i = 0, j = 0; i < q; i++, j += 2) {
+        const a = words[j]!;
+        const b = words[j + 1]!;
+        quads[i] = table[a & 0xffff]! | (table[a >>> 16]! << 8) | (table[b & 0xffff]! << 16) | (table[b >>> 16]! << 24);
+      }
+      done = q * 4;
+    } else if (pixels.byteOffset % 4 === 2) {
+      // Words hold pixels (2i + 1, 2i + 2); pixel 4i comes from the previous word (or is pixel 0).
+      const words = new Uint32Array(pixels.buffer, pixels.byteOffset + 2, (n - 1) >> 1);
+      const full = Math.min(q, words.length >> 1);
+      let carry = pixels[0]!;
+      for (let i = 0, j = 0; i < full; i++, j += 2) {
+        const a = words[j]!;
+        const b = words[j + 1]!;
+        quads[i] = table[carry]! | (table[a & 0xffff]! << 8) | (table[a >>> 16]! << 16) | (table[b & 0xffff]! << 24);
+        carry = b >>> 16;
+      }
+      done = full * 4;
+    }
+  }
+  for (let i = done; i < n; i++) out[i] = table[pixels[i]!]!;
+  return out;
 }
 
 /** Area-averaged copy whose longer side is `maxSize`; the image itself when already small. */
