@@ -6,7 +6,7 @@
 import type { ByteImage, GrayImage } from "../preprocess.js";
 import { resizeArea } from "../preprocess.js";
 import type { DecodedImage } from "./decoded-image.js";
-import type { Window } from "./pixel-scale.js";
+import { LITTLE_ENDIAN, type Window } from "./pixel-scale.js";
 
 let cachedTable: { key: string; table: Float32Array } | undefined;
 
@@ -45,8 +45,6 @@ export function toGrayBytes(img: DecodedImage, window: Window = img.window): Byt
   }
   return { width: img.width, height: img.height, data: lookUpBytes(img.pixels, cachedBytes.table) };
 }
-
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /**
  * `table[pixels[i]]` for every pixel. On little-endian machines the pixels are read two per

@@ -101,6 +101,43 @@ function lookupTable(f: StoredFormat, swapBytes: boolean): Uint16Array {
   return lut;
 }
 
+export const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * `lut[words[i]]` for every word. On little-endian machines two words are read and written per
+ * 32-bit access; a view starting 2 bytes past a word boundary (where DICOM files often put the
+ * pixel data) carries one word over from each read to the next write.
+ */
+function lookUpWords(words: Uint16Array, lut: Uint16Array): Uint16Array {
+  const n = words.length;
+  const out = new Uint16Array(n);
+  let done = 0;
+  if (LITTLE_ENDIAN && n >= 4) {
+    const pairs = new Uint32Array(out.buffer, 0, n >> 1);
+    if (words.byteOffset % 4 === 0) {
+      // Reads hold words (2i, 2i + 1), as the writes do.
+      const reads = new Uint32Array(words.buffer, words.byteOffset, n >> 1);
+      for (let i = 0; i < reads.length; i++) {
+        const a = reads[i]!;
+        pairs[i] = lut[a & 0xffff]! | (lut[a >>> 16]! << 16);
+      }
+      done = reads.length * 2;
+    } else {
+      // Reads hold words (2i + 1, 2i + 2); word 2i comes from the previous read (or is word 0).
+      const reads = new Uint32Array(words.buffer, words.byteOffset + 2, (n - 1) >> 1);
+      let carry = words[0]!;
+      for (let i = 0; i < reads.length; i++) {
+        const a = reads[i]!;
+        pairs[i] = lut[carry]! | (lut[a & 0xffff]! << 16);
+        carry = a >>> 16;
+      }
+      done = reads.length * 2;
+    }
+  }
+  for (let i = done; i < n; i++) out[i] = lut[words[i]!]!;
+  return out;
+}
+
 /**
  * Grey samples (BitsAllocated 8, 16 or 32; one sample per pixel) → scaled pixels.
  * `data` holds at least `count` samples from its start.
@@ -112,10 +149,7 @@ export function scaleGrey(data: Uint8Array, count: number, f: StoredFormat, bigE
     // Unsigned 16 of 16 bits, not inverted: the scale is the stored value itself (a view on
     // the caller's bytes, not a copy: the file buffer is the decoded image's own).
     if (isIdentity(f) && !bigEndian) return words;
-    const lut = lookupTable(f, bigEndian);
-    const out = new Uint16Array(count);
-    for (let i = 0; i < count; i++) out[i] = lut[words[i]!]!;
-    return out;
+    return lookUpWords(words, lookupTable(f, bigEndian));
   }
   const out = new Uint16Array(count);
   if (f.bitsAllocated === 8) {
