@@ -104,13 +104,14 @@ export function resizeArea(img: { width: number; height: number; data: Uint8Arra
   const wx = flatWeights(sw, width);
   const wy = flatWeights(sh, height);
   const out = new Float64Array(height * width);
-  // Source rows are resized ROWS at a time (the weights are read once for all of them).
-  const rows = new Float64Array(ROWS * width);
+  // Source rows are resized four at a time (the weights are read once for all of them); past
+  // the last row, the last row stands in for the missing ones, and their values are not used.
+  const rows = new Float64Array(4 * width);
   let first = 0; // output rows before it are complete
-  for (let y0 = 0; y0 < sh; y0 += ROWS) {
-    const n = Math.min(ROWS, sh - y0);
-    if (n === ROWS) resizeRows4(data, y0 * sw, sw, wx, rows);
-    else for (let r = 0; r < n; r++) resizeRow(data, (y0 + r) * sw, wx, rows, r * width);
+  for (let y0 = 0; y0 < sh; y0 += 4) {
+    const n = Math.min(4, sh - y0);
+    const step = (r: number) => Math.min(r, n - 1) * sw;
+    resizeRows4(data, y0 * sw, [step(1), step(2), step(3)], wx, rows);
     for (let r = 0; r < n; r++) {
       const y = y0 + r;
       while (first < height && wy.start[first]! + (wy.offset[first + 1]! - wy.offset[first]!) <= y) first++;
@@ -125,25 +126,14 @@ export function resizeArea(img: { width: number; height: number; data: Uint8Arra
   return out;
 }
 
-const ROWS = 4;
-
-/** One source row (from `base`) resized along x into `out` from `at`. */
-function resizeRow(data: Uint8Array | Uint16Array, base: number, wx: FlatWeights, out: Float64Array, at: number): void {
+/**
+ * Four source rows resized along x into `out`, row after row: the row at `base` and those at
+ * `base + next[0]`, `base + next[1]`, `base + next[2]`.
+ */
+function resizeRows4(data: Uint8Array | Uint16Array, base: number, next: [number, number, number], wx: FlatWeights, out: Float64Array): void {
   const { start, offset, weights } = wx;
   const width = start.length;
-  for (let ox = 0; ox < width; ox++) {
-    let s = base + start[ox]!;
-    const end = offset[ox + 1]!;
-    let acc = 0;
-    for (let k = offset[ox]!; k < end; k++, s++) acc += weights[k]! * data[s]!;
-    out[at + ox] = acc;
-  }
-}
-
-/** Four consecutive source rows (from `base`, `stride` apart) resized along x into `out`, row after row. */
-function resizeRows4(data: Uint8Array | Uint16Array, base: number, stride: number, wx: FlatWeights, out: Float64Array): void {
-  const { start, offset, weights } = wx;
-  const width = start.length;
+  const [d1, d2, d3] = next;
   for (let ox = 0; ox < width; ox++) {
     let s = base + start[ox]!;
     const end = offset[ox + 1]!;
@@ -154,9 +144,9 @@ function resizeRows4(data: Uint8Array | Uint16Array, base: number, stride: numbe
     for (let k = offset[ox]!; k < end; k++, s++) {
       const w = weights[k]!;
       a0 += w * data[s]!;
-      a1 += w * data[s + stride]!;
-      a2 += w * data[s + 2 * stride]!;
-      a3 += w * data[s + 3 * stride]!;
+      a1 += w * data[s + d1]!;
+      a2 += w * data[s + d2]!;
+      a3 += w * data[s + d3]!;
     }
     out[ox] = a0;
     out[width + ox] = a1;

@@ -101,38 +101,45 @@ function lookupTable(f: StoredFormat, swapBytes: boolean): Uint16Array {
   return lut;
 }
 
-export const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 
 /**
- * `lut[words[i]]` for every word. On little-endian machines two words are read and written per
- * 32-bit access; a view starting 2 bytes past a word boundary (where DICOM files often put the
- * pixel data) carries one word over from each read to the next write.
+ * `words` as 32-bit reads, two words each, for loops through a 65536-entry table (here and in
+ * gray.ts: about twice as fast as one word at a time); undefined on a big-endian machine.
+ * `skew` 0: read k holds words (2k, 2k + 1). `skew` 1, for a view starting 2 bytes past a word
+ * boundary (where DICOM files often put the pixel data): read k holds words (2k + 1, 2k + 2), and
+ * word 0 comes alone.
  */
+export function wordReads(words: Uint16Array): { reads: Uint32Array; skew: 0 | 1 } | undefined {
+  if (!LITTLE_ENDIAN) return undefined;
+  const skew = words.byteOffset % 4 === 0 ? 0 : 1;
+  return { reads: new Uint32Array(words.buffer, words.byteOffset + 2 * skew, Math.max(0, words.length - skew) >> 1), skew };
+}
+
+/** `lut[words[i]]` for every word, written two per 32-bit store. */
 function lookUpWords(words: Uint16Array, lut: Uint16Array): Uint16Array {
   const n = words.length;
   const out = new Uint16Array(n);
+  const pairs = new Uint32Array(out.buffer, 0, n >> 1);
+  const by = wordReads(words);
   let done = 0;
-  if (LITTLE_ENDIAN && n >= 4) {
-    const pairs = new Uint32Array(out.buffer, 0, n >> 1);
-    if (words.byteOffset % 4 === 0) {
-      // Reads hold words (2i, 2i + 1), as the writes do.
-      const reads = new Uint32Array(words.buffer, words.byteOffset, n >> 1);
-      for (let i = 0; i < reads.length; i++) {
-        const a = reads[i]!;
-        pairs[i] = lut[a & 0xffff]! | (lut[a >>> 16]! << 16);
-      }
-      done = reads.length * 2;
-    } else {
-      // Reads hold words (2i + 1, 2i + 2); word 2i comes from the previous read (or is word 0).
-      const reads = new Uint32Array(words.buffer, words.byteOffset + 2, (n - 1) >> 1);
-      let carry = words[0]!;
-      for (let i = 0; i < reads.length; i++) {
-        const a = reads[i]!;
-        pairs[i] = lut[carry]! | (lut[a & 0xffff]! << 16);
-        carry = a >>> 16;
-      }
-      done = reads.length * 2;
+  if (by?.skew === 0) {
+    const { reads } = by;
+    for (let i = 0; i < reads.length; i++) {
+      const a = reads[i]!;
+      pairs[i] = lut[a & 0xffff]! | (lut[a >>> 16]! << 16);
     }
+    done = reads.length * 2;
+  } else if (by?.skew === 1 && n > 0) {
+    // Store i holds words (2i, 2i + 1): the first from the previous read (or word 0).
+    const { reads } = by;
+    let carry = words[0]!;
+    for (let i = 0; i < reads.length; i++) {
+      const a = reads[i]!;
+      pairs[i] = lut[carry]! | (lut[a & 0xffff]! << 16);
+      carry = a >>> 16;
+    }
+    done = reads.length * 2;
   }
   for (let i = done; i < n; i++) out[i] = lut[words[i]!]!;
   return out;
