@@ -116,7 +116,8 @@ function sameFile(a: Stats, b: Stats): boolean {
 
 /**
  * The first `size` bytes (fewer when the file ends sooner) in as few reads as the kernel allows,
- * into one buffer: FileHandle.readFile reads 512 KiB at a time, a thread pool round trip each.
+ * into one buffer: FileHandle.readFile reads 512 KiB at a time, a thread pool round trip each
+ * (on a busy machine each round trip can wait milliseconds for the thread to be scheduled).
  */
 async function readKnownSize(handle: FileHandle, size: number): Promise<Buffer> {
   const buffer = Buffer.allocUnsafeSlow(size);
@@ -145,7 +146,8 @@ export async function readRegularFile(path: string, opts: ReadOptions = {}): Pro
   }
   let timer: NodeJS.Timeout | undefined;
   try {
-    const st = await handle.stat();
+    // fstat of an open descriptor does not block (and a thread pool round trip costs more than it).
+    const st = fstatSync(handle.fd);
     const problem = notRegular(st, what) ?? (sameFile(st, before) ? undefined : "the file changed while it was opened");
     if (problem) throw new FileError(path, problem, "ENOTREG");
     if (st.size > max) throw new FileError(path, `file too large (${st.size} bytes; at most ${max})`, "EFBIG");
@@ -159,7 +161,8 @@ export async function readRegularFile(path: string, opts: ReadOptions = {}): Pro
     throw new FileError(path, errnoCause(e), (e as NodeJS.ErrnoException).code);
   } finally {
     clearTimeout(timer);
-    await handle.close().catch(() => undefined);
+    // Not awaited: FileHandle.close waits for a read still pending (after a timeout) by itself.
+    void handle.close().catch(() => undefined);
   }
 }
 
