@@ -65,38 +65,94 @@ export function areaWeights(src: number, dst: number): AxisWeights {
   return result;
 }
 
+/** `areaWeights` laid out flat for the resize loops: output i's weights are `weights[offset[i] .. offset[i + 1])`. */
+interface FlatWeights {
+  start: Int32Array;
+  offset: Int32Array;
+  weights: Float64Array;
+}
+
+const flatCache = new Map<string, FlatWeights>();
+
+function flatWeights(src: number, dst: number): FlatWeights {
+  const key = `${src}:${dst}`;
+  const cached = flatCache.get(key);
+  if (cached) return cached;
+  const { start, weights } = areaWeights(src, dst);
+  const offset = new Int32Array(dst + 1);
+  for (let i = 0; i < dst; i++) offset[i + 1] = offset[i]! + weights[i]!.length;
+  const flat = new Float64Array(offset[dst]!);
+  weights.forEach((w, i) => flat.set(w, offset[i]!));
+  const result = { start, offset, weights: flat };
+  if (flatCache.size > 64) flatCache.clear();
+  flatCache.set(key, result);
+  return result;
+}
+
 /**
  * Step 2: area-resized values (float64), in the source's scale. Also used, on 16-bit grey, to
  * downscale images for the viewer.
+ *
+ * One pass over the source rows: rows are resized along x (four at a time, sharing the weight
+ * reads) into a small buffer, then each is added, weighted, into every output row it covers. Each output value is therefore the same sums in
+ * the same order as the two-pass definition (rows first into a sh × width image, then columns):
+ * a row's x sums start at 0 and add source samples in ascending order; an output's y sum starts
+ * at 0 and adds the rows' values in ascending row order. Nothing of source size is allocated.
  */
 export function resizeArea(img: { width: number; height: number; data: Uint8Array | Uint16Array }, width: number, height: number): Float64Array {
   const { width: sw, height: sh, data } = img;
-  const wx = areaWeights(sw, width);
-  const wy = areaWeights(sh, height);
-  // Rows first: sh × width.
-  const tmp = new Float64Array(sh * width);
-  for (let y = 0; y < sh; y++) {
-    const base = y * sw;
-    for (let ox = 0; ox < width; ox++) {
-      const s = base + wx.start[ox]!;
-      const w = wx.weights[ox]!;
-      let acc = 0;
-      for (let k = 0; k < w.length; k++) acc += w[k]! * data[s + k]!;
-      tmp[y * width + ox] = acc;
-    }
-  }
-  // Then columns: height × width.
+  const wx = flatWeights(sw, width);
+  const wy = flatWeights(sh, height);
   const out = new Float64Array(height * width);
-  for (let oy = 0; oy < height; oy++) {
-    const s = wy.start[oy]!;
-    const w = wy.weights[oy]!;
-    for (let ox = 0; ox < width; ox++) {
-      let acc = 0;
-      for (let k = 0; k < w.length; k++) acc += w[k]! * tmp[(s + k) * width + ox]!;
-      out[oy * width + ox] = acc;
+  // Source rows are resized four at a time (the weights are read once for all of them); past
+  // the last row, the last row stands in for the missing ones, and their values are not used.
+  const rows = new Float64Array(4 * width);
+  let first = 0; // output rows before it are complete
+  for (let y0 = 0; y0 < sh; y0 += 4) {
+    const n = Math.min(4, sh - y0);
+    const step = (r: number) => Math.min(r, n - 1) * sw;
+    resizeRows4(data, y0 * sw, [step(1), step(2), step(3)], wx, rows);
+    for (let r = 0; r < n; r++) {
+      const y = y0 + r;
+      while (first < height && wy.start[first]! + (wy.offset[first + 1]! - wy.offset[first]!) <= y) first++;
+      for (let oy = first; oy < height && wy.start[oy]! <= y; oy++) {
+        const w = wy.weights[wy.offset[oy]! + y - wy.start[oy]!]!;
+        const o = oy * width;
+        const at = r * width;
+        for (let ox = 0; ox < width; ox++) out[o + ox] += w * rows[at + ox]!;
+      }
     }
   }
   return out;
+}
+
+/**
+ * Four source rows resized along x into `out`, row after row: the row at `base` and those at
+ * `base + next[0]`, `base + next[1]`, `base + next[2]`.
+ */
+function resizeRows4(data: Uint8Array | Uint16Array, base: number, next: [number, number, number], wx: FlatWeights, out: Float64Array): void {
+  const { start, offset, weights } = wx;
+  const width = start.length;
+  const [d1, d2, d3] = next;
+  for (let ox = 0; ox < width; ox++) {
+    let s = base + start[ox]!;
+    const end = offset[ox + 1]!;
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let a3 = 0;
+    for (let k = offset[ox]!; k < end; k++, s++) {
+      const w = weights[k]!;
+      a0 += w * data[s]!;
+      a1 += w * data[s + d1]!;
+      a2 += w * data[s + d2]!;
+      a3 += w * data[s + d3]!;
+    }
+    out[ox] = a0;
+    out[width + ox] = a1;
+    out[2 * width + ox] = a2;
+    out[3 * width + ox] = a3;
+  }
 }
 
 /**

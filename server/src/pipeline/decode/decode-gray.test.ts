@@ -1,7 +1,8 @@
-// toGray (linear window, clamp) and downscale (area average) on hand-made decoded images.
+// toGray (linear window, clamp), toGrayBytes and downscale (area average) on hand-made decoded images.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { downscale, toGray, type DecodedImage } from "./index.js";
+import { downscale, toGray, toGrayBytes, type DecodedImage } from "./index.js";
+import { quantize } from "../preprocess.js";
 
 function image(width: number, height: number, pixels: Uint16Array, window = { center: 32767.5, width: 65535 }): DecodedImage {
   return { info: { format: "png", width, height, bitsStored: 16, frames: 1 }, width, height, pixels, window, tags: [] };
@@ -38,4 +39,18 @@ test("downscale is a no-op for an image already small enough", () => {
   const img = image(4, 3, new Uint16Array(12).fill(9));
   assert.equal(downscale(img, 4), img);
   assert.equal(downscale(img, 100), img);
+});
+
+test("toGrayBytes gives quantize(toGray) for pixel views at any even byte offset and of any length", () => {
+  const window = { center: 30000.5, width: 21000 };
+  const buffer = new ArrayBuffer(2 * 1100);
+  const all = new Uint16Array(buffer);
+  for (let i = 0; i < all.length; i++) all[i] = (i * 40503 + (i >> 3) * 977) % 65536;
+  for (const offset of [0, 1, 2, 3]) {
+    for (const length of [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 16, 17, 1001]) {
+      const pixels = new Uint16Array(buffer, offset * 2, length);
+      const img = image(length, 1, pixels, window);
+      assert.deepEqual(toGrayBytes(img).data, quantize(toGray(img)).data, `view at byte ${offset * 2}, ${length} pixels`);
+    }
+  }
 });

@@ -6,7 +6,7 @@
 import type { ByteImage, GrayImage } from "../preprocess.js";
 import { resizeArea } from "../preprocess.js";
 import type { DecodedImage } from "./decoded-image.js";
-import type { Window } from "./pixel-scale.js";
+import { wordReads, type Window } from "./pixel-scale.js";
 
 let cachedTable: { key: string; table: Float32Array } | undefined;
 
@@ -43,11 +43,40 @@ export function toGrayBytes(img: DecodedImage, window: Window = img.window): Byt
     for (let p = 0; p < 65536; p++) table[p] = Math.round(grey[p]! * 255);
     cachedBytes = { key, table };
   }
-  const { table } = cachedBytes;
-  const { pixels } = img;
-  const data = new Uint8Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) data[i] = table[pixels[i]!]!;
-  return { width: img.width, height: img.height, data };
+  return { width: img.width, height: img.height, data: lookUpBytes(img.pixels, cachedBytes.table) };
+}
+
+/** `table[pixels[i]]` for every pixel, written four per 32-bit store (from two reads). */
+function lookUpBytes(pixels: Uint16Array, table: Uint8Array): Uint8Array {
+  const n = pixels.length;
+  const out = new Uint8Array(n);
+  const quads = new Uint32Array(out.buffer, 0, n >> 2);
+  const by = wordReads(pixels);
+  let done = 0;
+  if (by?.skew === 0) {
+    const { reads } = by;
+    const q = Math.min(quads.length, reads.length >> 1);
+    for (let i = 0, j = 0; i < q; i++, j += 2) {
+      const a = reads[j]!;
+      const b = reads[j + 1]!;
+      quads[i] = table[a & 0xffff]! | (table[a >>> 16]! << 8) | (table[b & 0xffff]! << 16) | (table[b >>> 16]! << 24);
+    }
+    done = q * 4;
+  } else if (by?.skew === 1 && n > 0) {
+    // Store i holds pixels 4i .. 4i + 3: the first from the previous read (or pixel 0).
+    const { reads } = by;
+    const q = Math.min(quads.length, reads.length >> 1);
+    let carry = pixels[0]!;
+    for (let i = 0, j = 0; i < q; i++, j += 2) {
+      const a = reads[j]!;
+      const b = reads[j + 1]!;
+      quads[i] = table[carry]! | (table[a & 0xffff]! << 8) | (table[a >>> 16]! << 16) | (table[b & 0xffff]! << 24);
+      carry = b >>> 16;
+    }
+    done = q * 4;
+  }
+  for (let i = done; i < n; i++) out[i] = table[pixels[i]!]!;
+  return out;
 }
 
 /** Area-averaged copy whose longer side is `maxSize`; the image itself when already small. */

@@ -101,6 +101,50 @@ function lookupTable(f: StoredFormat, swapBytes: boolean): Uint16Array {
   return lut;
 }
 
+const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+
+/**
+ * `words` as 32-bit reads, two words each, for loops through a 65536-entry table (here and in
+ * gray.ts: about twice as fast as one word at a time); undefined on a big-endian machine.
+ * `skew` 0: read k holds words (2k, 2k + 1). `skew` 1, for a view starting 2 bytes past a word
+ * boundary (where DICOM files often put the pixel data): read k holds words (2k + 1, 2k + 2), and
+ * word 0 comes alone.
+ */
+export function wordReads(words: Uint16Array): { reads: Uint32Array; skew: 0 | 1 } | undefined {
+  if (!LITTLE_ENDIAN) return undefined;
+  const skew = words.byteOffset % 4 === 0 ? 0 : 1;
+  return { reads: new Uint32Array(words.buffer, words.byteOffset + 2 * skew, Math.max(0, words.length - skew) >> 1), skew };
+}
+
+/** `lut[words[i]]` for every word, written two per 32-bit store. */
+function lookUpWords(words: Uint16Array, lut: Uint16Array): Uint16Array {
+  const n = words.length;
+  const out = new Uint16Array(n);
+  const pairs = new Uint32Array(out.buffer, 0, n >> 1);
+  const by = wordReads(words);
+  let done = 0;
+  if (by?.skew === 0) {
+    const { reads } = by;
+    for (let i = 0; i < reads.length; i++) {
+      const a = reads[i]!;
+      pairs[i] = lut[a & 0xffff]! | (lut[a >>> 16]! << 16);
+    }
+    done = reads.length * 2;
+  } else if (by?.skew === 1 && n > 0) {
+    // Store i holds words (2i, 2i + 1): the first from the previous read (or word 0).
+    const { reads } = by;
+    let carry = words[0]!;
+    for (let i = 0; i < reads.length; i++) {
+      const a = reads[i]!;
+      pairs[i] = lut[carry]! | (lut[a & 0xffff]! << 16);
+      carry = a >>> 16;
+    }
+    done = reads.length * 2;
+  }
+  for (let i = done; i < n; i++) out[i] = lut[words[i]!]!;
+  return out;
+}
+
 /**
  * Grey samples (BitsAllocated 8, 16 or 32; one sample per pixel) → scaled pixels.
  * `data` holds at least `count` samples from its start.
@@ -112,10 +156,7 @@ export function scaleGrey(data: Uint8Array, count: number, f: StoredFormat, bigE
     // Unsigned 16 of 16 bits, not inverted: the scale is the stored value itself (a view on
     // the caller's bytes, not a copy: the file buffer is the decoded image's own).
     if (isIdentity(f) && !bigEndian) return words;
-    const lut = lookupTable(f, bigEndian);
-    const out = new Uint16Array(count);
-    for (let i = 0; i < count; i++) out[i] = lut[words[i]!]!;
-    return out;
+    return lookUpWords(words, lookupTable(f, bigEndian));
   }
   const out = new Uint16Array(count);
   if (f.bitsAllocated === 8) {
