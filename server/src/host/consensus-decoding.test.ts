@@ -142,6 +142,9 @@ test("addon: a summary whose chosen candidate ends without an impression is cont
     assert.ok(summary.sampledTokens > plain.sampledTokens, "the continuation's candidates are counted");
     const answer = await runner.generate(PROMPT, CONSENSUS, ["###"], { expected: { present: [], absent: [], complete: false } });
     assert.equal(answer.text, plain.text);
+    // Given positives: the impression is written again, starting with their names.
+    const named = await runner.generate(PROMPT, CONSENSUS, ["###"], { expected: { present: ["Pleural Effusion", "Pneumonia"], absent: [], complete: true } });
+    assert.ok(named.text.startsWith(`${plain.text.trimEnd()} Impression: Pleural effusion and pneumonia`), JSON.stringify(named.text));
   } finally {
     runner.stop();
   }

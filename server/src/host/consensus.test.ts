@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { askedAbout } from "../metrics/index.js";
-import { chooseCandidate, disagreement, impressionGaps, saysNothingAbnormal } from "./consensus.js";
+import { chooseCandidate, disagreement, findingsOf, impressionGaps, positivesPhrase, saysNothingAbnormal } from "./consensus.js";
 
 test("consensus picks the candidate closest to all the others", () => {
   const c = [
@@ -104,4 +104,13 @@ test("an answer that addresses the observation asked wins over a consensus about
   assert.equal(chooseCandidate(c, { ...expected, asked: askedAbout("Are there any support devices?") }), 2);
   assert.deepEqual(askedAbout("Describe the findings."), []);
   assert.deepEqual(askedAbout("Is there a nodule or mass?"), ["Lung Lesion"]);
+});
+
+test("an impression's opening names the given positives; the findings are the text before \"Impression:\"", () => {
+  assert.equal(positivesPhrase(["Pneumonia"]), "Pneumonia");
+  assert.equal(positivesPhrase(["Cardiomegaly", "Pleural Effusion"]), "Cardiomegaly and pleural effusion");
+  assert.equal(positivesPhrase(["Edema", "Consolidation", "Pneumonia"]), "Edema, consolidation and pneumonia");
+  assert.equal(positivesPhrase(["No Finding", "Not An Observation"]), "");
+  assert.equal(findingsOf("Findings: The heart is enlarged. Impression: Cardiomegaly."), "Findings: The heart is enlarged.");
+  assert.equal(findingsOf("The lungs are clear.  "), "The lungs are clear.");
 });

@@ -74,6 +74,22 @@ export function impressionOf(text: string): string | undefined {
   return m && m[1]!.trim() ? m[1]!.trim() : undefined;
 }
 
+/** The text before "Impression:" (all of it when there is none), without trailing space. */
+export function findingsOf(text: string): string {
+  return text.replace(/\s*\bimpression:[\s\S]*$/i, "").trimEnd();
+}
+
+/**
+ * The given positives by name, as an impression starts: "Pneumonia", "Cardiomegaly and pleural
+ * effusion", "Edema, consolidation and pneumonia"; "" when none is a finding.
+ */
+export function positivesPhrase(present: readonly string[]): string {
+  const names = present.filter(known).map((o) => o.toLowerCase());
+  if (names.length === 0) return "";
+  const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
+  return list[0]!.toUpperCase() + list.slice(1);
+}
+
 /** A CheXpert finding (an observation other than "No Finding"). */
 const known = (o: string): o is Observation => (OBSERVATIONS as readonly string[]).includes(o) && o !== "No Finding";
 

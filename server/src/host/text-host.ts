@@ -7,10 +7,11 @@
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
 import { candidateQuorum, candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
-import { chooseCandidate, impressionOf } from "./consensus.js";
+import { chooseCandidate, findingsOf, impressionGaps, positivesPhrase } from "./consensus.js";
 
-/** Candidates for an impression written after chosen findings that had none. */
+/** Candidates for an impression written again after the chosen findings, and their length. */
 const IMPRESSION_CANDIDATES = 16;
+const IMPRESSION_MAX_TOKENS = 48;
 
 let generator: BatchedTextGenerator | undefined;
 const running = new Map<number, AbortController>();
@@ -74,18 +75,22 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
     draft.finish(first.text, first.tokens);
     let chosen = chooseSample(m, r.candidates);
     let moreTokens = 0;
-    // A summary ends with an impression. When the chosen candidate (the only consistent one, say)
-    // stopped without one, the model writes it: candidates continue the chosen findings after
-    // "Impression:", and the same checks choose among the whole texts.
-    if (n > 1 && m.expected && m.expected.complete !== false && chosen.stopReason !== "cancelled" && impressionOf(chosen.text) === undefined) {
-      const head = `${chosen.text.trimEnd()} Impression:`;
+    // A summary ends with an impression that names every given positive. When the chosen
+    // candidate has none, or one that leaves a given positive unsaid, the model writes it again
+    // after the chosen findings: "Impression:" and the given positives by name, which candidates
+    // continue; the same checks choose among the whole texts and the chosen one as it was.
+    if (n > 1 && m.expected && m.expected.complete !== false && chosen.stopReason !== "cancelled" && impressionGaps(chosen.text, m.expected) > 0) {
+      const named = positivesPhrase(m.expected.present);
+      const head = `${findingsOf(chosen.text)} Impression:${named ? ` ${named}` : ""}`;
       const more = generator.tokenize(m.prompt + head);
       const room = generator.contextSize - more.length - 1;
       if (room > 8) {
         const k = Math.min(n, IMPRESSION_CANDIDATES);
-        const c = await generator.generate(more, { candidates: candidates.slice(0, k), stop: m.stop, maxTokens: Math.min(m.settings.maxTokens, room), quorum: candidateQuorum(m.settings, k), signal: ac.signal });
-        const whole = c.candidates.filter((x) => x.stopReason !== "cut").map((x) => ({ ...x, text: head + x.text, tokens: chosen.tokens + x.tokens }));
-        chosen = whole.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : whole[chooseCandidate(whole.map((x) => x.text), m.expected)]!;
+        const c = await generator.generate(more, { candidates: candidates.slice(0, k), stop: m.stop, maxTokens: Math.min(IMPRESSION_MAX_TOKENS, room), quorum: candidateQuorum(m.settings, k), signal: ac.signal });
+        const headTokens = more.length - prompt.length;
+        const whole = c.candidates.filter((x) => x.stopReason !== "cut").map((x) => ({ ...x, text: head + x.text, tokens: headTokens + x.tokens }));
+        const all = [chosen, ...whole];
+        chosen = whole.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : all[chooseCandidate(all.map((x) => x.text), m.expected)]!;
         moreTokens = c.candidates.reduce((a, x) => a + x.tokens, 0);
       }
     }
