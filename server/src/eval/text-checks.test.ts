@@ -8,6 +8,10 @@ test("unknownWords lists the words outside the training vocabulary", () => {
   const vocab = vocabulary(["The lungs are clear.", "Interval improvement of the effusion."]);
   assert.deepEqual(unknownWords("Interval improveloped of the lungs.", vocab), ["improveloped"]);
   assert.deepEqual(unknownWords("THE LUNGS ARE CLEAR", vocab), []);
+  // IU X-ray's de-identification placeholder is in the reports but is no word of a report.
+  const iu = vocabulary(["The XXXX examination consists of frontal and lateral radiographs."]);
+  assert.ok(iu.has("examination") && !iu.has("xxxx"));
+  assert.deepEqual(unknownWords("The XXXX examination.", iu), ["xxxx"]);
 });
 
 test("selfContradictions finds an observation stated present and absent in different sentences", () => {
