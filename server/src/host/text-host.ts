@@ -7,7 +7,7 @@
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
 import { candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
-import { chooseCandidate, impressionOf } from "./consensus.js";
+import { chooseCandidate, impressionOf, lexicon } from "./consensus.js";
 
 /** Candidates for an impression written after chosen findings that had none. */
 const IMPRESSION_CANDIDATES = 16;
@@ -48,6 +48,8 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
   const ac = new AbortController();
   if (cancelledEarly) ac.abort();
   running.set(m.id, ac);
+  // Every candidate keeps to the model's lexicon (token-level: no word outside it is written).
+  const words = m.expected?.lexiconFile ? lexicon(m.expected.lexiconFile) : undefined;
   const draft = new DraftStream(m.id, m.stop, send, n > 1);
   let lastDone = 0;
   let lastDoneSend = 0;
@@ -57,6 +59,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       stop: m.stop,
       maxTokens: Math.min(m.settings.maxTokens, generator.contextSize - prompt.length - 1),
       signal: ac.signal,
+      lexicon: words,
       onText0: (text, tokens) => draft.push(text, tokens),
       onDone:
         n > 1
@@ -81,7 +84,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       const more = generator.tokenize(m.prompt + head);
       const room = generator.contextSize - more.length - 1;
       if (room > 8) {
-        const c = await generator.generate(more, { candidates: candidates.slice(0, Math.min(n, IMPRESSION_CANDIDATES)), stop: m.stop, maxTokens: Math.min(m.settings.maxTokens, room), signal: ac.signal });
+        const c = await generator.generate(more, { candidates: candidates.slice(0, Math.min(n, IMPRESSION_CANDIDATES)), stop: m.stop, maxTokens: Math.min(m.settings.maxTokens, room), signal: ac.signal, lexicon: words });
         const whole = c.candidates.map((x) => ({ ...x, text: head + x.text, tokens: chosen.tokens + x.tokens }));
         chosen = whole.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : whole[chooseCandidate(whole.map((x) => x.text), m.expected)]!;
         moreTokens = c.candidates.reduce((a, x) => a + x.tokens, 0);
