@@ -34,7 +34,7 @@ export interface BatchedGenerateParams {
   /**
    * Words every candidate keeps to (case-insensitive runs of letters, as metrics/answer-checks.ts
    * counts words): tokens that would write another word are never sampled. The native trie is
-   * built once per set (pass the same set each time, e.g. consensus.ts `lexicon(file)`).
+   * built once per set (pass the same set each time, e.g. consensus.ts `allowedWords`).
    */
   lexicon?: ReadonlySet<string>;
 }

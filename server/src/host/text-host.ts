@@ -7,7 +7,7 @@
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
 import { candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
-import { chooseCandidate, impressionOf, lexicon } from "./consensus.js";
+import { allowedWords, chooseCandidate, impressionOf } from "./consensus.js";
 
 /** Candidates for an impression written after chosen findings that had none. */
 const IMPRESSION_CANDIDATES = 16;
@@ -49,7 +49,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
   if (cancelledEarly) ac.abort();
   running.set(m.id, ac);
   // Every candidate keeps to the model's lexicon (token-level: no word outside it is written).
-  const words = m.expected?.lexiconFile ? lexicon(m.expected.lexiconFile) : undefined;
+  const words = allowedWords(m.expected);
   const draft = new DraftStream(m.id, m.stop, send, n > 1);
   let lastDone = 0;
   let lastDoneSend = 0;
