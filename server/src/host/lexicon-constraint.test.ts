@@ -117,6 +117,13 @@ describe("lexicon constraint (addon sampler)", () => {
       const t = sampler.sample(ctx);
       assert.ok(model.isEog(t), `token ${t} ends the generation`);
       sampler.free();
+      // A lexicon made for another model reads this model's pieces: the same end.
+      const other = await addon.loadModel(join(dir, "m.gguf"), { gpuLayers: 0 });
+      const foreign = new addon.Sampler(model, { temperature: 0, lexicon: new addon.Lexicon(other, ["therapy"]) });
+      other.free();
+      foreign.accept(tokens.indexOf("▁the"));
+      assert.ok(model.isEog(foreign.sample(ctx)));
+      foreign.free();
       // Whole generations with it end too, by the end token or maxTokens, and write at most "the".
       ctx.free();
       const g = await BatchedTextGenerator.load(path, { gpu: false, contextSize: 128, threads: 1 });
