@@ -1,5 +1,5 @@
 // Module entry: backend loading (CPU variants from the libraries' own folder, optional GPU
-// backend files), device listing, quiet logging, and the three classes.
+// backend files), device listing, quiet logging, and the wrapped classes.
 #include <dlfcn.h>
 #include <cstdio>
 #include <cstdlib>
@@ -95,6 +95,7 @@ static Napi::Object InitModule(Napi::Env env, Napi::Object exports) {
   Model::Init(env, exports);
   Context::Init(env, exports);
   Sampler::Init(env, exports);
+  Lexicon::Init(env, exports);
   return exports;
 }
 

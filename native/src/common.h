@@ -1,4 +1,4 @@
-// Shared declarations of the llama-embed addon: three wrapped classes (Model, Context, Sampler)
+// Shared declarations of the llama-embed addon: four wrapped classes (Model, Context, Sampler, Lexicon)
 // over llama.cpp's C API, plus the module-level init.
 #pragma once
 #include <napi.h>
@@ -66,6 +66,25 @@ class Context : public Napi::ObjectWrap<Context> {
   Napi::Value Handle(const Napi::CallbackInfo& info);
 };
 
+// A word list generation keeps to (lexicon.cc): its trie and the model's token pieces, built once.
+struct LexiconData;
+
+class Lexicon : public Napi::ObjectWrap<Lexicon> {
+ public:
+  static Napi::FunctionReference ctor;
+  static void Init(Napi::Env env, Napi::Object exports);
+  explicit Lexicon(const Napi::CallbackInfo& info);
+  std::shared_ptr<const LexiconData> data() const { return data_; }
+
+ private:
+  std::shared_ptr<const LexiconData> data_;
+  Napi::Value Size(const Napi::CallbackInfo& info);
+};
+
+// A sampler that masks the tokens leaving the lexicon (first in a chain); `vocab` is the chain's;
+// with maxTokens > 0 the token that makes it maxTokens accepted tokens must leave the word complete.
+llama_sampler* makeLexiconSampler(const std::shared_ptr<const LexiconData>& data, const llama_vocab* vocab, int32_t maxTokens);
+
 // The settings of one sampler chain (see sampler.cc), read from a JS options object.
 struct SamplerSettings {
   float temperature = 0.8f;
@@ -75,9 +94,11 @@ struct SamplerSettings {
   float repeatPenalty = 1;
   int32_t repeatLastN = 64;
   uint32_t seed = LLAMA_DEFAULT_SEED;
+  std::shared_ptr<const LexiconData> lexicon;  // none: unconstrained
+  int32_t lexiconMaxTokens = 0;                // where the text is cut (0: unknown)
 };
 SamplerSettings parseSamplerSettings(const Napi::Object& o);
-// repeat penalty -> top-k -> top-p -> min-p -> temperature -> seeded dist; greedy when temperature <= 0.
+// [lexicon ->] repeat penalty -> top-k -> top-p -> min-p -> temperature -> seeded dist; greedy when temperature <= 0.
 llama_sampler* makeSamplerChain(const llama_vocab* vocab, const SamplerSettings& s);
 
 class Sampler : public Napi::ObjectWrap<Sampler> {

@@ -1,4 +1,4 @@
-// Sampler: a llama.cpp sampler chain (repeat penalty -> top-k -> top-p -> min-p -> temperature
+// Sampler: a llama.cpp sampler chain ([lexicon ->] repeat penalty -> top-k -> top-p -> min-p -> temperature
 // -> seeded dist; greedy when temperature <= 0).
 #include "common.h"
 
@@ -14,11 +14,18 @@ SamplerSettings parseSamplerSettings(const Napi::Object& o) {
   s.repeatLastN = static_cast<int32_t>(optNumber(o, "repeatLastN", s.repeatLastN));
   s.seed = static_cast<uint32_t>(optNumber(o, "seed", s.seed));
   if (s.repeatPenalty <= 0) throw Napi::RangeError::New(o.Env(), "repeatPenalty must be > 0");
+  Napi::Value lex = o.Get("lexicon");
+  if (!lex.IsUndefined() && !lex.IsNull()) {
+    if (!lex.IsObject() || !lex.As<Napi::Object>().InstanceOf(Lexicon::ctor.Value())) throw Napi::TypeError::New(o.Env(), "option lexicon must be a Lexicon");
+    s.lexicon = Lexicon::Unwrap(lex.As<Napi::Object>())->data();
+    s.lexiconMaxTokens = static_cast<int32_t>(optNumber(o, "lexiconMaxTokens", 0));
+  }
   return s;
 }
 
 llama_sampler* makeSamplerChain(const llama_vocab* vocab, const SamplerSettings& s) {
   llama_sampler* chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
+  if (s.lexicon) llama_sampler_chain_add(chain, makeLexiconSampler(s.lexicon, vocab, s.lexiconMaxTokens));
   if (s.repeatPenalty != 1.0f && s.repeatLastN != 0)
     llama_sampler_chain_add(chain, llama_sampler_init_penalties(llama_vocab_n_tokens(vocab), s.repeatLastN, s.repeatPenalty, 0, 0));
   if (s.temperature <= 0) {
@@ -45,7 +52,8 @@ void Sampler::Init(Napi::Env env, Napi::Object exports) {
 }
 
 // new Sampler(model, { temperature = 0.8, topK = 40, topP = 0.95, minP = 0, repeatPenalty = 1,
-//                      repeatLastN = 64, seed })
+//                      repeatLastN = 64, seed, lexicon?: Lexicon,
+//                      lexiconMaxTokens = 0 })
 Sampler::Sampler(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Sampler>(info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsObject() || !info[0].As<Napi::Object>().InstanceOf(Model::ctor.Value()))

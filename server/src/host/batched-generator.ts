@@ -8,7 +8,7 @@
 import { availableParallelism } from "node:os";
 import type { StopReason } from "@xraygpt/protocol";
 import type { SamplingSettings } from "./messages.js";
-import { loadAddonModel, type LlamaEmbedAddon, type NativeContext, type NativeModel, type SamplerOptions } from "../softtoken/addon.js";
+import { loadAddonModel, type LlamaEmbedAddon, type NativeContext, type NativeLexicon, type NativeModel, type SamplerOptions } from "../softtoken/addon.js";
 
 export interface BatchedLoadOptions {
   gpu?: boolean;
@@ -33,6 +33,12 @@ export interface BatchedGenerateParams {
   onDone?(done: number, total: number): void;
   /** Benchmarks of the raw decode: never stop at end of generation. */
   ignoreEos?: boolean;
+  /**
+   * Words every candidate keeps to (case-insensitive runs of letters, as metrics/answer-checks.ts
+   * counts words): tokens that would write another word are never sampled. The native trie is
+   * built once per set (pass the same set each time, e.g. consensus.ts `allowedWords`).
+   */
+  lexicon?: ReadonlySet<string>;
 }
 
 export interface BatchedCandidate {
@@ -53,8 +59,9 @@ export interface BatchedResult {
 /** Context cells per sequence are allocated in blocks of this many. */
 const CELL_BLOCK = 256;
 
-function samplerOptions(s: SamplingSettings): SamplerOptions {
-  return { temperature: s.temperature, topK: s.topK, topP: s.topP, repeatPenalty: s.repeatPenalty, seed: s.seed };
+/** A candidate's sampler; with a lexicon, its last token (the maxTokens-th) also ends its word. */
+function samplerOptions(s: SamplingSettings, lexicon: NativeLexicon | undefined, maxTokens: number): SamplerOptions {
+  return { temperature: s.temperature, topK: s.topK, topP: s.topP, repeatPenalty: s.repeatPenalty, seed: s.seed, ...(lexicon ? { lexicon, lexiconMaxTokens: maxTokens } : {}) };
 }
 
 /** Text of UTF-8 bytes, without a character cut off at the end. */
@@ -67,6 +74,8 @@ export class BatchedTextGenerator {
   /** Tokens whose KV sequence 0 holds. */
   private held: number[] = [];
   private queue: Promise<unknown> = Promise.resolve();
+  /** The native lexicon of each word set passed (trie and token pieces built once). */
+  private lexicons = new WeakMap<ReadonlySet<string>, NativeLexicon>();
 
   private constructor(
     private readonly addon: LlamaEmbedAddon,
@@ -119,6 +128,12 @@ export class BatchedTextGenerator {
     return new this.addon.Context(this.model, { nCtx: perSeq * nSeq, nSeq, nThreads: this.threads, kvUnified: false, flashAttention: true });
   }
 
+  private nativeLexicon(words: ReadonlySet<string>): NativeLexicon {
+    let lex = this.lexicons.get(words);
+    if (!lex) this.lexicons.set(words, (lex = new this.addon.Lexicon(this.model, [...words])));
+    return lex;
+  }
+
   /** A sequence for every candidate (the context grows once, on the first consensus). */
   private ensureCapacity(candidates: number): void {
     if (this.context.nSeq() >= candidates) return;
@@ -140,12 +155,13 @@ export class BatchedTextGenerator {
     // prompt afresh, so the same request always gives the same candidates.
     let reuse = 0;
     while (n === 1 && reuse < this.held.length && reuse < prompt.length - 1 && this.held[reuse] === prompt[reuse]) reuse++;
+    const lexicon = params.lexicon ? this.nativeLexicon(params.lexicon) : undefined;
     const decoder = new TextDecoder("utf-8");
     const onAbort = () => ctx.cancel();
     let result;
     try {
       const running = ctx.generate(prompt, {
-        candidates: params.candidates.map(samplerOptions),
+        candidates: params.candidates.map((c) => samplerOptions(c, lexicon, maxTokens)),
         reuse,
         stop: params.stop ?? [],
         maxTokens,

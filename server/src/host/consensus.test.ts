@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { askedAbout } from "../metrics/index.js";
-import { chooseCandidate, disagreement, findingsOf, impressionGaps, positivesPhrase, saysNothingAbnormal } from "./consensus.js";
+import { allowedWords, chooseCandidate, disagreement, findingsOf, impressionGaps, lexicon, positivesPhrase, saysNothingAbnormal } from "./consensus.js";
 
 test("consensus picks the candidate closest to all the others", () => {
   const c = [
@@ -94,6 +94,24 @@ test("candidates with words outside the lexicon lose to ones without, whatever t
   assert.equal(chooseCandidate(c, { ...expected, lexiconFile: file }), 2);
   // When every candidate has an unknown word, the fewest win; contradictions still come first.
   assert.equal(chooseCandidate(["Interval improveloped pleural effusion.", "No pleural effusion. Improveloped."], { ...expected, lexiconFile: file }), 1);
+  rmSync(dir, { recursive: true });
+});
+
+test("an answer may also use the words naming the observations asked about (one set per topic)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lexicon-"));
+  const file = join(dir, "lexicon.txt");
+  writeFileSync(file, "support\nyes\nthere\nare\nis\na\npacemaker\n");
+  assert.equal(allowedWords({ present: [], absent: [] }), undefined);
+  const summary = allowedWords({ present: [], absent: [], lexiconFile: file });
+  assert.equal(summary, lexicon(file));
+  const answer = { present: ["Support Devices"], absent: [], complete: false, asked: askedAbout("Are there any support devices?"), lexiconFile: file };
+  const words = allowedWords(answer)!;
+  assert.deepEqual([...words].sort(), ["a", "are", "devices", "is", "pacemaker", "support", "there", "yes"]);
+  assert.equal(allowedWords({ ...answer }), words, "the same set for the same file and topic");
+  // Consensus decoding counts unknown words with the same set.
+  const c = ["Yes, there are support devices.", "Yes, there are support devices.", "Yes, there is a pacemaker."];
+  assert.equal(chooseCandidate(c, { ...answer, asked: [] }), 2);
+  assert.equal(chooseCandidate(c, answer), 0);
   rmSync(dir, { recursive: true });
 });
 

@@ -10,7 +10,7 @@
  * in another), then (in an answer) fewest asked-about observations left unaddressed, then (in a
  * summary) fewest given positives left unsaid, then (in a summary) the closest to ending with an
  * impression that names every given positive, then fewest words outside the model's lexicon
- * (garbled words: "improveloped"), then consensus. The answer never contradicts the findings line when any candidate does not.
+ * (garbled words: "improveloped"; `allowedWords`), then consensus. The answer never contradicts the findings line when any candidate does not.
  */
 import { readFileSync } from "node:fs";
 import { addresses, extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, unknownWords, type Observation } from "../metrics/index.js";
@@ -41,6 +41,24 @@ export function lexicon(file: string): ReadonlySet<string> {
     words = new Set(readFileSync(file, "utf8").split("\n").map((w) => w.trim()).filter(Boolean));
     lexicons.set(file, words);
   }
+  return words;
+}
+
+const answerLexicons = new Map<string, ReadonlySet<string>>();
+
+/**
+ * The words a candidate may use (undefined: no lexicon): the lexicon file's, and in an answer also
+ * the words naming each observation asked about ("Are there any support devices?" may be answered
+ * with "devices", a word the training reports never use). One set per file and question topic.
+ */
+export function allowedWords(expected: ExpectedFindings | undefined): ReadonlySet<string> | undefined {
+  if (!expected?.lexiconFile) return undefined;
+  const base = lexicon(expected.lexiconFile);
+  const asked = (expected.asked ?? []).filter(known);
+  if (asked.length === 0) return base;
+  const key = `${expected.lexiconFile}\n${asked.join("|")}`;
+  let words = answerLexicons.get(key);
+  if (!words) answerLexicons.set(key, (words = new Set([...base, ...asked.flatMap((o) => o.toLowerCase().match(/[a-z]+/g) ?? [])])));
   return words;
 }
 
@@ -133,7 +151,7 @@ function unanswered(text: string, expected: ExpectedFindings): number {
 /** Index of the answer: see the module comment. Ties go to the lowest index. */
 export function chooseCandidate(candidates: readonly string[], expected?: ExpectedFindings): number {
   const consensus = consensusScores(candidates);
-  const words = expected?.lexiconFile ? lexicon(expected.lexiconFile) : undefined;
+  const words = allowedWords(expected);
   const checks = candidates.map((c) => ({
     ...(expected ? disagreement(c, expected) : { contradictions: 0, omissions: 0 }),
     gaps: expected ? impressionGaps(c, expected) : 0,

@@ -7,7 +7,7 @@
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
 import { candidateQuorum, candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
-import { chooseCandidate, findingsOf, impressionGaps, positivesPhrase } from "./consensus.js";
+import { allowedWords, chooseCandidate, findingsOf, impressionGaps, positivesPhrase } from "./consensus.js";
 
 /** Candidates for an impression written again after the chosen findings, and their length. */
 const IMPRESSION_CANDIDATES = 16;
@@ -49,6 +49,8 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
   const ac = new AbortController();
   if (cancelledEarly) ac.abort();
   running.set(m.id, ac);
+  // Every candidate keeps to the model's lexicon (token-level: no word outside it is written).
+  const words = allowedWords(m.expected);
   const draft = new DraftStream(m.id, m.stop, send, n > 1);
   let lastDone = 0;
   let lastDoneSend = 0;
@@ -59,6 +61,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       maxTokens: Math.min(m.settings.maxTokens, generator.contextSize - prompt.length - 1),
       quorum: candidateQuorum(m.settings),
       signal: ac.signal,
+      lexicon: words,
       onText0: (text, tokens) => draft.push(text, tokens),
       onDone:
         n > 1
@@ -86,7 +89,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       const room = generator.contextSize - more.length - 1;
       if (room > 8) {
         const k = Math.min(n, IMPRESSION_CANDIDATES);
-        const c = await generator.generate(more, { candidates: candidates.slice(0, k), stop: m.stop, maxTokens: Math.min(IMPRESSION_MAX_TOKENS, room), quorum: candidateQuorum(m.settings, k), signal: ac.signal });
+        const c = await generator.generate(more, { candidates: candidates.slice(0, k), stop: m.stop, maxTokens: Math.min(IMPRESSION_MAX_TOKENS, room), quorum: candidateQuorum(m.settings, k), signal: ac.signal, lexicon: words });
         const headTokens = more.length - prompt.length;
         const whole = c.candidates.filter((x) => x.stopReason !== "cut").map((x) => ({ ...x, text: head + x.text, tokens: headTokens + x.tokens }));
         const all = [chosen, ...whole];

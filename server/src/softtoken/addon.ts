@@ -126,6 +126,20 @@ export interface SamplerOptions {
   repeatPenalty?: number;
   repeatLastN?: number;
   seed?: number;
+  /** Words the text keeps to (token-level constraint, first in the chain); none: unconstrained. */
+  lexicon?: NativeLexicon;
+  /** With a lexicon: the text ends after this many tokens, so the last one must end its word. */
+  lexiconMaxTokens?: number;
+}
+
+/**
+ * A word list made for one model (new Lexicon(model, words)): a word is a run of ASCII letters,
+ * case-insensitive; a sampler with it allows only tokens that keep every word a lexicon word
+ * (or a prefix of one while it is being written), and ends of generation between words.
+ */
+export interface NativeLexicon {
+  /** Distinct words it holds (entries that are not runs of letters are skipped). */
+  size(): number;
 }
 
 export interface NativeSampler {
@@ -142,6 +156,7 @@ export interface LlamaEmbedAddon {
   loadModel(path: string, options: { gpuLayers?: number; useMmap?: boolean }): Promise<NativeModel>;
   Context: new (model: NativeModel, options?: ContextOptions) => NativeContext;
   Sampler: new (model: NativeModel, options?: SamplerOptions) => NativeSampler;
+  Lexicon: new (model: NativeModel, words: readonly string[]) => NativeLexicon;
 }
 
 export type AddonLoadResult =
