@@ -248,6 +248,8 @@ export interface ModelInfo {
   default: boolean;
   /** A model served elsewhere: its endpoints and the requests each takes at once (the manifest's `backend`). */
   remote?: { baseUrls: string[]; maxConcurrency: number };
+  /** A local model: the model processes it runs in (each one generation at a time). */
+  replicas?: number;
 }
 export const ModelsRequest = new RequestType<Record<string, never> | undefined, { models: ModelInfo[] }, void>("xraygpt/models");
 

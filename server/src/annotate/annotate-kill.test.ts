@@ -60,11 +60,11 @@ test("kill -9 mid-batch, re-run: every image exactly once; a second process is r
   assert.ok(records.every((r) => !r.error && typeof r.text === "string"));
 });
 
-test("--verbose says how the work runs in parallel; --threads and --quorum are taken", { timeout: 120_000 }, async () => {
+test("--verbose says how the work runs in parallel; --threads, --replicas and --quorum are taken", { timeout: 120_000 }, async () => {
   const out = join(ws.dir, "verbose.jsonl");
-  const run = await runAnnotate([batch, "--out", out, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL, "--concurrency", "3", "--threads", "1", "--candidates", "8", "--quorum", "0.5", "--max-tokens", "8", "--verbose"]).done;
+  const run = await runAnnotate([batch, "--out", out, "--models-dir", ws.modelsDir, "--model", FIXTURE_MODEL, "--concurrency", "3", "--threads", "1", "--replicas", "2", "--candidates", "8", "--quorum", "0.5", "--max-tokens", "8", "--verbose"]).done;
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stderr, /parallelism: 3 image\(s\) in flight \(--concurrency\), 1 CPU thread\(s\) per model \(--threads\)/);
+  assert.match(run.stderr, /parallelism: 3 image\(s\) in flight \(--concurrency\), 2 model process\(es\) \(--replicas\), 1 CPU thread\(s\) each \(--threads\)/);
   assert.match(run.stderr, /parallelism: 8 candidates per image in one batched generation \(--candidates\); once 4 have finished the rest are cut \(--quorum 0\.5\)/);
   const record = JSON.parse(lines(out)[0]!) as AnnotationRecord;
   assert.equal(record.generation.candidateQuorum, 0.5, "the log records the quorum");

@@ -52,7 +52,7 @@ export interface AnnotateOptions {
   client?: string;
   onProgress?(p: AnnotateProgress): void;
   /** Once the model is resolved: the images that will be in flight at once. */
-  onStart?(plan: { concurrency: number; model: ModelRef }): void;
+  onStart?(plan: { concurrency: number; replicas: number; model: ModelRef }): void;
   warn?(message: string): void;
 }
 
@@ -77,9 +77,10 @@ async function resolveModel(engine: Engine, id: string | undefined): Promise<Mod
 /** What one image came to: a record to write, a skip, or nothing (cancelled, or the batch must stop). */
 type Outcome = { record: AnnotationRecord; failed: boolean } | "skipped" | "none";
 
-/** Images in flight when the caller names no number: a remote model's endpoints × their maxConcurrency, else 2. */
+/** Images in flight when the caller names no number: a remote model's endpoints × their maxConcurrency, else its model processes + 1. */
 export function defaultConcurrency(model: ModelInfo): number {
-  return model.remote ? model.remote.maxConcurrency * model.remote.baseUrls.length : 2;
+  // Local: one image per model process, and one more decoding meanwhile.
+  return model.remote ? model.remote.maxConcurrency * model.remote.baseUrls.length : (model.replicas ?? 1) + 1;
 }
 
 export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateSummary> {
@@ -95,7 +96,7 @@ export async function annotateBatch(options: AnnotateOptions): Promise<AnnotateS
     const info = await resolveModel(engine, options.model);
     const model: ModelRef = { id: info.id, version: info.version, manifestHash: info.manifestHash };
     const concurrency = Math.max(1, Math.floor(options.concurrency ?? defaultConcurrency(info)));
-    options.onStart?.({ concurrency, model });
+    options.onStart?.({ concurrency, replicas: info.replicas ?? 1, model });
     const done = new Set<string>();
     for (const r of journal.state.records) {
       if (!isAnnotation(r) || r.model?.manifestHash !== model.manifestHash || (r.promptRequested ?? null) !== promptRequested) continue;

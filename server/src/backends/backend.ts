@@ -71,6 +71,8 @@ export interface Backend<P = unknown> {
 export interface BackendOptions {
   device: "auto" | "cpu" | "gpu";
   threads: number;
+  /** Model processes for a findings-text model (generations at once); 1 when absent. */
+  replicas?: number;
   log(line: string): void;
   /** Called when the backend's health changes (an endpoint went down or came back). */
   onHealth?(): void;

@@ -21,7 +21,7 @@ export interface TextPrompt {
 
 export class FindingsTextBackend extends LocalModel implements Backend<TextPrompt> {
   constructor(entry: LoadedManifest, opts: BackendOptions) {
-    super(entry, opts, "findings-text");
+    super(entry, opts, "findings-text", opts.replicas ?? 1);
   }
 
   async prepare(image: AnalysedImage): Promise<AnalysedImage> {
@@ -50,6 +50,6 @@ export class FindingsTextBackend extends LocalModel implements Backend<TextPromp
           ...(this.entry.lexiconPath ? { lexiconFile: this.entry.lexiconPath } : {}),
         }
       : undefined;
-    return this.llm.generate(prompt.text, settings, manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken, onCandidates: hooks.onCandidates, ...(expected ? { expected } : {}) });
+    return this.run(prompt.text, settings, manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken, onCandidates: hooks.onCandidates, ...(expected ? { expected } : {}) });
   }
 }

@@ -54,6 +54,6 @@ export class MultimodalBackend extends LocalModel implements Backend<MultimodalP
   }
 
   generate(prompt: MultimodalPrompt, settings: SamplingSettings, hooks: GenerateHooks): Promise<GenerationDone> {
-    return this.llm.generate(prompt, settings, this.entry.manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken });
+    return this.run(prompt, settings, this.entry.manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken });
   }
 }

@@ -60,6 +60,6 @@ export class SoftTokensBackend extends LocalModel implements Backend<SoftPrompt>
   }
 
   generate(prompt: SoftPrompt, settings: SamplingSettings, hooks: GenerateHooks): Promise<GenerationDone> {
-    return this.llm.generate(prompt, settings, this.entry.manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken });
+    return this.run(prompt, settings, this.entry.manifest.prompt.stop, { signal: hooks.signal, onToken: hooks.onToken });
   }
 }

@@ -33,7 +33,8 @@ const generationMs = (r: WithoutJob<SummarizeResult>) => r.timings.promptMs + r.
 async function engineOn(textEngine: TextEngine, threads: number): Promise<XrayEngine> {
   const before = process.env.XRAYGPT_TEXT_ENGINE;
   process.env.XRAYGPT_TEXT_ENGINE = textEngine;
-  const engine = new XrayEngine({ threads, device: "cpu" });
+  // Replicas as annotate has them (the single-image figures use one of them).
+  const engine = new XrayEngine({ threads, device: "cpu", replicas: "auto" });
   try {
     await engine.loadModel(DEFAULT_MODEL_ID);
   } finally {

@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   });
   const image = join(dir, "chest.png");
   await writeSyntheticPng(image, 1, 512, 512);
-  const engine = new XrayEngine({ modelsDirs: [modelsDir], defaultModel: "bench-llm", threads: THREADS, device: "cpu" });
+  const engine = new XrayEngine({ modelsDirs: [modelsDir], defaultModel: "bench-llm", threads: THREADS, device: "cpu", replicas: "auto" });
   try {
     await section("summary latency (fixture model)", async () => {
       const cold = performance.now();

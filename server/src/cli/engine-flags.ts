@@ -5,7 +5,7 @@ import { userModelsDir } from "../models/registry.js";
 import type { Engine } from "../engine/types.js";
 import { UsageError } from "./command.js";
 
-export const ENGINE_FLAGS = ["model", "models-dir", "device", "threads", "allow-root"];
+export const ENGINE_FLAGS = ["model", "models-dir", "device", "threads", "replicas", "allow-root"];
 
 export const ENGINE_HELP = `  --model ID          model to use (default: xraygpt-mini)
   --models-dir DIR    extra folder of models (<DIR>/<id>/model.json); repeat with commas
@@ -13,11 +13,13 @@ export const ENGINE_HELP = `  --model ID          model to use (default: xraygpt
   --device D          auto (default), cpu or gpu
   --threads N         CPU threads per model (default: the cores but one, at most 8; also
                       XRAYGPT_THREADS): more threads than free cores make llama.cpp crawl
+  --replicas N|auto   model processes per findings-text model, each one generation at a
+                      time (default 1; annotate: auto = the cores / --threads, at most 4)
   --allow-root DIRS   only read or write files under these folders (comma-separated):
                       images, image lists, logs`;
 
 /** `extraRoots`: folders of the command's own that --allow-root must not shut out. */
-export function engineFromFlags(flags: Record<string, string | boolean>, log?: (line: string) => void, extraRoots: string[] = []): Engine {
+export function engineFromFlags(flags: Record<string, string | boolean>, log?: (line: string) => void, extraRoots: string[] = [], defaults: { replicas?: number | "auto" } = {}): Engine {
   const device = (flags.device as string | undefined) ?? process.env.XRAYGPT_DEVICE ?? "auto";
   if (!["auto", "cpu", "gpu"].includes(device)) throw new UsageError(`--device must be auto, cpu or gpu (got ${device})`);
   const list = (v: string | boolean | undefined) => (typeof v === "string" ? v.split(",").filter(Boolean).map((d) => resolve(d)) : undefined);
@@ -28,8 +30,17 @@ export function engineFromFlags(flags: Record<string, string | boolean>, log?: (
     allowedRoots: flags["allow-root"] === undefined ? undefined : [...list(flags["allow-root"])!, ...extraRoots],
     device: device as "auto" | "cpu" | "gpu",
     threads: threadsFrom(flags.threads ?? process.env.XRAYGPT_THREADS),
+    replicas: replicasFrom(flags.replicas) ?? defaults.replicas,
     log,
   });
+}
+
+function replicasFrom(v: string | boolean | undefined): number | "auto" | undefined {
+  if (v === undefined) return undefined;
+  if (v === "auto") return "auto";
+  const n = Number(v);
+  if (typeof v !== "string" || !Number.isInteger(n) || n < 1 || n > 16) throw new UsageError(`--replicas needs auto or an integer from 1 to 16 (got ${String(v)})`);
+  return n;
 }
 
 function threadsFrom(v: string | boolean | undefined): number | undefined {

@@ -4,6 +4,7 @@
  * Vision runs in this process (onnxruntime-node); the LLM runs in a model process per model.
  */
 import { randomUUID } from "node:crypto";
+import { statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { createRequire } from "node:module";
 import type {
@@ -136,12 +137,26 @@ export class XrayEngine implements Engine {
     const key = id ?? this.defaultModel; // the registry id: a bundled model shadowed by a same-id one is "bundled:<id>"
     let r = this.resident.get(key);
     if (!r) {
-      const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, log: (l) => this.log(l), onHealth: () => this.emitStatus() });
+      const backend = createBackend(entry, { device: this.opts.device ?? "auto", threads: this.threads, replicas: this.replicasFor(entry), log: (l) => this.log(l), onHealth: () => this.emitStatus() });
       r = { key, entry, backend, queue: new JobQueue(backend.parallel ?? this.opts.parallel ?? 1) };
       r.queue.onChange(() => this.emitStatus());
       this.resident.set(key, r);
     }
     return r;
+  }
+
+  /** Model processes for the model: EngineOptions.replicas, "auto" resolved from the machine and the model's size. */
+  replicasFor(entry: LoadedManifest): number {
+    const want = this.opts.replicas ?? 1;
+    if (want !== "auto") return Math.max(1, Math.floor(want));
+    if (entry.manifest.conditioning.mode !== "findings-text" || !entry.llmPath) return 1;
+    let bytes = Infinity;
+    try {
+      bytes = statSync(entry.llmPath).size;
+    } catch {
+      // unreadable: the load will say why
+    }
+    return bytes <= 2 ** 30 ? Math.max(1, Math.min(4, Math.floor(availableParallelism() / this.threads))) : 1;
   }
 
   /** The model's vision ONNX (absent for a multimodal model without a classifier). */
@@ -404,6 +419,7 @@ export class XrayEngine implements Engine {
       loaded: !!this.resident.get(e.id)?.backend.info,
       default: e.id === this.defaultModel,
       ...(m?.backend ? { remote: { baseUrls: m.backend.baseUrls, maxConcurrency: m.backend.maxConcurrency ?? REMOTE_MAX_CONCURRENCY } } : {}),
+      ...(e.loaded && !m?.backend ? { replicas: this.replicasFor(e.loaded) } : {}),
     };
   }
 

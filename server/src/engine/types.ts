@@ -40,6 +40,12 @@ export interface EngineOptions {
    * most 8 — spinning more threads than free cores makes llama.cpp many times slower.
    */
   threads?: number;
+  /**
+   * Model processes per findings-text model, each running one generation: a number, or "auto" —
+   * as many as the cores hold at `threads` each (at most 4), for a model file of at most 1 GB.
+   * Default 1: batch work (annotate) asks for "auto".
+   */
+  replicas?: number | "auto";
   /** Generations run at once per model (default 1; the rest wait in a fair queue). */
   parallel?: number;
   log?(line: string): void;

@@ -54,7 +54,8 @@ ${ENGINE_HELP}`,
     const concurrency = flags.concurrency === undefined ? undefined : Number(flags.concurrency);
     if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) throw new UsageError(`--concurrency needs an integer from 1 to 64 (got ${String(flags.concurrency)})`);
     const out = resolve(flags.out);
-    const engine = engineFromFlags(flags);
+    // Batch work: as many model processes as the cores hold, unless --replicas says otherwise.
+    const engine = engineFromFlags(flags, undefined, [], { replicas: "auto" });
     let images: string[];
     try {
       images = listImages(positionals[0]!, engine.allowedRoots);
@@ -83,7 +84,7 @@ ${ENGINE_HELP}`,
         signal: ac.signal,
         warn: (m) => io.stderr(`warning: ${m}\n`),
         onStart: (plan) => {
-          if (flags.verbose) io.stderr(`parallelism: ${plan.concurrency} image(s) in flight (--concurrency), ${engine.threads} CPU thread(s) per model (--threads)\n`);
+          if (flags.verbose) io.stderr(`parallelism: ${plan.concurrency} image(s) in flight (--concurrency), ${plan.replicas} model process(es) (--replicas), ${engine.threads} CPU thread(s) each (--threads)\n`);
         },
         onProgress: (p) => {
           const r = p.record;

@@ -60,8 +60,11 @@ export function registerReportFeatures(
   const isReport = (doc: TextDocument) => doc.uri.startsWith("file:") && isReportPath(fileURLToPath(doc.uri));
 
   async function imageState(doc: TextDocument): Promise<ImageState> {
-    const field = parseReport(doc.getText()).frontMatter?.fields.get("image")?.value;
+    const fields = parseReport(doc.getText()).frontMatter?.fields;
+    const field = fields?.get("image")?.value;
     if (!field) return { exists: false };
+    // The findings of the model that drafted the report (its front matter), else the default's.
+    const model = fields?.get("model")?.value || undefined;
     const path = resolveImageField(fileURLToPath(doc.uri), field);
     let mtimeMs: number;
     try {
@@ -71,14 +74,22 @@ export function registerReportFeatures(
     } catch {
       return { path, exists: false };
     }
-    let cached = findingsCache.get(path);
+    const key = `${model ?? ""}\n${path}`;
+    let cached = findingsCache.get(key);
     if (!cached || cached.mtimeMs !== mtimeMs) {
-      const result = engine.findings({ image: path }).catch((e: unknown) => {
-        log(`report: no findings for ${path}: ${e instanceof Error ? e.message : String(e)}`);
-        return undefined;
-      });
+      const result = engine
+        .findings({ image: path, ...(model ? { model } : {}) })
+        .catch((e: unknown) => {
+          if (!model) throw e;
+          log(`report: model ${model} of the report gives no findings (${e instanceof Error ? e.message : String(e)}); using the default model`);
+          return engine.findings({ image: path });
+        })
+        .catch((e: unknown) => {
+          log(`report: no findings for ${path}: ${e instanceof Error ? e.message : String(e)}`);
+          return undefined;
+        });
       cached = { mtimeMs, result };
-      findingsCache.set(path, cached);
+      findingsCache.set(key, cached);
     }
     const findings = await cached.result;
     return { path, exists: true, ...(findings ? { findings } : {}) };

@@ -28,6 +28,7 @@ before(async () => {
   dir = await mkdtemp(join(tmpdir(), "xraygpt-report-"));
   const models = join(dir, "models");
   await writeFixtureModel(models, "fixture-tiny");
+  await writeFixtureModel(models, "fixture-other");
   await writeSyntheticPng(join(dir, "chest.png"), 2);
   engine = new XrayEngine({ modelsDirs: [models], defaultModel: "fixture-tiny", device: "cpu" });
   const up = new PassThrough();
@@ -105,6 +106,19 @@ test("hover on a finding term shows the engine's probability for it", async () =
   assert.ok(hover);
   assert.equal(doc.getText(hover.range!), "opacity");
   assert.match((hover.contents as { value: string }).value, new RegExp(`Lung Opacity\\*\\*: vision model probability \\*\\*${expected.toFixed(2)}\\*\\* \\(fixture-tiny@0\\.0\\.1\\)`));
+});
+
+test("the hover's probability is from the model that drafted the report (its front matter), else the default's", async () => {
+  const probe = async (name: string, model: string) => {
+    const text = reportWithDraft("chest.png").replace("model: fixture-tiny\n", `model: ${model}\n`);
+    const uri = pathToFileURL(join(dir, name)).href;
+    await client.sendNotification("textDocument/didOpen", { textDocument: { uri, languageId: "markdown", version: 1, text } });
+    const doc = TextDocument.create(uri, "markdown", 1, text);
+    const hover = (await client.sendRequest("textDocument/hover", { textDocument: { uri }, position: doc.positionAt(text.indexOf("opacity") + 2) })) as Hover;
+    return (hover.contents as { value: string }).value;
+  };
+  assert.match(await probe("other.png.report.md", "fixture-other"), /\(fixture-other@0\.0\.1\)/);
+  assert.match(await probe("gone-model.png.report.md", "no-such-model"), /\(fixture-tiny@0\.0\.1\)/, "a model that is not there: the default's");
 });
 
 test("a broken image link is an error on the image value", async () => {
