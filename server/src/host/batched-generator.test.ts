@@ -7,9 +7,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
-import { writeTinyLlama } from "../testing/tiny-llama.js";
-import { requireAddon, tempDir } from "../softtoken/test-support.js";
-import { BatchedTextGenerator } from "./batched-generator.js";
+import { tempDir, tinyBatchedGenerator } from "../softtoken/test-support.js";
+import type { BatchedTextGenerator } from "./batched-generator.js";
 import { candidateSettings } from "./candidates.js";
 import type { SamplingSettings } from "./messages.js";
 
@@ -19,9 +18,7 @@ const PROMPT = "Patient: the lungs are clear ### Doctor:";
 const BASE: SamplingSettings = { maxTokens: 24, temperature: 0, topP: 0.9, topK: 1, repeatPenalty: 1, seed: 7 };
 
 before(async () => {
-  requireAddon();
-  await writeTinyLlama(join(dir, "m.gguf"), { seed: 11 });
-  gen = await BatchedTextGenerator.load(join(dir, "m.gguf"), { gpu: false, contextSize: 256, threads: 1 });
+  gen = await tinyBatchedGenerator(dir);
 });
 after(async () => {
   await gen?.dispose();

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_WORDS, tinyVocab, writeTinyLlama } from "../testing/tiny-llama.js";
-import { requireAddon, tempDir } from "../softtoken/test-support.js";
+import { requireAddon, tempDir, tinyBatchedGenerator } from "../softtoken/test-support.js";
 import { unknownWords } from "../metrics/index.js";
 import { BatchedTextGenerator, type BatchedCandidate } from "./batched-generator.js";
 import { candidateSettings } from "./candidates.js";
@@ -36,9 +36,7 @@ function outside(c: BatchedCandidate, words: ReadonlySet<string>): string[] {
 }
 
 before(async () => {
-  requireAddon();
-  await writeTinyLlama(join(dir, "m.gguf"), { seed: 11 });
-  gen = await BatchedTextGenerator.load(join(dir, "m.gguf"), { gpu: false, contextSize: 256, threads: 1 });
+  gen = await tinyBatchedGenerator(dir);
 });
 after(async () => {
   await gen?.dispose();

@@ -5,7 +5,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TinyLlamaFile } from "../testing/tiny-llama.js";
+import { writeTinyLlama, type TinyLlamaFile } from "../testing/tiny-llama.js";
+import { BatchedTextGenerator } from "../host/batched-generator.js";
 import { loadSoftTokenAddon, type LlamaEmbedAddon } from "./addon.js";
 
 export function requireAddon(): LlamaEmbedAddon {
@@ -32,4 +33,11 @@ export function maxAbsDiff(a: Float32Array, b: Float32Array): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+/** A BatchedTextGenerator over a tiny random GGUF (seed 11) written into `dir` as m.gguf. */
+export async function tinyBatchedGenerator(dir: string): Promise<BatchedTextGenerator> {
+  requireAddon();
+  await writeTinyLlama(join(dir, "m.gguf"), { seed: 11 });
+  return BatchedTextGenerator.load(join(dir, "m.gguf"), { gpu: false, contextSize: 256, threads: 1 });
 }
