@@ -1,5 +1,5 @@
 """The report writer's lexicon: every lower-case word ([a-z]+) of the IU X-ray training reports
-(findings and impression) but the de-identification placeholder "xxxx", one per line, sorted. Consensus decoding prefers candidates whose words
+(findings and impression) but those with the de-identification placeholder "xxxx", one per line, sorted. Consensus decoding prefers candidates whose words
 are all in it (server/src/host/consensus.ts); `npm run eval` checks that it equals the vocabulary
 the text checks use (server/src/metrics/answer-checks.ts vocabulary over the same reports)."""
 import os
@@ -9,15 +9,16 @@ from common import MODEL_DIR
 from iu_data import load_reports
 
 WORD = re.compile(r"[a-z]+")
-# Not words of a report: IU X-ray's de-identification placeholder (server/src/metrics/answer-checks.ts NOT_WORDS).
-NOT_WORDS = {"xxxx"}
+# Not words of a report: IU X-ray's de-identification placeholder "XXXX", also run into a word
+# ("XXXXPM"; server/src/metrics/answer-checks.ts isPlaceholder).
+PLACEHOLDER = "xxxx"
 
 
 def main():
     words = set()
     for r in load_reports("train"):
         words.update(WORD.findall(" ".join(t for t in (r["findings"], r["impression"]) if t).lower()))
-    words -= NOT_WORDS
+    words = {w for w in words if PLACEHOLDER not in w}
     path = os.path.join(MODEL_DIR, "lexicon.txt")
     with open(path, "w") as f:
         f.write("".join(w + "\n" for w in sorted(words)))

@@ -102,7 +102,7 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
   for (const s of l.systems)
     out.push(`| ${s.name} | ${fmt(s.faithfulness.f1)} | ${fmt(s.faithfulness.statedNotGiven)} | ${fmt(s.faithfulness.reportsWithUnsupported)} | ${fmt(s.faithfulness.noAcuteDespiteAcute)} |`);
   out.push("", "Goals: F1 ≥ 0.9; stated-but-not-given 0. The last column: of the studies given pneumonia, consolidation, edema or pneumothorax, the share whose text says the chest as a whole is normal (\"No acute cardiopulmonary disease.\", \"Normal chest.\"; server/src/host/consensus.ts saysNothingAbnormal).", "");
-  out.push(`Generation speed (node-llama-cpp, CPU, every candidate's tokens counted): ${fmt(l.tokensPerSecond, 0)} tokens/s.`, "");
+  out.push(`Generation speed (the model process: the project's addon, CPU, one thread, several evaluations side by side; every candidate's tokens counted): ${fmt(l.tokensPerSecond, 0)} tokens/s.`, "");
   const c = adult.checks;
   const offTopic = chat.reduce((a, q) => a + q.offTopic, 0);
   const offExample = chat.find((q) => q.offTopicExample);

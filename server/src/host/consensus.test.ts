@@ -129,6 +129,7 @@ test("an impression's opening names the given positives; the findings are the te
   assert.equal(positivesPhrase(["Cardiomegaly", "Pleural Effusion"]), "Cardiomegaly and pleural effusion");
   assert.equal(positivesPhrase(["Edema", "Consolidation", "Pneumonia"]), "Edema, consolidation and pneumonia");
   assert.equal(positivesPhrase(["No Finding", "Not An Observation"]), "");
+  assert.equal(positivesPhrase(["Support Devices", "Pneumonia"], new Set(["support", "pneumonia"])), "Pneumonia", "a name with a word outside the lexicon is left out");
   assert.equal(findingsOf("Findings: The heart is enlarged. Impression: Cardiomegaly."), "Findings: The heart is enlarged.");
   assert.equal(findingsOf("The lungs are clear.  "), "The lungs are clear.");
 });

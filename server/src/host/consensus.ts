@@ -99,10 +99,14 @@ export function findingsOf(text: string): string {
 
 /**
  * The given positives by name, as an impression starts: "Pneumonia", "Cardiomegaly and pleural
- * effusion", "Edema, consolidation and pneumonia"; "" when none is a finding.
+ * effusion", "Edema, consolidation and pneumonia"; "" when none is a finding. With `words`, only
+ * the names whose words are all in it (no forced word outside the model's lexicon).
  */
-export function positivesPhrase(present: readonly string[]): string {
-  const names = present.filter(known).map((o) => o.toLowerCase());
+export function positivesPhrase(present: readonly string[], words?: ReadonlySet<string>): string {
+  const names = present
+    .filter(known)
+    .map((o) => o.toLowerCase())
+    .filter((n) => !words || (n.match(/[a-z]+/g) ?? []).every((w) => words.has(w)));
   if (names.length === 0) return "";
   const list = names.length === 1 ? names[0]! : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`;
   return list[0]!.toUpperCase() + list.slice(1);

@@ -83,7 +83,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
     // after the chosen findings: "Impression:" and the given positives by name, which candidates
     // continue; the same checks choose among the whole texts and the chosen one as it was.
     if (n > 1 && m.expected && m.expected.complete !== false && chosen.stopReason !== "cancelled" && impressionGaps(chosen.text, m.expected) > 0) {
-      const named = positivesPhrase(m.expected.present);
+      const named = positivesPhrase(m.expected.present, words);
       const head = `${findingsOf(chosen.text)} Impression:${named ? ` ${named}` : ""}`;
       const more = generator.tokenize(m.prompt + head);
       const room = generator.contextSize - more.length - 1;

@@ -12,16 +12,18 @@ const WORD = /[a-z]+/g;
 /** The lower-case words of the texts. */
 export function vocabulary(texts: Iterable<string>): Set<string> {
   const out = new Set<string>();
-  for (const t of texts) for (const w of t.toLowerCase().match(WORD) ?? []) if (!NOT_WORDS.has(w)) out.add(w);
+  for (const t of texts) for (const w of t.toLowerCase().match(WORD) ?? []) if (!isPlaceholder(w)) out.add(w);
   return out;
 }
 
 /**
- * Runs of letters in the training reports that are not words of a report: "XXXX" is IU X-ray's
- * de-identification placeholder (for a name, a date, a device), which a report must not contain.
- * (models/xraygpt-mini/train/lexicon.py leaves out the same.)
+ * Whether a run of letters in the training reports is IU X-ray's de-identification placeholder
+ * ("XXXX" for a name, a date, a device; also run into a word: "XXXXPM"), which a report must not
+ * contain. (models/xraygpt-mini/train/lexicon.py leaves out the same.)
  */
-export const NOT_WORDS: ReadonlySet<string> = new Set(["xxxx"]);
+export function isPlaceholder(word: string): boolean {
+  return word.includes("xxxx");
+}
 
 /** Words of `text` not in `vocab`. */
 export function unknownWords(text: string, vocab: ReadonlySet<string>): string[] {
