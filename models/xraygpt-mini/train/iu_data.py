@@ -310,21 +310,44 @@ def uncertain_answer(label):
     return f"Possible {QUESTIONS[label][2]}."
 
 
+def yes_answer(label):
+    return f"Yes, there is {QUESTIONS[label][1]}."
+
+
+def no_answer(label):
+    return f"No, there is no {QUESTIONS[label][2]}."
+
+
+def not_assessed_answer(label):
+    return f"{QUESTIONS[label][3]} was not assessed."
+
+
+NORMAL_HEART_ANSWER = "The heart size is normal."
+
+
+def answer_templates():
+    """Every fixed sentence of the chat answers the LM is trained on (lexicon.py takes their words,
+    which the report texts may not have: "Yes", "assessed")."""
+    out = [NORMAL_HEART_ANSWER, list_answer([], []), list_answer(["Pneumonia"], []), list_answer(list(QUESTIONS), list(QUESTIONS))]
+    for label in QUESTIONS:
+        out += [yes_answer(label), no_answer(label), not_assessed_answer(label), uncertain_answer(label)]
+    return out
+
+
 def question_answer(label, rep, assessed, positives, rng, uncertain=()):
-    qs, phrase, neg_phrase, title = QUESTIONS[label]
-    q = rng.choice(qs)
+    q = rng.choice(QUESTIONS[label][0])
     if label in uncertain:
         return q, uncertain_answer(label)
     if label not in assessed:
-        return q, f"{title} was not assessed."
+        return q, not_assessed_answer(label)
     kept = keep_sentences(rep["f_sents"] + rep["i_sents"], assessed, positives)
     if label in positives:
         hit = [x for x, st in kept if label in st]
-        return q, (f"Yes. {hit[0]}" if hit else f"Yes, there is {phrase}.")
+        return q, (f"Yes. {hit[0]}" if hit else yes_answer(label))
     if label == "Cardiomegaly":
         neg = [x for x, _ in kept if label in mentions(x) and ("normal" in x.lower() or "within" in x.lower())]
-        return q, (neg[0] if neg else "The heart size is normal.")
-    return q, f"No, there is no {neg_phrase}."
+        return q, (neg[0] if neg else NORMAL_HEART_ANSWER)
+    return q, no_answer(label)
 
 
 def question_label(assessed, positives, rng):

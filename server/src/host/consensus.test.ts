@@ -115,6 +115,16 @@ test("an answer may also use the words naming the observations asked about (one 
   rmSync(dir, { recursive: true });
 });
 
+test("the lexicon's words after \"#answers\" are for answers only", () => {
+  const dir = mkdtempSync(join(tmpdir(), "lexicon-"));
+  const file = join(dir, "lexicon.txt");
+  writeFileSync(file, "there\nis\nno\npneumonia\n#answers\nyes\nassessed\n");
+  assert.deepEqual([...lexicon(file)].sort(), ["is", "no", "pneumonia", "there"], "the report words");
+  assert.deepEqual([...allowedWords({ present: [], absent: [], lexiconFile: file })!].sort(), ["is", "no", "pneumonia", "there"], "a summary: the report words");
+  assert.deepEqual([...allowedWords({ present: [], absent: [], complete: false, lexiconFile: file })!].sort(), ["assessed", "is", "no", "pneumonia", "there", "yes"], "an answer: the answers' words too");
+  rmSync(dir, { recursive: true });
+});
+
 test("an answer that addresses the observation asked wins over a consensus about another", () => {
   const c = ["No, there is no pleural effusion.", "No, there is no pleural effusion.", "Support devices were not assessed."];
   const expected = { present: [], absent: ["Pleural Effusion"], complete: false };

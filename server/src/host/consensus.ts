@@ -32,33 +32,47 @@ export interface ExpectedFindings {
   lexiconFile?: string;
 }
 
-const lexicons = new Map<string, ReadonlySet<string>>();
+/** A lexicon file: the report words, then after a line "#answers" the words answers may use too. */
+interface LexiconFile {
+  reports: ReadonlySet<string>;
+  answers: ReadonlySet<string>;
+}
 
-/** The word list in `file`, read once per process. */
-export function lexicon(file: string): ReadonlySet<string> {
-  let words = lexicons.get(file);
-  if (!words) {
-    words = new Set(readFileSync(file, "utf8").split("\n").map((w) => w.trim()).filter(Boolean));
-    lexicons.set(file, words);
+const lexicons = new Map<string, LexiconFile>();
+
+function lexiconFile(file: string): LexiconFile {
+  let l = lexicons.get(file);
+  if (!l) {
+    const lines = readFileSync(file, "utf8").split("\n").map((w) => w.trim());
+    const mark = lines.indexOf("#answers");
+    const words = (xs: string[]) => new Set(xs.filter((w) => w && !w.startsWith("#")));
+    l = { reports: words(mark < 0 ? lines : lines.slice(0, mark)), answers: words(mark < 0 ? [] : lines.slice(mark + 1)) };
+    lexicons.set(file, l);
   }
-  return words;
+  return l;
+}
+
+/** The report words of the lexicon in `file` (the training reports' vocabulary), read once per process. */
+export function lexicon(file: string): ReadonlySet<string> {
+  return lexiconFile(file).reports;
 }
 
 const answerLexicons = new Map<string, ReadonlySet<string>>();
 
 /**
- * The words a candidate may use (undefined: no lexicon): the lexicon file's, and in an answer also
- * the words naming each observation asked about ("Are there any support devices?" may be answered
- * with "devices", a word the training reports never use). One set per file and question topic.
+ * The words a candidate may use (undefined: no lexicon): a summary, the lexicon's report words;
+ * an answer also the words of the trained answers' sentences ("Yes, there is …", "… was not
+ * assessed.") and those naming each observation asked about ("Are there any support devices?" may
+ * be answered with "devices", a word the training reports never use). One set per file and topic.
  */
 export function allowedWords(expected: ExpectedFindings | undefined): ReadonlySet<string> | undefined {
   if (!expected?.lexiconFile) return undefined;
-  const base = lexicon(expected.lexiconFile);
+  const l = lexiconFile(expected.lexiconFile);
+  if (expected.complete !== false) return l.reports;
   const asked = (expected.asked ?? []).filter(known);
-  if (asked.length === 0) return base;
   const key = `${expected.lexiconFile}\n${asked.join("|")}`;
   let words = answerLexicons.get(key);
-  if (!words) answerLexicons.set(key, (words = new Set([...base, ...asked.flatMap((o) => o.toLowerCase().match(/[a-z]+/g) ?? [])])));
+  if (!words) answerLexicons.set(key, (words = new Set([...l.reports, ...l.answers, ...asked.flatMap((o) => o.toLowerCase().match(/[a-z]+/g) ?? [])])));
   return words;
 }
 
