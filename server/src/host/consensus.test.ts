@@ -143,3 +143,10 @@ test("an impression's opening names the given positives; the findings are the te
   assert.equal(findingsOf("Findings: The heart is enlarged. Impression: Cardiomegaly."), "Findings: The heart is enlarged.");
   assert.equal(findingsOf("The lungs are clear.  "), "The lungs are clear.");
 });
+
+test("of answers that state a given positive, one that calls it only possible loses", () => {
+  const expected = { present: ["Pneumonia"], absent: ["Pleural Effusion"], complete: false, asked: ["Pneumonia"] };
+  const c = ["Possible pneumonia.", "Possible pneumonia.", "Yes, there is pneumonia."];
+  assert.equal(chooseCandidate(c), 0, "without the findings: the consensus");
+  assert.equal(chooseCandidate(c, expected), 2);
+});

@@ -8,7 +8,8 @@
  * stage gave as negative, a given positive denied or called "not assessed", or "no acute disease"
  * said of a study given an acute finding, an observation stated present in one sentence and absent
  * in another), then (in an answer) fewest asked-about observations left unaddressed, then (in a
- * summary) fewest given positives left unsaid, then (in a summary) the closest to ending with an
+ * summary) fewest given positives left unsaid, then fewest given positives stated only as
+ * possible ("Possible pneumonia." of a given pneumonia), then (in a summary) the closest to ending with an
  * impression that names every given positive, then fewest words outside the model's lexicon
  * (garbled words: "improveloped"; `allowedWords`), then consensus. The answer never contradicts the findings line when any candidate does not.
  */
@@ -161,6 +162,15 @@ export function impressionGaps(text: string, expected: ExpectedFindings): number
   return expected.present.filter((o) => known(o) && said[o] !== 1 && said[o] !== -1).length;
 }
 
+/**
+ * Given positives the text states only as possible ("Possible pneumonia." of a line that gives
+ * pneumonia as positive): stated, so no omission, but weaker than the line.
+ */
+function hedged(text: string, expected: ExpectedFindings): number {
+  const labels = extractLabels(text);
+  return expected.present.filter((o) => known(o) && labels[o] === -1).length;
+}
+
 /** Observations in `expected.asked` the answer says nothing about. */
 function unanswered(text: string, expected: ExpectedFindings): number {
   return (expected.asked ?? []).filter((o) => known(o) && !addresses(text, o)).length;
@@ -174,6 +184,7 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
     ...(expected ? disagreement(c, expected) : { contradictions: 0, omissions: 0 }),
     gaps: expected ? impressionGaps(c, expected) : 0,
     unanswered: expected ? unanswered(c, expected) : 0,
+    hedged: expected ? hedged(c, expected) : 0,
     unknown: words ? unknownWords(c, words).length : 0,
   }));
   let best = 0;
@@ -184,6 +195,7 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
       a.contradictions !== b.contradictions ? a.contradictions < b.contradictions
       : a.unanswered !== b.unanswered ? a.unanswered < b.unanswered
       : a.omissions !== b.omissions ? a.omissions < b.omissions
+      : a.hedged !== b.hedged ? a.hedged < b.hedged
       : a.gaps !== b.gaps ? a.gaps < b.gaps
       : a.unknown !== b.unknown ? a.unknown < b.unknown
       : consensus[i]! > consensus[best]!;

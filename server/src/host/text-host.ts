@@ -59,7 +59,9 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       candidates,
       stop: m.stop,
       maxTokens: Math.min(m.settings.maxTokens, generator.contextSize - prompt.length - 1),
-      quorum: candidateQuorum(m.settings),
+      // Only a summary's stragglers are cut: answers are short, and the few candidates that
+      // agree with the line are often the longer ones ("Yes, there is pneumonia.").
+      quorum: m.expected?.complete === false ? n : candidateQuorum(m.settings),
       signal: ac.signal,
       lexicon: words,
       onText0: (text, tokens) => draft.push(text, tokens),
