@@ -35,19 +35,20 @@ export function engineFromFlags(flags: Record<string, string | boolean>, log?: (
   });
 }
 
-function replicasFrom(v: string | boolean | undefined): number | "auto" | undefined {
+/** A flag's integer value in min..max (undefined when not given); `what` names it in the error. */
+function integerIn(v: string | boolean | undefined, min: number, max: number, what: string): number | undefined {
   if (v === undefined) return undefined;
-  if (v === "auto") return "auto";
   const n = Number(v);
-  if (typeof v !== "string" || !Number.isInteger(n) || n < 1 || n > 16) throw new UsageError(`--replicas needs auto or an integer from 1 to 16 (got ${String(v)})`);
+  if (typeof v !== "string" || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`${what} needs an integer from ${min} to ${max} (got ${String(v)})`);
   return n;
 }
 
+function replicasFrom(v: string | boolean | undefined): number | "auto" | undefined {
+  return v === "auto" ? "auto" : integerIn(v, 1, 16, "--replicas (auto or a number)");
+}
+
 function threadsFrom(v: string | boolean | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== "string" || !Number.isInteger(n) || n < 1 || n > 256) throw new UsageError(`--threads (or XRAYGPT_THREADS) needs an integer from 1 to 256 (got ${String(v)})`);
-  return n;
+  return integerIn(v, 1, 256, "--threads (or XRAYGPT_THREADS)");
 }
 
 /** Reads a generation setting flag as a number, with a usage error when it isn't one. */
