@@ -14,7 +14,7 @@
  * (garbled words: "improveloped"; `allowedWords`), then consensus. The answer never contradicts the findings line when any candidate does not.
  */
 import { readFileSync } from "node:fs";
-import { addresses, extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, unknownWords, type Observation } from "../metrics/index.js";
+import { addresses, extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, unknownWords, type Labels, type Observation } from "../metrics/index.js";
 import { rougeLTokens } from "../metrics/rouge.js";
 import { tokenizeRouge } from "../metrics/tokenize.js";
 
@@ -131,8 +131,7 @@ export function positivesPhrase(present: readonly string[], words?: ReadonlySet<
 const known = (o: string): o is Observation => (OBSERVATIONS as readonly string[]).includes(o) && o !== "No Finding";
 
 /** How a text disagrees with the expected findings (label extractor; uncertain counts as stated). */
-export function disagreement(text: string, expected: ExpectedFindings): { contradictions: number; omissions: number } {
-  const labels = extractLabels(text);
+export function disagreement(text: string, expected: ExpectedFindings, labels: Labels = extractLabels(text)): { contradictions: number; omissions: number } {
   const stated = (o: Observation) => labels[o] === 1 || labels[o] === -1;
   let contradictions = 0;
   let omissions = 0;
@@ -166,8 +165,7 @@ export function impressionGaps(text: string, expected: ExpectedFindings): number
  * Given positives the text states only as possible ("Possible pneumonia." of a line that gives
  * pneumonia as positive): stated, so no omission, but weaker than the line.
  */
-function hedged(text: string, expected: ExpectedFindings): number {
-  const labels = extractLabels(text);
+function hedged(labels: Labels, expected: ExpectedFindings): number {
   return expected.present.filter((o) => known(o) && labels[o] === -1).length;
 }
 
@@ -180,13 +178,16 @@ function unanswered(text: string, expected: ExpectedFindings): number {
 export function chooseCandidate(candidates: readonly string[], expected?: ExpectedFindings): number {
   const consensus = consensusScores(candidates);
   const words = allowedWords(expected);
-  const checks = candidates.map((c) => ({
-    ...(expected ? disagreement(c, expected) : { contradictions: 0, omissions: 0 }),
-    gaps: expected ? impressionGaps(c, expected) : 0,
-    unanswered: expected ? unanswered(c, expected) : 0,
-    hedged: expected ? hedged(c, expected) : 0,
-    unknown: words ? unknownWords(c, words).length : 0,
-  }));
+  const checks = candidates.map((c) => {
+    const labels = expected ? extractLabels(c) : undefined;
+    return {
+      ...(expected ? disagreement(c, expected, labels) : { contradictions: 0, omissions: 0 }),
+      gaps: expected ? impressionGaps(c, expected) : 0,
+      unanswered: expected ? unanswered(c, expected) : 0,
+      hedged: expected ? hedged(labels!, expected) : 0,
+      unknown: words ? unknownWords(c, words).length : 0,
+    };
+  });
   let best = 0;
   for (let i = 1; i < candidates.length; i++) {
     const a = checks[i]!;
