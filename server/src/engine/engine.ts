@@ -150,14 +150,22 @@ export class XrayEngine implements Engine {
     const want = this.opts.replicas ?? 1;
     if (want !== "auto") return Math.max(1, Math.floor(want));
     if (entry.manifest.conditioning.mode !== "findings-text" || !entry.llmPath) return 1;
-    let bytes = Infinity;
-    try {
-      bytes = statSync(entry.llmPath).size;
-    } catch {
-      // unreadable: the load will say why
+    // Once per manifest load (every model listing asks), not a stat each time.
+    let n = this.autoReplicas.get(entry);
+    if (n === undefined) {
+      let bytes = Infinity;
+      try {
+        bytes = statSync(entry.llmPath).size;
+      } catch {
+        // unreadable: the load will say why
+      }
+      n = bytes <= 2 ** 30 ? Math.max(1, Math.min(4, Math.floor(availableParallelism() / this.threads))) : 1;
+      this.autoReplicas.set(entry, n);
     }
-    return bytes <= 2 ** 30 ? Math.max(1, Math.min(4, Math.floor(availableParallelism() / this.threads))) : 1;
+    return n;
   }
+
+  private readonly autoReplicas = new WeakMap<LoadedManifest, number>();
 
   /** The model's vision ONNX (absent for a multimodal model without a classifier). */
   private vision(r: ResidentModel): Promise<VisionModel> | undefined {
