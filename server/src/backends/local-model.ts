@@ -86,18 +86,12 @@ export abstract class LocalModel {
 
   /** The replica a generation of `text` goes to now. */
   chooseReplica(text: string | undefined): ModelProcess {
-    let best = this.processes[0]!;
-    for (const p of this.processes.slice(1)) {
-      const load = (x: ModelProcess) => this.busy.get(x) ?? 0;
-      if (load(p) !== load(best)) {
-        if (load(p) < load(best)) best = p;
-        continue;
-      }
-      const shared = (x: ModelProcess) => (text === undefined ? 0 : sharedStart(this.lastPrompt.get(x) ?? "", text));
-      if (shared(p) > shared(best)) best = p;
-    }
-    return best;
+    const busy = (x: ModelProcess) => this.busy.get(x) ?? 0;
+    const shared = (x: ModelProcess) => (text === undefined ? 0 : sharedStart(this.lastPrompt.get(x) ?? "", text));
+    // Least busy, then the longest shared start, then the first.
+    return this.processes.reduce((best, p) => (busy(p) < busy(best) || (busy(p) === busy(best) && shared(p) > shared(best)) ? p : best));
   }
+
 
   async unload(): Promise<void> {
     for (const p of this.processes) p.stop();
