@@ -335,12 +335,14 @@ def answer_templates():
 
 
 def question_answer(label, rep, assessed, positives, rng, uncertain=()):
+    """A question about `label` and its answer from the line; with `rep` None (a synthetic line),
+    only the fixed answer sentences."""
     q = rng.choice(QUESTIONS[label][0])
     if label in uncertain:
         return q, uncertain_answer(label)
     if label not in assessed:
         return q, not_assessed_answer(label)
-    kept = keep_sentences(rep["f_sents"] + rep["i_sents"], assessed, positives)
+    kept = keep_sentences(rep["f_sents"] + rep["i_sents"], assessed, positives) if rep is not None else []
     if label in positives:
         hit = [x for x, st in kept if label in st]
         return q, (f"Yes. {hit[0]}" if hit else yes_answer(label))
@@ -387,10 +389,26 @@ def sample_assessed(rep, rng):
     return [l for l in CHEXPERT if l in chosen]
 
 
+# Share of the question-first training conversations whose findings line is synthetic: positives
+# drawn at random among the assessed labels, independently of the report, and the answer one of the
+# fixed sentences. The answer to "Is there pneumonia?" depends only on the line; with the report's
+# own labels, the few reports with pneumonia left the model answering "No, there is no pneumonia."
+# to a line that gives it (33 of 40 samples), so chat answers must be read off the line.
+SYNTH_QA = float(os.environ.get("LM_SYNTH_QA", "0"))
+
+
+def synthetic_positives(assessed, rng):
+    findings = [l for l in assessed if l != "No Finding"]
+    pos = {l for l in findings if rng.random() < 0.3}
+    return pos or {"No Finding"}
+
+
 def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=None, follow_ups=None, uncertain=None):
     """Returns (text, spans): the conversation exactly as the daemon builds it (first turn from
     `template`, follow-ups as condition.ts followUpText: " " + answer + turn_template), and the
     character spans the model is trained to produce: each answer plus the "###" stop after it."""
+    if SYNTH_QA > 0 and prompt is None and follow_ups is None and rng.random() < SYNTH_QA * 0.25:
+        return synthetic_question(template, rng, assessed)
     if assessed is None:
         assessed = sample_assessed(rep, rng)
     positives = rep["labels"]
@@ -430,3 +448,20 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
         spans.append((start, len(text) + 4))
         text += nxt
     return text, spans
+
+
+def synthetic_question(template, rng, assessed=None):
+    """A question-first conversation on a synthetic findings line (SYNTH_QA): one question about an
+    observation and its fixed answer sentence, read off the line."""
+    if assessed is None:
+        assessed = sample_assessed(None, rng)
+    positives = synthetic_positives(assessed, rng)
+    view = rng.choice(VIEW_LABELS) if rng.random() < 0.8 else None
+    uncertain = sample_uncertain(assessed, rng)
+    line = findings_line(assessed, positives, view, uncertain)
+    assessed, positives = [l for l in assessed if l not in uncertain], positives - set(uncertain)
+    q, a = question_answer(question_label(assessed + list(uncertain), positives, rng), None, assessed, positives, rng, uncertain)
+    text = render(template, line, q)
+    start = len(text)
+    text += " " + a.strip()
+    return text + " ###", [(start, len(text) + 4)]

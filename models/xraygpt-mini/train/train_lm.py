@@ -14,6 +14,7 @@ from iu_data import CHEXPERT, load_reports, make_conversation
 from lm import LM, Config
 from prompt_format import DEFAULT_PROMPT, TEMPLATE, TURN_TEMPLATE
 from tokenizer import encode_with_mask, train_tokenizer
+from tokenizer import load as load_tokenizer
 
 STEPS = int(os.environ.get("LM_STEPS", "2000"))
 BATCH = int(os.environ.get("LM_BATCH", "16"))
@@ -78,7 +79,8 @@ def main():
     # several times slower than one.
     torch.set_num_threads(int(os.environ.get("LM_THREADS", "1")))
     seed_all(1234)
-    sp = train_tokenizer()
+    # LM_KEEP_TOKENIZER=1: train on the committed tokenizer (a retrain of the LM alone).
+    sp = load_tokenizer() if os.environ.get("LM_KEEP_TOKENIZER") == "1" else train_tokenizer()
     reps = load_reports("train")
     val = load_reports("val")
     # Monitoring set: abnormal val reports first, then normal ones.

@@ -5,7 +5,7 @@
  * (IU X-ray val, with baselines), faithfulness, chat answers, and end-to-end summaries (and one
  * chat answer) of the samples.
  *
- *   node server/dist/eval/eval.js [--data DIR] [--skip-e2e] [--parts vision,nih-text,tokenizer,language,samples | --render]
+ *   node server/dist/eval/eval.js [--data DIR] [--skip-e2e] [--parts vision,nih-text,tokenizer,temperature,language,samples | --render]
  */
 import { existsSync, readdirSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
@@ -18,6 +18,7 @@ import { evaluateLanguage, loadStudies, type LanguageEval } from "./language-eva
 import { evaluateChat, type QuestionScore } from "./chat-eval.js";
 import { SAMPLE_QUESTION, summarizeSamples, type SampleSummary } from "./samples-eval.js";
 import { evaluateTokenizer } from "./tokenizer-eval.js";
+import { evaluateTemperatures, type TemperatureEval } from "./temperature-eval.js";
 import { evaluateNih, evaluateNihText, MIN_POSITIVES, type NihEval, type NihTextEval, type SetScore } from "./nih-eval.js";
 import { checkTexts, type TextCheckCounts } from "./text-checks.js";
 import { vocabulary } from "../metrics/index.js";
@@ -50,6 +51,9 @@ export interface AdultEval {
   nih: NihEval;
   text: NihTextEval | string;
   checks: TextCheckCounts;
+  /** The candidate temperature sweep on IU train, and the temperature the manifest sets. */
+  temperature: TemperatureEval;
+  manifestTemperature: number;
 }
 
 export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionScore[], samples: SampleSummary[] | string, tok: ParityResult | undefined, adult: AdultEval): string {
@@ -89,6 +93,15 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
   out.push("| system | ROUGE-1 | ROUGE-2 | ROUGE-L | BLEU-4 | label F1 (micro) vs reference |", "|---|---|---|---|---|---|");
   for (const s of l.systems) out.push(`| ${s.name} | ${metric(s, "ROUGE-1")} | ${metric(s, "ROUGE-2")} | ${metric(s, "ROUGE-L")} | ${metric(s, "BLEU-4")} | ${metric(s, "Label F1 (micro)")} |`);
   out.push("", "Anchors: XrayGPT ROUGE-L 0.1997 on OpenI summaries; R2Gen ROUGE-L 0.371 on IU X-ray (from images). Goal here: ROUGE-L at or above the most-typical-same-label baseline (with only the findings line as input the ceiling is about 0.38; see below).", "");
+  const t = adult.temperature;
+  out.push("### The candidates' temperature, chosen on training studies", "");
+  out.push(
+    `Consensus decoding samples its candidates at one temperature; it is chosen on ${t.n} IU X-ray *train* studies (the first by fnv1a32 of the uid; ${t.distinctLines} distinct findings lines), never on val: mean ROUGE-L of the product's text against each study's own report. The manifest sets ${adult.manifestTemperature}; the sweep's best is ${t.best}.`,
+    "",
+  );
+  out.push("| candidate temperature | ROUGE-L (train sample) | text for the all-negative findings line |", "|---|---|---|");
+  for (const x of t.scores) out.push(`| ${x.temperature}${x.temperature === adult.manifestTemperature ? " (manifest)" : ""} | ${fmt(x.rougeL)} | ${x.normalText} |`);
+  out.push("");
   out.push("### What the findings line allows", "");
   out.push(
     `With the findings given, the answer depends only on the findings line (decoding is seeded), so every study with the same positive labels gets the same text. ROUGE-L by subset: ${l.normalStudies} studies with no positive finding, ${l.n - l.normalStudies} with one or more. The last row is an upper bound for one text per label set, not a system: per label set, the training report that scores best on those val studies, chosen on them.`,
@@ -128,7 +141,7 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
 }
 
 /** The sections of the evaluation; `--parts a,b` runs only those (e.g. in parallel processes). */
-const PARTS = ["vision", "nih-text", "tokenizer", "language", "samples"] as const;
+const PARTS = ["vision", "nih-text", "tokenizer", "temperature", "language", "samples"] as const;
 type Part = (typeof PARTS)[number];
 
 /**
@@ -189,6 +202,12 @@ async function main(): Promise<void> {
     console.log(`  ${t.checked - t.mismatches.length} of ${t.checked} tokenize identically`);
     return t;
   });
+  const temperature = await part("temperature", async () => {
+    console.log("temperature: the consensus candidates' temperature on IU X-ray train studies …");
+    const t = await evaluateTemperatures(m, studies.train, 500, console.log);
+    console.log(`  best ${t.best} (manifest ${m.manifest.generation.candidateTemperature ?? 1})`);
+    return t;
+  });
   const language = await part("language", async () => {
     console.log("language: IU X-ray val, findings given …");
     const l = await evaluateLanguage(m, studies, console.log);
@@ -207,14 +226,14 @@ async function main(): Promise<void> {
     for (const s of out) console.log(`\n${s.file}: ${s.findings}\n  ${s.text}\n  ${SAMPLE_QUESTION} ${s.answer}`);
     return out;
   });
-  const missing = PARTS.filter((_, i) => [vision, text, tok, language, samples][i] === undefined);
-  if (missing.length || !vision || !text || !tok || !language || !samples) {
+  const missing = PARTS.filter((_, i) => [vision, text, tok, temperature, language, samples][i] === undefined);
+  if (missing.length || !vision || !text || !tok || !temperature || !language || !samples) {
     console.log(`EVAL.md not written: no result yet for ${missing.join(", ")} (run with --parts ${missing.join(",")})`);
     return;
   }
   const checks = checkTexts(language.l.generated, trainVocabulary);
   console.log(`text checks: ${checks.withUnknownWords} reports with unknown words, ${checks.selfContradicting} self-contradicting; chat off topic ${language.chat.reduce((a, q) => a + q.offTopic, 0)}`);
-  const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks });
+  const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks, temperature, manifestTemperature: m.manifest.generation.candidateTemperature ?? 1 });
   await writeFile(join(MODEL_DIR, "EVAL.md"), md);
   console.log(`\nwrote ${join(MODEL_DIR, "EVAL.md")}`);
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { askedAbout } from "../metrics/index.js";
-import { allowedWords, chooseCandidate, disagreement, findingsOf, impressionGaps, lexicon, positivesPhrase, saysNothingAbnormal } from "./consensus.js";
+import { allowedWords, chooseCandidate, disagreement, findingsOf, impressionGaps, lexicon, positivesPhrase, repeatedSentences, saysNothingAbnormal } from "./consensus.js";
 
 test("consensus picks the candidate closest to all the others", () => {
   const c = [
@@ -148,5 +148,24 @@ test("of answers that state a given positive, one that calls it only possible lo
   const expected = { present: ["Pneumonia"], absent: ["Pleural Effusion"], complete: false, asked: ["Pneumonia"] };
   const c = ["Possible pneumonia.", "Possible pneumonia.", "Yes, there is pneumonia."];
   assert.equal(chooseCandidate(c), 0, "without the findings: the consensus");
+  assert.equal(chooseCandidate(c, expected), 2);
+});
+
+test("a sentence repeated word for word in its section is counted; an impression restating a finding is not", () => {
+  assert.equal(repeatedSentences("Findings: The mediastinum is unremarkable. The mediastinum is  unremarkable! Impression: Pneumonia."), 1);
+  assert.equal(repeatedSentences("Findings: There is cardiomegaly. Impression: Cardiomegaly."), 0);
+  assert.equal(repeatedSentences("Findings: Cardiomegaly. Impression: Cardiomegaly."), 0);
+  assert.equal(repeatedSentences("Findings: No effusion. No effusion. No effusion. Impression: No acute disease. No acute disease."), 3);
+  assert.equal(repeatedSentences("The lungs are clear. The heart is normal."), 0);
+});
+
+test("of candidates equal on every check, one without a repeated sentence wins over a more typical one", () => {
+  const expected = { present: ["Pneumonia"], absent: ["Pleural Effusion"] };
+  const c = [
+    "Findings: There is pneumonia. The heart is normal. The heart is normal. Impression: Pneumonia.",
+    "Findings: There is pneumonia. The heart is normal. The heart is normal. Impression: Pneumonia.",
+    "Findings: There is pneumonia. The heart is normal in size. Impression: Pneumonia.",
+  ];
+  assert.equal(chooseCandidate(c), 0, "without findings the majority wins");
   assert.equal(chooseCandidate(c, expected), 2);
 });

@@ -11,7 +11,8 @@
  * summary) fewest given positives left unsaid, then fewest given positives stated only as
  * possible ("Possible pneumonia." of a given pneumonia), then (in a summary) the closest to ending with an
  * impression that names every given positive, then fewest words outside the model's lexicon
- * (garbled words: "improveloped"; `allowedWords`), then consensus. The answer never contradicts the findings line when any candidate does not.
+ * (garbled words: "improveloped"; `allowedWords`), then fewest sentences repeated word for word,
+ * then consensus. The answer never contradicts the findings line when any candidate does not.
  */
 import { readFileSync } from "node:fs";
 import { addresses, extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, unknownWords, type Labels, type Observation } from "../metrics/index.js";
@@ -169,6 +170,25 @@ function hedged(labels: Labels, expected: ExpectedFindings): number {
   return expected.present.filter((o) => known(o) && labels[o] === -1).length;
 }
 
+/**
+ * Sentences that repeat an earlier one of the same section word for word ("The mediastinum is
+ * unremarkable. The mediastinum is unremarkable."), ignoring case, spacing and punctuation. An
+ * impression that restates a finding is usual and is not counted.
+ */
+export function repeatedSentences(text: string): number {
+  let repeats = 0;
+  for (const section of [findingsOf(text).replace(/^\s*findings:/i, ""), impressionOf(text) ?? ""]) {
+    const seen = new Set<string>();
+    for (const s of splitSentences(section)) {
+      const key = (s.match(/[a-z0-9]+/g) ?? []).join(" ");
+      if (!key) continue;
+      if (seen.has(key)) repeats++;
+      else seen.add(key);
+    }
+  }
+  return repeats;
+}
+
 /** Observations in `expected.asked` the answer says nothing about. */
 function unanswered(text: string, expected: ExpectedFindings): number {
   return (expected.asked ?? []).filter((o) => known(o) && !addresses(text, o)).length;
@@ -186,6 +206,7 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
       unanswered: expected ? unanswered(c, expected) : 0,
       hedged: expected ? hedged(labels!, expected) : 0,
       unknown: words ? unknownWords(c, words).length : 0,
+      repeats: expected ? repeatedSentences(c) : 0,
     };
   });
   let best = 0;
@@ -199,6 +220,7 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
       : a.hedged !== b.hedged ? a.hedged < b.hedged
       : a.gaps !== b.gaps ? a.gaps < b.gaps
       : a.unknown !== b.unknown ? a.unknown < b.unknown
+      : a.repeats !== b.repeats ? a.repeats < b.repeats
       : consensus[i]! > consensus[best]!;
     if (better) best = i;
   }
