@@ -37,6 +37,9 @@ BATCH = 64
 SMOKE = os.environ.get("VISION_SMOKE") == "1"
 RESUME = os.environ.get("VISION_RESUME") == "1"
 PM_PER_EPOCH = 32 if SMOKE else int(os.environ.get("VISION_PM", "1500"))
+# VISION_EMA=d: each member is the exponential moving average (decay d per step) of its weights
+# and batch-norm statistics over training (0: the last weights).
+EMA = float(os.environ.get("VISION_EMA", "0"))
 L = len(VISION_LABELS)
 
 
@@ -236,6 +239,7 @@ def main():
         if done:
             net.load_state_dict(torch.load(saved))
             print(f"fold {k}: member loaded from {saved}", flush=True)
+        ema = {k_: v_.detach().clone() for k_, v_ in net.state_dict().items()} if EMA > 0 and not done else None
         for ep in range(0 if done else EPOCHS):
             net.train()
             pm_pick = torch.randperm(len(pmx), generator=gen)[:PM_PER_EPOCH]
@@ -268,10 +272,22 @@ def main():
                 loss.backward()
                 opt.step()
                 sched.step()
+                if ema is not None:
+                    with torch.no_grad():
+                        for k_, v_ in net.state_dict().items():
+                            if v_.dtype.is_floating_point:
+                                ema[k_].mul_(EMA).add_(v_, alpha=1 - EMA)
+                            else:
+                                ema[k_].copy_(v_)
+            if ema is not None:  # evaluate (and keep) the averaged weights
+                trained = {k_: v_.clone() for k_, v_ in net.state_dict().items()}
+                net.load_state_dict(ema)
             net.eval()
             with torch.no_grad():
                 ph = torch.sigmoid(net(nx[h_idx])[0]).numpy()
             _, m_auc = within_source_auc(d["nih_y"][h_idx], ph, src[h_idx])
+            if ema is not None and ep + 1 < EPOCHS:
+                net.load_state_dict(trained)
             history.append({"fold": k, "epoch": ep + 1, "heldout_within_source_auc": m_auc})
             print(f"fold {k} epoch {ep + 1}/{EPOCHS} held-out fold within-source mean AUC {m_auc:.4f} ({time.time() - t0:.0f}s)", flush=True)
         net.eval()
