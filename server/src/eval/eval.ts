@@ -94,9 +94,9 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
   for (const s of l.systems) out.push(`| ${s.name} | ${metric(s, "ROUGE-1")} | ${metric(s, "ROUGE-2")} | ${metric(s, "ROUGE-L")} | ${metric(s, "BLEU-4")} | ${metric(s, "Label F1 (micro)")} |`);
   out.push("", "Anchors: XrayGPT ROUGE-L 0.1997 on OpenI summaries; R2Gen ROUGE-L 0.371 on IU X-ray (from images). Goal here: ROUGE-L at or above the most-typical-same-label baseline (with only the findings line as input the ceiling is about 0.38; see below).", "");
   const t = adult.temperature;
-  out.push("### The candidates' temperature, chosen on training studies", "");
+  out.push("### The candidates' temperature, swept on training studies", "");
   out.push(
-    `Consensus decoding samples its candidates at one temperature; it is chosen on ${t.n} IU X-ray *train* studies (the first by fnv1a32 of the uid; ${t.distinctLines} distinct findings lines), never on val: mean ROUGE-L of the product's text against each study's own report. The manifest sets ${adult.manifestTemperature}; the sweep's best is ${t.best}.`,
+    `Consensus decoding samples its candidates at one temperature. The sweep runs on ${t.n} IU X-ray *train* studies (the first by fnv1a32 of the uid; ${t.distinctLines} distinct findings lines), never on val: mean ROUGE-L of the product's text against each study's own report. The manifest sets ${adult.manifestTemperature}; the sweep's best is ${t.best} (MODEL_CARD.md says why they differ when they do).`,
     "",
   );
   out.push("| candidate temperature | ROUGE-L (train sample) | text for the all-negative findings line |", "|---|---|---|");
