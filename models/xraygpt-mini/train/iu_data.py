@@ -407,19 +407,21 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
     """Returns (text, spans): the conversation exactly as the daemon builds it (first turn from
     `template`, follow-ups as condition.ts followUpText: " " + answer + turn_template), and the
     character spans the model is trained to produce: each answer plus the "###" stop after it."""
-    if SYNTH_QA > 0 and prompt is None and follow_ups is None and rng.random() < SYNTH_QA * 0.25:
-        return synthetic_question(template, rng, assessed)
+    synthetic = SYNTH_QA > 0 and prompt is None and follow_ups is None and rng.random() < SYNTH_QA * 0.25
     if assessed is None:
         assessed = sample_assessed(rep, rng)
-    positives = rep["labels"]
-    view = rng.choice(rep["views"] + [None]) if rng.random() < 0.8 else None
+    if synthetic:  # one question on a synthetic line, answered with the fixed sentences (SYNTH_QA)
+        positives, views, rep, follow_ups = synthetic_positives(assessed, rng), VIEW_LABELS, None, 0
+    else:
+        positives, views = rep["labels"], rep["views"]
+    view = rng.choice(views + [None]) if rng.random() < 0.8 else None
     uncertain = sample_uncertain(assessed, rng) if uncertain is None else uncertain
     line = findings_line(assessed, positives, view, uncertain)
     assessed, positives = [l for l in assessed if l not in uncertain], positives - set(uncertain)
-    f, i = target_texts(rep, assessed, positives)
+    f, i = target_texts(rep, assessed, positives) if rep is not None else ("", "")
     turns = []
     first = prompt
-    if first is None:
+    if first is None and not synthetic:
         first = rng.choice(DESCRIBE_PROMPTS) if rng.random() < 0.75 else None
     if first is None and AUX and rng.random() < 0.3:
         turns.append((rng.choice(LIST_QS), list_answer(assessed, positives)))
@@ -449,19 +451,3 @@ def make_conversation(rep, template, turn_template, rng, assessed=None, prompt=N
         text += nxt
     return text, spans
 
-
-def synthetic_question(template, rng, assessed=None):
-    """A question-first conversation on a synthetic findings line (SYNTH_QA): one question about an
-    observation and its fixed answer sentence, read off the line."""
-    if assessed is None:
-        assessed = sample_assessed(None, rng)
-    positives = synthetic_positives(assessed, rng)
-    view = rng.choice(VIEW_LABELS) if rng.random() < 0.8 else None
-    uncertain = sample_uncertain(assessed, rng)
-    line = findings_line(assessed, positives, view, uncertain)
-    assessed, positives = [l for l in assessed if l not in uncertain], positives - set(uncertain)
-    q, a = question_answer(question_label(assessed + list(uncertain), positives, rng), None, assessed, positives, rng, uncertain)
-    text = render(template, line, q)
-    start = len(text)
-    text += " " + a.strip()
-    return text + " ###", [(start, len(text) + 4)]

@@ -202,10 +202,11 @@ async function main(): Promise<void> {
     console.log(`  ${t.checked - t.mismatches.length} of ${t.checked} tokenize identically`);
     return t;
   });
+  const manifestTemperature = m.manifest.generation.candidateTemperature ?? 1;
   const temperature = await part("temperature", async () => {
     console.log("temperature: the consensus candidates' temperature on IU X-ray train studies …");
     const t = await evaluateTemperatures(m, studies.train, 500, console.log);
-    console.log(`  best ${t.best} (manifest ${m.manifest.generation.candidateTemperature ?? 1})`);
+    console.log(`  best ${t.best} (manifest ${manifestTemperature})`);
     return t;
   });
   const language = await part("language", async () => {
@@ -233,7 +234,7 @@ async function main(): Promise<void> {
   }
   const checks = checkTexts(language.l.generated, trainVocabulary);
   console.log(`text checks: ${checks.withUnknownWords} reports with unknown words, ${checks.selfContradicting} self-contradicting; chat off topic ${language.chat.reduce((a, q) => a + q.offTopic, 0)}`);
-  const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks, temperature, manifestTemperature: m.manifest.generation.candidateTemperature ?? 1 });
+  const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks, temperature, manifestTemperature });
   await writeFile(join(MODEL_DIR, "EVAL.md"), md);
   console.log(`\nwrote ${join(MODEL_DIR, "EVAL.md")}`);
 }
