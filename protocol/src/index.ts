@@ -29,6 +29,13 @@ export interface GenerationSettings {
   /** Consensus decoding: candidates generated (1 = one streamed generation), and their sampling temperature. */
   candidates?: number;
   candidateTemperature?: number;
+  /**
+   * Consensus decoding: of the candidates, this many (the last ones) are evidence only, sampled
+   * at evidenceTemperature (default 1): never the answer, they are what the others are scored
+   * against. 0 (the default): every candidate is scored against all the others.
+   */
+  evidenceCandidates?: number;
+  evidenceTemperature?: number;
   /** Consensus decoding: the fraction of candidates that must finish before the rest are cut (0 < q ≤ 1). */
   candidateQuorum?: number;
 }

@@ -4,7 +4,7 @@ import os
 
 from common import MODEL_DIR, WORK
 from iu_data import VIEW_LABELS, VISION_LABELS
-from prompt_format import CANDIDATE_TEMPERATURE, CANDIDATES, DEFAULT_PROMPT, QUORUM, STOP, TEMPLATE, TURN_TEMPLATE
+from prompt_format import CANDIDATE_TEMPERATURE, CANDIDATES, DEFAULT_PROMPT, EVIDENCE_CANDIDATES, EVIDENCE_TEMPERATURE, QUORUM, STOP, TEMPLATE, TURN_TEMPLATE
 
 # The uncertain band, in the calibrated probabilities (0.5 = each label's operating point).
 UNCERTAIN = [0.4, 0.5]
@@ -36,10 +36,12 @@ def main():
         "conditioning": {"mode": "findings-text", "threshold": 0.5, "uncertain": UNCERTAIN},
         "prompt": {"template": TEMPLATE, "turnTemplate": TURN_TEMPLATE, "stop": STOP, "defaultPrompt": DEFAULT_PROMPT},
         # Consensus decoding (server/src/host/consensus.ts): greedy + sampled candidates, the answer
-        # checked against the findings line, then the one agreeing most with the others (ROUGE-L).
+        # checked against the findings line, then the one agreeing most with the evidence-only samples
+        # (ROUGE-L).
         # Once QUORUM of them have finished, the longest stragglers are cut (never the answer).
         "generation": {"maxTokens": 160, "temperature": 0, "topP": 1, "topK": 1, "repeatPenalty": 1, "seed": 0,
-                       "candidates": CANDIDATES, "candidateTemperature": CANDIDATE_TEMPERATURE, "candidateQuorum": QUORUM},
+                       "candidates": CANDIDATES, "candidateTemperature": CANDIDATE_TEMPERATURE,
+                       "evidenceCandidates": EVIDENCE_CANDIDATES, "evidenceTemperature": EVIDENCE_TEMPERATURE, "candidateQuorum": QUORUM},
     }
     with open(os.path.join(MODEL_DIR, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)

@@ -211,4 +211,10 @@ test("consensus decoding through the engine: candidates are counted, bad counts 
   for (const candidates of [0, 2.5, 65]) {
     await assert.rejects(engine.summarize({ image: ws.images[0]!, generation: { candidates } }), (e: unknown) => e instanceof EngineError && e.kind === "InvalidParams" && /candidates/.test(e.message));
   }
+  const withEvidence = await engine.summarize({ image: ws.images[0]!, generation: { candidates: 4, evidenceCandidates: 2, evidenceTemperature: 1 } });
+  assert.equal(withEvidence.timings.candidates, 4, "evidence candidates are generated too");
+  assert.ok(withEvidence.text.length > 0);
+  for (const generation of [{ candidates: 4, evidenceCandidates: 4 }, { candidates: 4, evidenceCandidates: 1.5 }, { candidates: 1, evidenceCandidates: 1 }, { candidates: 4, evidenceCandidates: 1, evidenceTemperature: 6 }]) {
+    await assert.rejects(engine.summarize({ image: ws.images[0]!, generation }), (e: unknown) => e instanceof EngineError && e.kind === "InvalidParams" && /evidence/.test(e.message), JSON.stringify(generation));
+  }
 });

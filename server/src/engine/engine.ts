@@ -219,8 +219,11 @@ export class XrayEngine implements Engine {
     const n = s.candidates ?? 1;
     if (!Number.isInteger(n) || n < 1 || n > 64) throw new EngineError("InvalidParams", `candidates must be an integer from 1 to 64 (got ${n})`);
     if (s.candidateTemperature !== undefined && !(s.candidateTemperature >= 0 && s.candidateTemperature <= 5)) throw new EngineError("InvalidParams", `candidateTemperature must be from 0 to 5 (got ${s.candidateTemperature})`);
+    const e = s.evidenceCandidates ?? 0;
+    if (!Number.isInteger(e) || e < 0 || (e > 0 && e >= n)) throw new EngineError("InvalidParams", `evidenceCandidates must be an integer from 0 to candidates - 1 (got ${e} of ${n} candidates)`);
+    if (s.evidenceTemperature !== undefined && !(s.evidenceTemperature >= 0 && s.evidenceTemperature <= 5)) throw new EngineError("InvalidParams", `evidenceTemperature must be from 0 to 5 (got ${s.evidenceTemperature})`);
     if (s.candidateQuorum !== undefined && !(s.candidateQuorum > 0 && s.candidateQuorum <= 1)) throw new EngineError("InvalidParams", `candidateQuorum must be above 0 and at most 1 (got ${s.candidateQuorum})`);
-    const settings = { ...s, candidates: n, candidateTemperature: s.candidateTemperature ?? 1, candidateQuorum: s.candidateQuorum ?? 1 };
+    const settings = { ...s, candidates: n, candidateTemperature: s.candidateTemperature ?? 1, evidenceCandidates: e, evidenceTemperature: s.evidenceTemperature ?? 1, candidateQuorum: s.candidateQuorum ?? 1 };
     r.backend.checkSettings(settings);
     return settings;
   }

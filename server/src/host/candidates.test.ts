@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { candidateQuorum, chooseSample, type Sample } from "./candidates.js";
+import { answerCandidates, candidateQuorum, candidateSettings, chooseSample, type Sample } from "./candidates.js";
 import { chooseCandidate } from "./consensus.js";
 import type { SamplingSettings, ToHost } from "./messages.js";
 
@@ -30,4 +30,34 @@ test("a cut candidate is never chosen, even the one the others agree with most",
   assert.notEqual(chosen.stopReason, "cut");
   const rest = full.filter((_, i) => i !== best);
   assert.equal(chosen.text, rest[chooseCandidate(rest.map((s) => s.text))]!.text, "the consensus of those that finished");
+});
+
+test("evidence candidates: the last ones, sampled at their own temperature, with their own seeds", () => {
+  const s = candidateSettings({ ...BASE, candidates: 6, candidateTemperature: 0.6, evidenceCandidates: 2, evidenceTemperature: 1 });
+  assert.deepEqual(s.map((x) => x.temperature), [0, 0.6, 0.6, 0.6, 1, 1]);
+  assert.deepEqual(s.map((x) => x.seed), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(s.slice(1).map((x) => [x.topK, x.topP]), Array(5).fill([0, 1]), "sampled from the whole distribution");
+  assert.equal(answerCandidates({ ...BASE, candidates: 6, evidenceCandidates: 2 }), 4);
+  assert.equal(answerCandidates({ ...BASE, candidates: 6 }), 6, "none by default");
+  assert.equal(answerCandidates({ ...BASE, candidates: 2, evidenceCandidates: 5 }), 1, "candidate 0 is always an answer");
+  assert.deepEqual(candidateSettings({ ...BASE, candidates: 3, candidateTemperature: 0.7 }).map((x) => x.temperature), [0, 0.7, 0.7]);
+});
+
+test("an evidence candidate is never the answer; the answers are scored against the evidence alone", () => {
+  // Among the answers, the two alike would win by agreeing with each other; the evidence
+  // agrees with the third.
+  const answers = ["There is no pleural effusion.", "There is no pleural effusion.", "The heart is normal in size. The lungs are clear."];
+  const evidence = ["The heart is normal in size. The lungs are clear.", "The heart is normal. The lungs are clear.", "The lungs are clear. Heart size is normal."];
+  const texts = [...answers, ...evidence];
+  const samples = texts.map((text, i): Sample => ({ text, tokens: 10 + i, stopReason: "eos" }));
+  const settings = { ...BASE, candidates: texts.length, evidenceCandidates: evidence.length };
+  const m: Extract<ToHost, { type: "generate" }> = { type: "generate", id: 1, prompt: "p", settings, stop: [] };
+  assert.equal(chooseCandidate(answers), 0, "without evidence: the answers' own consensus");
+  assert.equal(chooseSample(m, samples), samples[2], "with it: the answer the evidence agrees with");
+  // The evidence's own texts are not candidates even when one matches the evidence best.
+  const closer = [...answers, ...evidence.slice(0, 2), evidence[0]!].map((text, i): Sample => ({ text, tokens: i, stopReason: "eos" }));
+  assert.ok(closer.indexOf(chooseSample(m, closer)) < answers.length);
+  // A cut evidence sample is not evidence; with none finished the answers' own consensus decides.
+  const cut = samples.map((s, i) => (i >= answers.length ? { ...s, stopReason: "cut" as const } : s));
+  assert.equal(chooseSample(m, cut), cut[0]);
 });

@@ -11,12 +11,20 @@ import { scanStops } from "./stop-strings.js";
 
 /**
  * The settings of each candidate: the first uses the settings as given, the others are sampled
- * from the whole distribution (no top-k / top-p cut) at `candidateTemperature` with seeds
- * seed+1, seed+2, ...
+ * from the whole distribution (no top-k / top-p cut) with seeds seed+1, seed+2, ...: at
+ * `candidateTemperature`, the last `evidenceCandidates` of them at `evidenceTemperature`.
  */
 export function candidateSettings(settings: SamplingSettings): SamplingSettings[] {
   const n = settings.candidates ?? 1;
-  return Array.from({ length: n }, (_, k) => (k === 0 ? settings : { ...settings, temperature: settings.candidateTemperature ?? 1, topK: 0, topP: 1, seed: settings.seed + k }));
+  const answers = answerCandidates(settings);
+  const temperature = (k: number) => (k < answers ? settings.candidateTemperature ?? 1 : settings.evidenceTemperature ?? 1);
+  return Array.from({ length: n }, (_, k) => (k === 0 ? settings : { ...settings, temperature: temperature(k), topK: 0, topP: 1, seed: settings.seed + k }));
+}
+
+/** How many of the candidates may be the answer: all but the evidence-only ones (at least one). */
+export function answerCandidates(settings: SamplingSettings): number {
+  const n = settings.candidates ?? 1;
+  return Math.max(1, n - (settings.evidenceCandidates ?? 0));
 }
 
 /**
@@ -77,14 +85,18 @@ export interface Sample {
 }
 
 /**
- * The answer among the finished candidates (candidate 0 always finishes); when cancelled, the
+ * The answer among the finished candidates (candidate 0 always finishes; `samples` in candidate
+ * order), scored against the finished evidence-only ones when there are any; when cancelled, the
  * draft so far (candidate 0).
  */
 export function chooseSample<S extends Sample>(m: Extract<ToHost, { type: "generate" }>, samples: readonly S[]): S {
   const n = m.settings.candidates ?? 1;
   if (n === 1 || samples.some((s) => s.stopReason === "cancelled")) return samples[0]!;
-  const finished = samples.filter((s) => s.stopReason !== "cut");
-  return finished[chooseCandidate(finished.map((s) => s.text), m.expected)]!;
+  const answers = answerCandidates(m.settings);
+  const finished = (xs: readonly S[]) => xs.filter((s) => s.stopReason !== "cut");
+  const choices = finished(samples.slice(0, answers));
+  const evidence = finished(samples.slice(answers)).map((s) => s.text);
+  return choices[chooseCandidate(choices.map((s) => s.text), m.expected, evidence)]!;
 }
 
 /**

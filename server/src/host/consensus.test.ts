@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { askedAbout } from "../metrics/index.js";
-import { allowedWords, chooseCandidate, disagreement, findingsOf, impressionGaps, lexicon, positivesPhrase, repeatedSentences, saysNothingAbnormal } from "./consensus.js";
+import { allowedWords, chooseCandidate, consensusScores, disagreement, findingsOf, impressionGaps, lexicon, positivesPhrase, repeatedSentences, saysNothingAbnormal, uncertainStated } from "./consensus.js";
+import { extractLabels } from "../metrics/index.js";
 
 test("consensus picks the candidate closest to all the others", () => {
   const c = [
@@ -168,4 +169,34 @@ test("of candidates equal on every check, one without a repeated sentence wins o
   ];
   assert.equal(chooseCandidate(c), 0, "without findings the majority wins");
   assert.equal(chooseCandidate(c, expected), 2);
+});
+
+test("consensus against evidence: each candidate's summed agreement with the evidence samples only", () => {
+  const c = ["The lungs are clear.", "The lungs are clear.", "There is a pleural effusion."];
+  const own = consensusScores(c);
+  assert.ok(own[0]! > own[2]!);
+  const ev = consensusScores(c, ["There is a small pleural effusion.", "There is a pleural effusion."]);
+  assert.ok(ev[2]! > ev[0]!);
+  assert.equal(ev.length, 3);
+  assert.deepEqual(consensusScores(c, []), own, "no evidence: the others");
+});
+
+test("a summary says nothing about an observation the line gives as uncertain; an answer may call it possible", () => {
+  const summary = { present: ["Cardiomegaly"], absent: ["Pneumothorax"], uncertain: ["Atelectasis"] };
+  const count = (text: string, e: typeof summary & { complete?: boolean }) => uncertainStated(extractLabels(text), e);
+  assert.equal(count("The heart is enlarged. No pneumothorax.", summary), 0);
+  assert.equal(count("The heart is enlarged. There is bibasilar atelectasis.", summary), 1);
+  assert.equal(count("The heart is enlarged. No atelectasis.", summary), 1, "denied");
+  assert.equal(count("The heart is enlarged. Possible atelectasis.", summary), 1, "hedged");
+  const answer = { ...summary, complete: false, asked: ["Atelectasis"] };
+  assert.equal(count("Possible atelectasis.", answer), 0, "as the model was trained to answer");
+  assert.equal(count("Yes, there is atelectasis.", answer), 1);
+  assert.equal(count("No, there is no atelectasis.", answer), 1);
+  const c = [
+    "Findings: The heart is enlarged. There is left basilar atelectasis. Impression: Cardiomegaly.",
+    "Findings: The heart is enlarged. There is left basilar atelectasis. Impression: Cardiomegaly.",
+    "Findings: The heart is enlarged. The lungs are clear. Impression: Cardiomegaly.",
+  ];
+  assert.equal(chooseCandidate(c, { ...summary, uncertain: [] }), 0, "without the uncertain observation: the consensus");
+  assert.equal(chooseCandidate(c, summary), 2);
 });

@@ -7,7 +7,9 @@
  * with the project's label extractor: fewest contradictions (a finding stated that the vision
  * stage gave as negative, a given positive denied or called "not assessed", or "no acute disease"
  * said of a study given an acute finding, an observation stated present in one sentence and absent
- * in another), then (in an answer) fewest asked-about observations left unaddressed, then (in a
+ * in another), then fewest observations the line gives as uncertain that are stated or denied (a
+ * summary says nothing about them; an answer may call one possible, as the model was trained to),
+ * then (in an answer) fewest asked-about observations left unaddressed, then (in a
  * summary) fewest given positives left unsaid, then fewest given positives stated only as
  * possible ("Possible pneumonia." of a given pneumonia), then (in a summary) the closest to ending with an
  * impression that names every given positive, then fewest words outside the model's lexicon
@@ -23,6 +25,8 @@ import { tokenizeRouge } from "../metrics/tokenize.js";
 export interface ExpectedFindings {
   present: string[];
   absent: string[];
+  /** Observations the line gives as uncertain (the vision stage's band below its threshold). */
+  uncertain?: string[];
   /**
    * Whether the answer should state every given positive (a summary; the default). An answer to a
    * question ("How is the heart size?") may leave them unsaid.
@@ -78,9 +82,16 @@ export function allowedWords(expected: ExpectedFindings | undefined): ReadonlySe
   return words;
 }
 
-/** Summed ROUGE-L F of each candidate against all the others. */
-export function consensusScores(candidates: readonly string[]): number[] {
+/**
+ * Summed ROUGE-L F of each candidate against all the others, or, with `evidence` (samples that
+ * are never the answer), against the evidence alone.
+ */
+export function consensusScores(candidates: readonly string[], evidence: readonly string[] = []): number[] {
   const tokens = candidates.map((c) => tokenizeRouge(c));
+  if (evidence.length > 0) {
+    const against = evidence.map((c) => tokenizeRouge(c));
+    return tokens.map((a) => against.reduce((sum, b) => sum + rougeLTokens(a, b).f, 0));
+  }
   return tokens.map((a, i) => tokens.reduce((sum, b, j) => (i === j ? sum : sum + rougeLTokens(a, b).f), 0));
 }
 
@@ -189,19 +200,33 @@ export function repeatedSentences(text: string): number {
   return repeats;
 }
 
+/**
+ * Observations the line gives as uncertain that the text states or denies: a summary should say
+ * nothing about them; an answer may call one possible ("Pneumonia cannot be excluded."), not
+ * present or absent.
+ */
+export function uncertainStated(labels: Labels, expected: ExpectedFindings): number {
+  const said = (o: Observation) => labels[o] === 1 || labels[o] === 0 || (labels[o] === -1 && expected.complete !== false);
+  return (expected.uncertain ?? []).filter((o) => known(o) && said(o)).length;
+}
+
 /** Observations in `expected.asked` the answer says nothing about. */
 function unanswered(text: string, expected: ExpectedFindings): number {
   return (expected.asked ?? []).filter((o) => known(o) && !addresses(text, o)).length;
 }
 
-/** Index of the answer: see the module comment. Ties go to the lowest index. */
-export function chooseCandidate(candidates: readonly string[], expected?: ExpectedFindings): number {
-  const consensus = consensusScores(candidates);
+/**
+ * Index of the answer: see the module comment. Ties go to the lowest index. With `evidence`,
+ * consensus is agreement with the evidence samples (consensusScores).
+ */
+export function chooseCandidate(candidates: readonly string[], expected?: ExpectedFindings, evidence: readonly string[] = []): number {
+  const consensus = consensusScores(candidates, evidence);
   const words = allowedWords(expected);
   const checks = candidates.map((c) => {
     const labels = expected ? extractLabels(c) : undefined;
     return {
       ...(expected ? disagreement(c, expected, labels) : { contradictions: 0, omissions: 0 }),
+      uncertain: expected ? uncertainStated(labels!, expected) : 0,
       gaps: expected ? impressionGaps(c, expected) : 0,
       unanswered: expected ? unanswered(c, expected) : 0,
       hedged: expected ? hedged(labels!, expected) : 0,
@@ -215,6 +240,7 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
     const b = checks[best]!;
     const better =
       a.contradictions !== b.contradictions ? a.contradictions < b.contradictions
+      : a.uncertain !== b.uncertain ? a.uncertain < b.uncertain
       : a.unanswered !== b.unanswered ? a.unanswered < b.unanswered
       : a.omissions !== b.omissions ? a.omissions < b.omissions
       : a.hedged !== b.hedged ? a.hedged < b.hedged

@@ -128,6 +128,15 @@ export interface Manifest {
     candidates?: number;
     candidateTemperature?: number;
     /**
+     * Of the candidates, this many (the last ones) are evidence only: sampled at
+     * evidenceTemperature (default 1, the model's own distribution), never the answer; the
+     * others are scored by how much they agree with them. Low-temperature candidates are the
+     * better answers, full-temperature samples the unbiased estimate of what the model would
+     * say. 0 (the default): every candidate is scored against all the others.
+     */
+    evidenceCandidates?: number;
+    evidenceTemperature?: number;
+    /**
      * The fraction of the candidates that must finish before the rest (all but the first) are
      * cut: the longest samples would keep the batch running for many steps while the answer is
      * already among the finished ones. 1 (the default): every candidate finishes.
@@ -250,6 +259,8 @@ export const manifestSchema = {
         seed: { type: "integer", minimum: 0 },
         candidates: { type: "integer", minimum: 1, maximum: 64 },
         candidateTemperature: { type: "number", minimum: 0, maximum: 5 },
+        evidenceCandidates: { type: "integer", minimum: 0, maximum: 63 },
+        evidenceTemperature: { type: "number", minimum: 0, maximum: 5 },
         candidateQuorum: { type: "number", exclusiveMinimum: 0, maximum: 1 },
       },
     },

@@ -15,8 +15,8 @@ test("the findings line lists every assessed label with its status, in order", (
   assert.equal(findingsLine([], undefined, { mode: "findings-text" }), "Assessed: none.");
 });
 
-test("expected findings follow the line: positive → present, negative → absent, uncertain → neither", () => {
-  assert.deepEqual(expectedFindings(labels, { mode: "findings-text", threshold: 0.5 }), { present: ["Pneumonia"], absent: ["Lung Opacity", "Pleural Effusion"] });
-  assert.deepEqual(expectedFindings(labels, { mode: "findings-text", threshold: 0.5, uncertain: [0.4, 0.5] }), { present: ["Pneumonia"], absent: ["Lung Opacity"] });
-  assert.deepEqual(expectedFindings(labels, { mode: "findings-text", threshold: 0.05 }), { present: ["Pneumonia", "Lung Opacity", "Pleural Effusion"], absent: [] });
+test("expected findings follow the line: positive → present, negative → absent, uncertain → uncertain", () => {
+  assert.deepEqual(expectedFindings(labels, { mode: "findings-text", threshold: 0.5 }), { present: ["Pneumonia"], absent: ["Lung Opacity", "Pleural Effusion"], uncertain: [] });
+  assert.deepEqual(expectedFindings(labels, { mode: "findings-text", threshold: 0.5, uncertain: [0.4, 0.5] }), { present: ["Pneumonia"], absent: ["Lung Opacity"], uncertain: ["Pleural Effusion"] });
+  assert.deepEqual(expectedFindings(labels, { mode: "findings-text", threshold: 0.05 }), { present: ["Pneumonia", "Lung Opacity", "Pleural Effusion"], absent: [], uncertain: [] });
 });

@@ -21,10 +21,11 @@ export function labelStatus(p: number, conditioning: Manifest["conditioning"]): 
   return p >= (conditioning.threshold ?? 0.5) ? "positive" : "negative";
 }
 
-/** What the findings line gives as present (positive) and absent (negative); uncertain is neither. */
-export function expectedFindings(labels: LabelProbability[], conditioning: Manifest["conditioning"]): { present: string[]; absent: string[] } {
+/** What the findings line gives as present (positive), absent (negative) and uncertain. */
+export function expectedFindings(labels: LabelProbability[], conditioning: Manifest["conditioning"]): { present: string[]; absent: string[]; uncertain: string[] } {
   const status = labels.map((l) => [l.name, labelStatus(l.probability, conditioning)] as const);
-  return { present: status.filter(([, s]) => s === "positive").map(([n]) => n), absent: status.filter(([, s]) => s === "negative").map(([n]) => n) };
+  const having = (s: Status) => status.filter(([, x]) => x === s).map(([n]) => n);
+  return { present: having("positive"), absent: having("negative"), uncertain: having("uncertain") };
 }
 
 export function findingsLine(labels: LabelProbability[], view: LabelProbability[] | undefined, conditioning: Manifest["conditioning"]): string {
