@@ -6,7 +6,10 @@
 // generation, a stop string, maxTokens). Candidate 0's text streams through onProgress. With a
 // quorum below the candidate count, once that many have finished the stragglers other than
 // candidate 0 are cut ("cut"): the longest samples, which would keep the batch running for the
-// tail of steps while the answer is already among the finished ones.
+// tail of steps while the answer is already among the finished ones. With evidenceFrom, the
+// candidates from there on are a second group with its own quorum (evidenceQuorum), and `quorum`
+// counts the first group only: samples drawn at another temperature (longer, as a rule) are cut
+// among themselves, not as the first group's stragglers.
 #include <algorithm>
 #include <chrono>
 #include "common.h"
@@ -40,6 +43,8 @@ struct GenerateJob {
   std::vector<std::string> stops;
   int32_t maxTokens = 0;
   int32_t quorum = 0;  // finished candidates after which the others but candidate 0 are cut
+  int32_t evidenceFrom = 0;  // candidates from here on form the second group (= count: none)
+  int32_t evidenceQuorum = 0;  // finished candidates of the second group after which its others are cut
   bool ignoreEos = false;
   bool stream = false;
 };
@@ -199,18 +204,25 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<char> {
     const llama_pos p0 = static_cast<llama_pos>(job_.prompt.size());
     llama_batch b = llama_batch_init(nSeq, 0, 1);
     int32_t done = 0;
+    int32_t doneFirst = 0;
+    int32_t doneEvidence = 0;
+    const auto finished = [&](int32_t s) {
+      done++;
+      (s < job_.evidenceFrom ? doneFirst : doneEvidence)++;
+    };
     size_t sent0 = 0;
     int32_t sentDone = 0;
     for (int32_t step = 0; err.empty(); step++) {
       const bool cancel = c_->cancelRequested.load();
-      const bool cut = done >= job_.quorum;
+      const bool cutFirst = doneFirst >= job_.quorum;
+      const bool cutEvidence = doneEvidence >= job_.evidenceQuorum;
       b.n_tokens = 0;
       for (int32_t s = 0; s < nSeq; s++) {
         Candidate& k = cands_[s];
         if (k.stop != Stop::None) continue;
-        if (cancel || (cut && s > 0)) {
+        if (cancel || (s > 0 && (s < job_.evidenceFrom ? cutFirst : cutEvidence))) {
           k.stop = cancel ? Stop::Cancelled : Stop::Cut;
-          done++;
+          finished(s);
           if (s > 0) llama_memory_seq_rm(mem, s, -1, -1);
           continue;
         }
@@ -222,7 +234,7 @@ class GenerateWorker : public Napi::AsyncProgressQueueWorker<char> {
           else if (static_cast<int32_t>(k.tokens.size()) >= job_.maxTokens) k.stop = Stop::MaxTokens;
         }
         if (k.stop != Stop::None) {
-          done++;
+          finished(s);
           // Its cells are freed at once (sequence 0 keeps its KV for the next prompt).
           if (s > 0) llama_memory_seq_rm(mem, s, -1, -1);
           continue;
@@ -259,7 +271,8 @@ std::vector<std::string> stringList(const Napi::Value& v) {
 }  // namespace
 
 // generate(prompt: Int32Array, { candidates: SamplerOptions[] (default [{}]), reuse = 0, stop = [],
-//   maxTokens = 256, quorum = candidates, ignoreEos = false, onProgress?(text0: Buffer, tokens0, done) })
+//   maxTokens = 256, quorum = candidates, evidenceFrom = candidates, evidenceQuorum = candidates -
+//   evidenceFrom, ignoreEos = false, onProgress?(text0: Buffer, tokens0, done) })
 //   -> Promise<{ candidates: { text: Buffer, tokens: Int32Array, stopReason }[], promptMs, generateMs, steps }>
 Napi::Value Context::Generate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -295,7 +308,18 @@ Napi::Value Context::Generate(const Napi::CallbackInfo& info) {
     throw Napi::RangeError::New(env, "generate: " + std::to_string(job.settings.size()) + " candidates need as many sequences; the context has " + std::to_string(llama_n_seq_max(ctx)));
   if (!(quorum >= 1 && quorum <= static_cast<double>(job.settings.size())))
     throw Napi::RangeError::New(env, "generate: quorum must be from 1 to the number of candidates (" + std::to_string(job.settings.size()) + ")");
+  const int32_t n = static_cast<int32_t>(job.settings.size());
+  const double from = optNumber(opts, "evidenceFrom", static_cast<double>(n));
+  if (!(from >= 1 && from <= n && from == static_cast<int32_t>(from)))
+    throw Napi::RangeError::New(env, "generate: evidenceFrom must be an integer from 1 to the number of candidates (" + std::to_string(n) + ")");
+  job.evidenceFrom = static_cast<int32_t>(from);
+  const double evidenceQuorum = optNumber(opts, "evidenceQuorum", static_cast<double>(n - job.evidenceFrom));
+  if (!(evidenceQuorum >= 0 && evidenceQuorum <= n - job.evidenceFrom))
+    throw Napi::RangeError::New(env, "generate: evidenceQuorum must be from 0 to the evidence candidates (" + std::to_string(n - job.evidenceFrom) + ")");
+  if (quorum > job.evidenceFrom)
+    throw Napi::RangeError::New(env, "generate: quorum must be at most the candidates before evidenceFrom (" + std::to_string(job.evidenceFrom) + ")");
   job.quorum = static_cast<int32_t>(quorum);
+  job.evidenceQuorum = static_cast<int32_t>(evidenceQuorum);
   Napi::Value cb = opts.Get("onProgress");
   Napi::Function onProgress = cb.IsFunction() ? cb.As<Napi::Function>() : Napi::Function();
   job.stream = cb.IsFunction();

@@ -120,6 +120,30 @@ describe("batched generation through the addon", () => {
     await assert.rejects(gen.generate(gen.tokenize(PROMPT), { ...opts, quorum: n + 1 }), /quorum must be from 1 to the number of candidates/);
   });
 
+  it("with an evidence group, each group is cut once its own quorum has finished", async () => {
+    const n = 12;
+    const from = 6;
+    const opts = { candidates: consensus(n), maxTokens: 24, stop: ["e"] };
+    const free = await gen.generate(gen.tokenize(PROMPT), opts);
+    const grouped = await gen.generate(gen.tokenize(PROMPT), { ...opts, quorum: 3, evidenceFrom: from, evidenceQuorum: 3 });
+    const kept = (r: typeof free, a: number, b: number) => r.candidates.slice(a, b).filter((c) => c.stopReason !== "cut");
+    assert.ok(kept(grouped, 0, from).length >= 3 && kept(grouped, from, n).length >= 3, "each group has its quorum");
+    grouped.candidates.forEach((c, i) => {
+      if (c.stopReason !== "cut") assert.deepEqual(c, free.candidates[i], `candidate ${i} as without the quorums`);
+    });
+    // Each group's stragglers stopped at the step its own quorum was reached: a group's finished
+    // candidates are the shortest of that group (ties aside), whatever the other group did.
+    for (const [a, b] of [[1, from], [from, n]] as const) {
+      const cutAt = grouped.candidates.slice(a, b).filter((c) => c.stopReason === "cut").map((c) => c.tokens);
+      for (let i = a; i < b; i++) if (free.candidates[i]!.tokens < Math.min(...cutAt)) assert.notEqual(grouped.candidates[i]!.stopReason, "cut", `candidate ${i}`);
+    }
+    // All of the first group but candidate 0 cut at once (quorum 1) leaves the evidence group running.
+    const first = await gen.generate(gen.tokenize(PROMPT), { ...opts, quorum: 1, evidenceFrom: from });
+    assert.ok(first.candidates.slice(from).every((c) => c.stopReason !== "cut"), "the evidence finishes (its quorum defaults to all)");
+    await assert.rejects(gen.generate(gen.tokenize(PROMPT), { ...opts, quorum: from + 1, evidenceFrom: from }), /quorum must be at most/);
+    await assert.rejects(gen.generate(gen.tokenize(PROMPT), { ...opts, evidenceFrom: from, evidenceQuorum: n }), /evidenceQuorum must be from 0/);
+  });
+
   it("cancels mid-batch: every unfinished candidate ends cancelled, and the next request runs", async () => {
     const ac = new AbortController();
     let seen = 0;

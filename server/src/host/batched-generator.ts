@@ -26,6 +26,9 @@ export interface BatchedGenerateParams {
   maxTokens: number;
   /** Finished candidates after which the rest but candidate 0 are cut (default: all finish). */
   quorum?: number;
+  /** Candidates from this index on have their own quorum, evidenceQuorum (candidates.ts candidateQuorums). */
+  evidenceFrom?: number;
+  evidenceQuorum?: number;
   signal?: AbortSignal;
   /** Candidate 0's new text (whole characters), and its token count so far. */
   onText0?(text: string, tokens: number): void;
@@ -166,6 +169,7 @@ export class BatchedTextGenerator {
         stop: params.stop ?? [],
         maxTokens,
         ...(params.quorum !== undefined ? { quorum: params.quorum } : {}),
+        ...(params.evidenceFrom !== undefined ? { evidenceFrom: params.evidenceFrom, evidenceQuorum: params.evidenceQuorum } : {}),
         ignoreEos: params.ignoreEos,
         onProgress: (bytes, tokens0, done) => {
           const text = bytes.length > 0 ? decoder.decode(bytes, { stream: true }) : "";

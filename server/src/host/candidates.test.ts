@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerCandidates, candidateQuorum, candidateSettings, chooseSample, type Sample } from "./candidates.js";
+import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseSample, type Sample } from "./candidates.js";
 import { chooseCandidate } from "./consensus.js";
 import type { SamplingSettings, ToHost } from "./messages.js";
 
@@ -60,4 +60,10 @@ test("an evidence candidate is never the answer; the answers are scored against 
   // A cut evidence sample is not evidence; with none finished the answers' own consensus decides.
   const cut = samples.map((s, i) => (i >= answers.length ? { ...s, stopReason: "cut" as const } : s));
   assert.equal(chooseSample(m, cut), cut[0]);
+});
+
+test("with evidence candidates, the quorum counts the answers; every evidence candidate finishes", () => {
+  assert.deepEqual(candidateQuorums({ ...BASE, candidates: 64, candidateQuorum: 0.75, evidenceCandidates: 24 }), { quorum: 30, evidenceFrom: 40, evidenceQuorum: 24 });
+  assert.deepEqual(candidateQuorums({ ...BASE, candidates: 64, candidateQuorum: 0.75 }), { quorum: 48 });
+  assert.deepEqual(candidateQuorums({ ...BASE, candidates: 8, evidenceCandidates: 0 }), { quorum: 8 });
 });

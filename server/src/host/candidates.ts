@@ -36,6 +36,20 @@ export function candidateQuorum(settings: SamplingSettings, n = settings.candida
 }
 
 /**
+ * The quorums of a consensus batch: candidateQuorum of the answer candidates, and every
+ * evidence-only one. Evidence is what the answers are scored against, an estimate of what the
+ * model says: cutting its stragglers would leave only its shortest samples and favour short
+ * answers (on IU X-ray train studies, ROUGE-L 0.285 with 75% of the evidence against 0.293 with
+ * all of it, mean of four seed windows).
+ */
+export function candidateQuorums(settings: SamplingSettings): { quorum: number; evidenceFrom?: number; evidenceQuorum?: number } {
+  const n = settings.candidates ?? 1;
+  const answers = answerCandidates(settings);
+  if (answers >= n) return { quorum: candidateQuorum(settings, n) };
+  return { quorum: candidateQuorum(settings, answers), evidenceFrom: answers, evidenceQuorum: n - answers };
+}
+
+/**
  * Streams one candidate's text as token messages: only text that cannot be the start of a stop
  * string, at most every STREAM_INTERVAL_MS (and at once when a stop string completes).
  * With `provisional`, the messages are marked as the provisional draft.

@@ -6,7 +6,7 @@
  */
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
-import { candidateQuorum, candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
+import { candidateQuorum, candidateQuorums, candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
 import { allowedWords, chooseCandidate, findingsOf, impressionGaps, positivesPhrase } from "./consensus.js";
 
 /** Candidates for an impression written again after the chosen findings, and their length. */
@@ -61,7 +61,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       maxTokens: Math.min(m.settings.maxTokens, generator.contextSize - prompt.length - 1),
       // Only a summary's stragglers are cut: answers are short, and the few candidates that
       // agree with the line are often the longer ones ("Yes, there is pneumonia.").
-      quorum: m.expected?.complete === false ? n : candidateQuorum(m.settings),
+      ...(m.expected?.complete === false ? {} : candidateQuorums(m.settings)),
       signal: ac.signal,
       lexicon: words,
       onText0: (text, tokens) => draft.push(text, tokens),

@@ -83,6 +83,12 @@ export interface NativeGenerateOptions {
    * 1..candidates, default all of them (none is cut).
    */
   quorum?: number;
+  /**
+   * Candidates from this index on are a second group (evidence) with its own quorum,
+   * evidenceQuorum (0..its size, default all); `quorum` then counts the first group only.
+   */
+  evidenceFrom?: number;
+  evidenceQuorum?: number;
   /** Never stop at end of generation (benchmarks of the raw decode). */
   ignoreEos?: boolean;
   /** Candidate 0's new text bytes (may end inside a character), its token count, the candidates finished. */
