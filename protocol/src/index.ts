@@ -30,9 +30,10 @@ export interface GenerationSettings {
   candidates?: number;
   candidateTemperature?: number;
   /**
-   * Consensus decoding: of the candidates, this many (the last ones) are evidence only, sampled
-   * at evidenceTemperature (default 1): never the answer, they are what the others are scored
-   * against. 0 (the default): every candidate is scored against all the others.
+   * Consensus decoding: of the candidates, this many (the last ones) are evidence, sampled at
+   * evidenceTemperature (default 1): what the others are scored against, and the answer only
+   * when none of the others does as well on the findings checks. 0 (the default): every
+   * candidate is scored against all the others.
    */
   evidenceCandidates?: number;
   evidenceTemperature?: number;

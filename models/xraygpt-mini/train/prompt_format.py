@@ -5,8 +5,8 @@ STOP = ["###"]
 DEFAULT_PROMPT = "Describe the given chest x-ray image in detail."
 CANDIDATES = 64  # consensus decoding: candidates per answer (the greedy one + 63 sampled)
 QUORUM = 0.75  # consensus decoding: once this fraction has finished, the stragglers are cut
-# Of the candidates, EVIDENCE_CANDIDATES (the last ones) are evidence only: sampled at the model's own
-# temperature (1.0), never the answer; the others (the greedy one + 39 at CANDIDATE_TEMPERATURE) are
+# Of the candidates, EVIDENCE_CANDIDATES (the last ones) are evidence: sampled at the model's own
+# temperature (1.0), the answer only when none of the others passes the findings checks as well; the others (the greedy one + 39 at CANDIDATE_TEMPERATURE) are
 # scored by their agreement with them. Chosen on 500 IU X-ray *train* studies (the eval part
 # "temperature"; val only reported): at 0.6 the answers are better written, at 1.0 the samples are the
 # unbiased estimate of what the model says. Over four disjoint seed windows of 128 candidates, mean

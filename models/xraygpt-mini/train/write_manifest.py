@@ -36,7 +36,7 @@ def main():
         "conditioning": {"mode": "findings-text", "threshold": 0.5, "uncertain": UNCERTAIN},
         "prompt": {"template": TEMPLATE, "turnTemplate": TURN_TEMPLATE, "stop": STOP, "defaultPrompt": DEFAULT_PROMPT},
         # Consensus decoding (server/src/host/consensus.ts): greedy + sampled candidates, the answer
-        # checked against the findings line, then the one agreeing most with the evidence-only samples
+        # checked against the findings line, then the one agreeing most with the evidence samples
         # (ROUGE-L).
         # Once QUORUM of them have finished, the longest stragglers are cut (never the answer).
         "generation": {"maxTokens": 160, "temperature": 0, "topP": 1, "topK": 1, "repeatPenalty": 1, "seed": 0,

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { emptyLabels } from "../metrics/index.js";
 import type { Study } from "./language-eval.js";
 import { fnv1a32 } from "./nih-eval.js";
-import { trainSample } from "./temperature-eval.js";
+import { DECODINGS, ships, trainSample } from "./temperature-eval.js";
 
 const study = (uid: string): Study => ({ uid, labels: emptyLabels(), reference: `report ${uid}`, findings: "" });
 
@@ -16,4 +16,14 @@ test("trainSample takes the first n studies by fnv1a32 of the uid, whatever the 
   const hashes = studies.map((s) => fnv1a32(s.uid)).sort((x, y) => x - y);
   assert.deepEqual(a.map((s) => fnv1a32(s.uid)), hashes.slice(0, 10));
   assert.equal(trainSample(studies, 100).length, 40);
+});
+
+test("the shipped decoding is the one whose every setting the manifest has (unset: no evidence, temperature 1)", () => {
+  const base = { maxTokens: 8, temperature: 0, topP: 1, topK: 1, repeatPenalty: 1, seed: 0, candidates: 64 };
+  const shipped = (g: object) => DECODINGS.filter((d) => ships({ ...base, ...g }, d)).map((d) => d.name);
+  assert.deepEqual(shipped({ candidateTemperature: 0.6, evidenceCandidates: 24, evidenceTemperature: 1 }), [DECODINGS[2]!.name]);
+  assert.deepEqual(shipped({ candidateTemperature: 0.6, evidenceCandidates: 24 }), [DECODINGS[2]!.name], "evidence at 1.0 by default");
+  assert.deepEqual(shipped({}), [DECODINGS[0]!.name], "64 at 1.0 by default");
+  assert.deepEqual(shipped({ candidateTemperature: 0.7 }), []);
+  assert.equal(new Set(DECODINGS.map((d) => d.name)).size, DECODINGS.length);
 });

@@ -43,20 +43,27 @@ test("evidence candidates: the last ones, sampled at their own temperature, with
   assert.deepEqual(candidateSettings({ ...BASE, candidates: 3, candidateTemperature: 0.7 }).map((x) => x.temperature), [0, 0.7, 0.7]);
 });
 
-test("an evidence candidate is never the answer; the answers are scored against the evidence alone", () => {
+test("answers are scored against the evidence alone; evidence is the answer only when it passes the checks better", () => {
   // Among the answers, the two alike would win by agreeing with each other; the evidence
   // agrees with the third.
   const answers = ["There is no pleural effusion.", "There is no pleural effusion.", "The heart is normal in size. The lungs are clear."];
   const evidence = ["The heart is normal in size. The lungs are clear.", "The heart is normal. The lungs are clear.", "The lungs are clear. Heart size is normal."];
-  const texts = [...answers, ...evidence];
-  const samples = texts.map((text, i): Sample => ({ text, tokens: 10 + i, stopReason: "eos" }));
-  const settings = { ...BASE, candidates: texts.length, evidenceCandidates: evidence.length };
+  const samples = [...answers, ...evidence].map((text, i): Sample => ({ text, tokens: 10 + i, stopReason: "eos" }));
+  const settings = { ...BASE, candidates: samples.length, evidenceCandidates: evidence.length };
   const m: Extract<ToHost, { type: "generate" }> = { type: "generate", id: 1, prompt: "p", settings, stop: [] };
   assert.equal(chooseCandidate(answers), 0, "without evidence: the answers' own consensus");
   assert.equal(chooseSample(m, samples), samples[2], "with it: the answer the evidence agrees with");
-  // The evidence's own texts are not candidates even when one matches the evidence best.
+  // An evidence text that matches the evidence best is still not the answer when an answer
+  // does as well on the checks.
   const closer = [...answers, ...evidence.slice(0, 2), evidence[0]!].map((text, i): Sample => ({ text, tokens: i, stopReason: "eos" }));
   assert.ok(closer.indexOf(chooseSample(m, closer)) < answers.length);
+  // Every answer contradicts the findings line, one evidence sample does not: it is the answer.
+  const expected = { present: ["Pneumonia"], absent: ["Atelectasis"] };
+  const wrong = ["Findings: There is atelectasis. Impression: Pneumonia.", "Findings: There is atelectasis. Impression: Pneumonia.", "Findings: There is atelectasis. Impression: Pneumonia."];
+  const hot = ["Findings: There is atelectasis. Impression: Pneumonia.", "Findings: There is pneumonia. Impression: Pneumonia.", "Findings: There is atelectasis. Impression: Pneumonia."];
+  const mixed = [...wrong, ...hot].map((text, i): Sample => ({ text, tokens: i, stopReason: "eos" }));
+  assert.equal(chooseSample({ ...m, expected }, mixed), mixed[4]);
+  assert.equal(chooseSample({ ...m, expected: { present: ["Pneumonia"], absent: [] } }, mixed), mixed[0], "equal on the checks: an answer");
   // A cut evidence sample is not evidence; with none finished the answers' own consensus decides.
   const cut = samples.map((s, i) => (i >= answers.length ? { ...s, stopReason: "cut" as const } : s));
   assert.equal(chooseSample(m, cut), cut[0]);

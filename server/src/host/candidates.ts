@@ -21,7 +21,7 @@ export function candidateSettings(settings: SamplingSettings): SamplingSettings[
   return Array.from({ length: n }, (_, k) => (k === 0 ? settings : { ...settings, temperature: temperature(k), topK: 0, topP: 1, seed: settings.seed + k }));
 }
 
-/** How many of the candidates may be the answer: all but the evidence-only ones (at least one). */
+/** How many of the candidates are answers, not evidence (at least one: candidate 0). */
 export function answerCandidates(settings: SamplingSettings): number {
   const n = settings.candidates ?? 1;
   return Math.max(1, n - (settings.evidenceCandidates ?? 0));
@@ -37,7 +37,7 @@ export function candidateQuorum(settings: SamplingSettings, n = settings.candida
 
 /**
  * The quorums of a consensus batch: candidateQuorum of the answer candidates, and every
- * evidence-only one. Evidence is what the answers are scored against, an estimate of what the
+ * evidence one. Evidence is what the answers are scored against, an estimate of what the
  * model says: cutting its stragglers would leave only its shortest samples and favour short
  * answers (on IU X-ray train studies, ROUGE-L 0.285 with 75% of the evidence against 0.293 with
  * all of it, mean of four seed windows).
@@ -100,17 +100,16 @@ export interface Sample {
 
 /**
  * The answer among the finished candidates (candidate 0 always finishes; `samples` in candidate
- * order), scored against the finished evidence-only ones when there are any; when cancelled, the
- * draft so far (candidate 0).
+ * order), scored against the finished evidence ones when there are any (chooseCandidate); when
+ * cancelled, the draft so far (candidate 0).
  */
 export function chooseSample<S extends Sample>(m: Extract<ToHost, { type: "generate" }>, samples: readonly S[]): S {
   const n = m.settings.candidates ?? 1;
   if (n === 1 || samples.some((s) => s.stopReason === "cancelled")) return samples[0]!;
   const answers = answerCandidates(m.settings);
   const finished = (xs: readonly S[]) => xs.filter((s) => s.stopReason !== "cut");
-  const choices = finished(samples.slice(0, answers));
-  const evidence = finished(samples.slice(answers)).map((s) => s.text);
-  return choices[chooseCandidate(choices.map((s) => s.text), m.expected, evidence)]!;
+  const choices = [...finished(samples.slice(0, answers)), ...finished(samples.slice(answers))];
+  return choices[chooseCandidate(choices.map((s) => s.text), m.expected, finished(samples.slice(0, answers)).length)]!;
 }
 
 /**

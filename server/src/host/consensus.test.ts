@@ -171,14 +171,17 @@ test("of candidates equal on every check, one without a repeated sentence wins o
   assert.equal(chooseCandidate(c, expected), 2);
 });
 
-test("consensus against evidence: each candidate's summed agreement with the evidence samples only", () => {
+test("consensus against evidence: each candidate's summed agreement with the (other) evidence samples only", () => {
   const c = ["The lungs are clear.", "The lungs are clear.", "There is a pleural effusion."];
   const own = consensusScores(c);
   assert.ok(own[0]! > own[2]!);
-  const ev = consensusScores(c, ["There is a small pleural effusion.", "There is a pleural effusion."]);
+  const withEvidence = [...c, "There is a small pleural effusion.", "There is a pleural effusion."];
+  const ev = consensusScores(withEvidence, 3);
   assert.ok(ev[2]! > ev[0]!);
-  assert.equal(ev.length, 3);
-  assert.deepEqual(consensusScores(c, []), own, "no evidence: the others");
+  assert.equal(ev[0], ev[1]);
+  assert.ok(ev[4]! > 0 && ev[4]! < 1, "an evidence sample against the other evidence, not itself");
+  assert.deepEqual(consensusScores(c, 3), own, "no evidence: the others");
+  assert.deepEqual(consensusScores(c, 0), own, "all evidence: the others");
 });
 
 test("a summary says nothing about an observation the line gives as uncertain; an answer may call it possible", () => {

@@ -15,6 +15,9 @@
  * impression that names every given positive, then fewest words outside the model's lexicon
  * (garbled words: "improveloped"; `allowedWords`), then fewest sentences repeated word for word,
  * then consensus. The answer never contradicts the findings line when any candidate does not.
+ * Evidence samples (candidateSettings' last ones, sampled at the model's own temperature) are
+ * what the others' consensus is measured against, and the answer only when no other does as well
+ * on the checks.
  */
 import { readFileSync } from "node:fs";
 import { addresses, extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, unknownWords, type Labels, type Observation } from "../metrics/index.js";
@@ -83,16 +86,13 @@ export function allowedWords(expected: ExpectedFindings | undefined): ReadonlySe
 }
 
 /**
- * Summed ROUGE-L F of each candidate against all the others, or, with `evidence` (samples that
- * are never the answer), against the evidence alone.
+ * Summed ROUGE-L F of each candidate against all the others or, when the candidates from
+ * `evidenceFrom` on are evidence samples, against the other evidence samples alone.
  */
-export function consensusScores(candidates: readonly string[], evidence: readonly string[] = []): number[] {
+export function consensusScores(candidates: readonly string[], evidenceFrom = candidates.length): number[] {
   const tokens = candidates.map((c) => tokenizeRouge(c));
-  if (evidence.length > 0) {
-    const against = evidence.map((c) => tokenizeRouge(c));
-    return tokens.map((a) => against.reduce((sum, b) => sum + rougeLTokens(a, b).f, 0));
-  }
-  return tokens.map((a, i) => tokens.reduce((sum, b, j) => (i === j ? sum : sum + rougeLTokens(a, b).f), 0));
+  const from = evidenceFrom < candidates.length ? evidenceFrom : 0;
+  return tokens.map((a, i) => tokens.reduce((sum, b, j) => (i === j || j < from ? sum : sum + rougeLTokens(a, b).f), 0));
 }
 
 /**
@@ -216,11 +216,14 @@ function unanswered(text: string, expected: ExpectedFindings): number {
 }
 
 /**
- * Index of the answer: see the module comment. Ties go to the lowest index. With `evidence`,
- * consensus is agreement with the evidence samples (consensusScores).
+ * Index of the answer: see the module comment. Ties go to the lowest index. When the candidates
+ * from `evidenceFrom` on are evidence samples (drawn hotter, to be what the others are scored
+ * against), consensus is agreement with them, and one of them is the answer only when it does
+ * better on the checks than every other candidate (none with a contradiction-free answer among
+ * the others).
  */
-export function chooseCandidate(candidates: readonly string[], expected?: ExpectedFindings, evidence: readonly string[] = []): number {
-  const consensus = consensusScores(candidates, evidence);
+export function chooseCandidate(candidates: readonly string[], expected?: ExpectedFindings, evidenceFrom = candidates.length): number {
+  const consensus = consensusScores(candidates, evidenceFrom);
   const words = allowedWords(expected);
   const checks = candidates.map((c) => {
     const labels = expected ? extractLabels(c) : undefined;
@@ -247,6 +250,7 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
       : a.gaps !== b.gaps ? a.gaps < b.gaps
       : a.unknown !== b.unknown ? a.unknown < b.unknown
       : a.repeats !== b.repeats ? a.repeats < b.repeats
+      : i < evidenceFrom !== best < evidenceFrom ? i < evidenceFrom
       : consensus[i]! > consensus[best]!;
     if (better) best = i;
   }

@@ -128,9 +128,10 @@ export interface Manifest {
     candidates?: number;
     candidateTemperature?: number;
     /**
-     * Of the candidates, this many (the last ones) are evidence only: sampled at
-     * evidenceTemperature (default 1, the model's own distribution), never the answer; the
-     * others are scored by how much they agree with them. Low-temperature candidates are the
+     * Of the candidates, this many (the last ones) are evidence: sampled at evidenceTemperature
+     * (default 1, the model's own distribution), the others are scored by how much they agree
+     * with them; one is the answer only when it does better on the findings checks than every
+     * other candidate. Low-temperature candidates are the
      * better answers, full-temperature samples the unbiased estimate of what the model would
      * say. 0 (the default): every candidate is scored against all the others.
      */
