@@ -18,7 +18,7 @@ import { evaluateLanguage, loadStudies, type LanguageEval } from "./language-eva
 import { evaluateChat, type QuestionScore } from "./chat-eval.js";
 import { SAMPLE_QUESTION, summarizeSamples, type SampleSummary } from "./samples-eval.js";
 import { evaluateTokenizer } from "./tokenizer-eval.js";
-import { evaluateTemperatures, type TemperatureEval } from "./temperature-eval.js";
+import { evaluateTemperatures, ships, type TemperatureEval } from "./temperature-eval.js";
 import { evaluateNih, evaluateNihText, MIN_POSITIVES, type NihEval, type NihTextEval, type SetScore } from "./nih-eval.js";
 import { checkTexts, type TextCheckCounts } from "./text-checks.js";
 import { vocabulary } from "../metrics/index.js";
@@ -232,7 +232,9 @@ async function main(): Promise<void> {
   }
   const checks = checkTexts(language.l.generated, trainVocabulary);
   console.log(`text checks: ${checks.withUnknownWords} reports with unknown words, ${checks.selfContradicting} self-contradicting; chat off topic ${language.chat.reduce((a, q) => a + q.offTopic, 0)}`);
-  const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks, temperature });
+  // Which setting ships is the manifest's now (the part may have run before it changed).
+  const decodings = { ...temperature, scores: temperature.scores.map((s) => ({ ...s, shipped: ships(m.manifest.generation, s) })) };
+  const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks, temperature: decodings });
   await writeFile(join(MODEL_DIR, "EVAL.md"), md);
   console.log(`\nwrote ${join(MODEL_DIR, "EVAL.md")}`);
 }

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseSample, type Sample } from "./candidates.js";
+import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseSample, retrySettings, type Sample } from "./candidates.js";
 import { chooseCandidate } from "./consensus.js";
 import type { SamplingSettings, ToHost } from "./messages.js";
 
@@ -73,4 +73,22 @@ test("with evidence candidates, the quorum counts the answers; every evidence ca
   assert.deepEqual(candidateQuorums({ ...BASE, candidates: 64, candidateQuorum: 0.75, evidenceCandidates: 24 }), { quorum: 30, evidenceFrom: 40, evidenceQuorum: 24 });
   assert.deepEqual(candidateQuorums({ ...BASE, candidates: 64, candidateQuorum: 0.75 }), { quorum: 48 });
   assert.deepEqual(candidateQuorums({ ...BASE, candidates: 8, evidenceCandidates: 0 }), { quorum: 8 });
+});
+
+test("a second round: n - 1 samples at the evidence temperature, seeds after the first round's, evidence in the choice", () => {
+  const settings = { ...BASE, seed: 10, candidates: 6, candidateTemperature: 0.8, evidenceCandidates: 2, evidenceTemperature: 1.2 };
+  const first = candidateSettings(settings);
+  const again = retrySettings(settings);
+  assert.equal(again.length, 5);
+  assert.ok(again.every((s) => s.temperature === 1.2 && s.topK === 0 && s.topP === 1));
+  const seeds = new Set([...first, ...again].map((s) => s.seed));
+  assert.equal(seeds.size, first.length + again.length, "no seed of the first round again");
+  // Every first-round candidate contradicts the line; a second-round one does not: it is the answer.
+  const expected = { present: ["Pneumothorax"], absent: ["Pleural Effusion"] };
+  const m: Extract<ToHost, { type: "generate" }> = { type: "generate", id: 1, prompt: "p", settings, stop: [], expected };
+  const wrong = Array.from({ length: 6 }, (_, i): Sample => ({ text: "Findings: There is a pleural effusion. Impression: Pneumothorax.", tokens: i, stopReason: "eos" }));
+  const more = ["Findings: There is a pleural effusion. Impression: Pleural effusion.", "Findings: There is a small right pneumothorax. Impression: Pneumothorax."].map((text): Sample => ({ text, tokens: 9, stopReason: "eos" }));
+  assert.equal(chooseSample(m, wrong), wrong[0]);
+  assert.equal(chooseSample(m, wrong, more), more[1]);
+  assert.equal(chooseSample(m, wrong, [{ ...more[1]!, stopReason: "cut" }]), wrong[0], "a cut one is not a candidate");
 });

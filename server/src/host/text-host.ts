@@ -6,8 +6,8 @@
  */
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
-import { candidateQuorum, candidateQuorums, candidateSettings, chooseSample, DraftStream, finishGeneration } from "./candidates.js";
-import { allowedWords, chooseCandidate, findingsOf, impressionGaps, positivesPhrase } from "./consensus.js";
+import { candidateQuorum, candidateQuorums, candidateSettings, chooseSample, DraftStream, finishGeneration, retrySettings } from "./candidates.js";
+import { allowedWords, chooseCandidate, disagreement, findingsOf, impressionGaps, positivesPhrase } from "./consensus.js";
 
 /** Candidates for an impression written again after the chosen findings, and their length. */
 const IMPRESSION_CANDIDATES = 16;
@@ -54,11 +54,12 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
   const draft = new DraftStream(m.id, m.stop, send, n > 1);
   let lastDone = 0;
   let lastDoneSend = 0;
+  const maxTokens = Math.min(m.settings.maxTokens, generator.contextSize - prompt.length - 1);
   try {
     const r = await generator.generate(prompt, {
       candidates,
       stop: m.stop,
-      maxTokens: Math.min(m.settings.maxTokens, generator.contextSize - prompt.length - 1),
+      maxTokens,
       // Only a summary's stragglers are cut: answers are short, and the few candidates that
       // agree with the line are often the longer ones ("Yes, there is pneumonia.").
       ...(m.expected?.complete === false ? {} : candidateQuorums(m.settings)),
@@ -80,6 +81,14 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
     draft.finish(first.text, first.tokens);
     let chosen = chooseSample(m, r.candidates);
     let moreTokens = 0;
+    // No candidate agrees with the findings line (for a few rare lines the answers' mode
+    // contradicts it: "There is stable cardiomegaly." of an enlarged cardiomediastinum): a second
+    // round of samples at the evidence temperature, with new seeds, all of them finishing.
+    if (n > 1 && m.expected && chosen.stopReason !== "cancelled" && disagreement(chosen.text, m.expected).contradictions > 0) {
+      const again = await generator.generate(prompt, { candidates: retrySettings(m.settings), stop: m.stop, maxTokens, signal: ac.signal, lexicon: words });
+      moreTokens += again.candidates.reduce((a, x) => a + x.tokens, 0);
+      chosen = again.candidates.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : chooseSample(m, r.candidates, again.candidates);
+    }
     // A summary ends with an impression that names every given positive. When the chosen
     // candidate has none, or one that leaves a given positive unsaid, the model writes it again
     // after the chosen findings: "Impression:" and the given positives by name, which candidates
