@@ -85,6 +85,16 @@ function ms(since: number): number {
   return performance.now() - since;
 }
 
+/**
+ * The evidence candidates for a request that sets `candidates` but not `evidenceCandidates`: the
+ * manifest's fraction of them (64 with 24 evidence → 32 with 12, 1 with none).
+ */
+export function scaledEvidence(d: SamplingSettings, candidates: number): number {
+  const e = d.evidenceCandidates ?? 0;
+  const n = d.candidates ?? 1;
+  return Number.isInteger(candidates) && candidates > 1 && e > 0 ? Math.min(candidates - 1, Math.floor((e * candidates) / n)) : 0;
+}
+
 export class XrayEngine implements Engine {
   private registry: Map<string, RegistryEntry> | undefined;
   private resident = new Map<string, ResidentModel>();
@@ -213,7 +223,8 @@ export class XrayEngine implements Engine {
 
   private settings(r: ResidentModel, g: GenerationSettings | undefined): Required<SamplingSettings> {
     const d = r.entry.manifest.generation;
-    const s = { ...d, ...Object.fromEntries(Object.entries(g ?? {}).filter(([, v]) => v !== undefined)) } as SamplingSettings;
+    const given = Object.fromEntries(Object.entries(g ?? {}).filter(([, v]) => v !== undefined)) as Partial<SamplingSettings>;
+    const s = { ...d, ...given, ...(given.candidates !== undefined && given.evidenceCandidates === undefined ? { evidenceCandidates: scaledEvidence(d, given.candidates) } : {}) } as SamplingSettings;
     if (!Number.isInteger(s.maxTokens) || s.maxTokens < 1 || s.maxTokens > 8192) throw new EngineError("InvalidParams", `maxTokens must be an integer from 1 to 8192 (got ${s.maxTokens})`);
     if (!(s.temperature >= 0 && s.temperature <= 5)) throw new EngineError("InvalidParams", `temperature must be from 0 to 5 (got ${s.temperature})`);
     const n = s.candidates ?? 1;
