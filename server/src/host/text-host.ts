@@ -82,8 +82,8 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
     let chosen = chooseSample(m, r.candidates);
     let moreTokens = 0;
     // No candidate agrees with the findings line (for a few rare lines the answers' mode
-    // contradicts it: "There is stable cardiomegaly." of an enlarged cardiomediastinum): a second
-    // round of samples at the evidence temperature, with new seeds, all of them finishing.
+    // contradicts it: "There is a pleural effusion." of a line giving only a pneumothorax): a
+    // second round of samples at the evidence temperature, with new seeds, all of them finishing.
     if (n > 1 && m.expected && chosen.stopReason !== "cancelled" && disagreement(chosen.text, m.expected).contradictions > 0) {
       const again = await generator.generate(prompt, { candidates: retrySettings(m.settings), stop: m.stop, maxTokens, signal: ac.signal, lexicon: words });
       moreTokens += again.candidates.reduce((a, x) => a + x.tokens, 0);
