@@ -305,6 +305,9 @@ export function parseManifest(json: unknown, file: string): Manifest {
     problems.push("/conditioning findings-text needs a vision output of kind \"labels\" with role \"findings\"");
   if (m.conditioning.mode === "multimodal") problems.push(...multimodalProblems(m));
   if (!m.prompt.template.includes("{prompt}")) problems.push("/prompt/template needs a {prompt} placeholder");
+  const g = m.generation;
+  if ((g.evidenceCandidates ?? 0) > 0 && g.evidenceCandidates! >= (g.candidates ?? 1))
+    problems.push(`/generation/evidenceCandidates must be below candidates (${g.evidenceCandidates} of ${g.candidates ?? 1}): candidate 0 is always an answer`);
   if (problems.length) throw new ManifestError(file, problems);
   return m;
 }

@@ -29,7 +29,7 @@ export async function addRemoteModel(o: AddRemoteOptions): Promise<{ path: strin
     vision: { ...vision, file: from.visionPath },
     conditioning: { ...conditioning, mode: "findings-text" },
     prompt,
-    generation: { ...generation, candidates: 1 },
+    generation: { ...generation, candidates: 1, evidenceCandidates: 0 },
     backend: { kind: "openai", ...o.backend },
   };
   return writeNewManifest(o.modelsDir, o.id, json);
