@@ -4,9 +4,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseSample, retrySettings, type Sample } from "./candidates.js";
+import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseSample, finishGeneration, retrySettings, type Sample } from "./candidates.js";
 import { chooseCandidate } from "./consensus.js";
-import type { SamplingSettings, ToHost } from "./messages.js";
+import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
 
 const BASE: SamplingSettings = { maxTokens: 20, temperature: 0, topP: 1, topK: 1, repeatPenalty: 1, seed: 0, candidates: 8 };
 
@@ -91,4 +91,18 @@ test("a second round: n - 1 samples at the evidence temperature, seeds after the
   assert.equal(chooseSample(m, wrong), wrong[0]);
   assert.equal(chooseSample(m, wrong, more), more[1]);
   assert.equal(chooseSample(m, wrong, [{ ...more[1]!, stopReason: "cut" }]), wrong[0], "a cut one is not a candidate");
+});
+
+test("the answer replacing the draft leaves out a sentence it repeats; one streamed generation is sent as it was", () => {
+  const text = "Findings: There is a pleural effusion. There is a pleural effusion. Impression: Pleural effusion.";
+  const sent = (candidates: number) => {
+    const out: FromHost[] = [];
+    const m: Extract<ToHost, { type: "generate" }> = { type: "generate", id: 3, prompt: "p", settings: { ...BASE, candidates }, stop: [] };
+    const samples = Array.from({ length: candidates }, (): Sample => ({ text, tokens: 12, stopReason: "eos" }));
+    finishGeneration(m, samples, { promptTokens: 1, reusedTokens: 0, promptMs: 1, generateMs: 1 }, (x) => out.push(x));
+    return out.map((x) => ("text" in x ? [x.type, x.text] : [x.type]));
+  };
+  const once = "Findings: There is a pleural effusion. Impression: Pleural effusion.";
+  assert.deepEqual(sent(2), [["token", once], ["done", once]]);
+  assert.deepEqual(sent(1), [["done", text]]);
 });

@@ -6,7 +6,7 @@
  */
 import type { StopReason } from "@xraygpt/protocol";
 import { STREAM_INTERVAL_MS, type FromHost, type SamplingSettings, type ToHost } from "./messages.js";
-import { chooseCandidate } from "./consensus.js";
+import { chooseCandidate, withoutRepeatedSentences } from "./consensus.js";
 import { scanStops } from "./stop-strings.js";
 
 /**
@@ -124,7 +124,8 @@ export function chooseSample<S extends Sample>(m: Extract<ToHost, { type: "gener
 
 /**
  * Picks the answer of a finished (or cancelled) generation and sends it: with several candidates
- * the chosen text replaces the provisional draft; then `done`.
+ * the chosen text, without the sentences it repeats word for word, replaces the provisional
+ * draft; then `done`.
  */
 export function finishGeneration(
   m: Extract<ToHost, { type: "generate" }>,
@@ -139,11 +140,12 @@ export function finishGeneration(
   const cancelled = samples.some((s) => s.stopReason === "cancelled");
   const stopReason: StopReason = cancelled ? "cancelled" : chosen.stopReason === "cut" ? "maxTokens" : chosen.stopReason;
   // The provisional draft becomes the answer (also when cancelled: then it is the draft itself).
-  if (n > 1) send({ type: "token", id: m.id, text: chosen.text, index: chosen.tokens, replace: true });
+  const text = n > 1 ? withoutRepeatedSentences(chosen.text) : chosen.text;
+  if (n > 1) send({ type: "token", id: m.id, text, index: chosen.tokens, replace: true });
   send({
     type: "done",
     id: m.id,
-    text: chosen.text,
+    text,
     stopReason,
     tokens: chosen.tokens,
     sampledTokens: samples.reduce((a, s) => a + s.tokens, moreSampledTokens),

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { askedAbout } from "../metrics/index.js";
-import { allowedWords, chooseCandidate, consensusScores, disagreement, findingsOf, impressionGaps, lexicon, positivesPhrase, repeatedSentences, saysNothingAbnormal, uncertainStated } from "./consensus.js";
+import { allowedWords, chooseCandidate, consensusScores, disagreement, findingsOf, impressionGaps, lexicon, positivesPhrase, repeatedSentences, saysNothingAbnormal, uncertainStated, withoutRepeatedSentences } from "./consensus.js";
 import { extractLabels } from "../metrics/index.js";
 
 test("consensus picks the candidate closest to all the others", () => {
@@ -202,4 +202,19 @@ test("a summary says nothing about an observation the line gives as uncertain; a
   ];
   assert.equal(chooseCandidate(c, { ...summary, uncertain: [] }), 0, "without the uncertain observation: the consensus");
   assert.equal(chooseCandidate(c, summary), 2);
+});
+
+test("the repeated sentences are left out, everything else kept as written", () => {
+  const cases: [string, string][] = [
+    ["Findings: There is a pleural effusion. There is a pleural effusion. Impression: Pleural effusion.", "Findings: There is a pleural effusion. Impression: Pleural effusion."],
+    ["Findings: The mediastinum is unremarkable. The mediastinum is  unremarkable! The lungs are clear. Impression: Pneumonia.", "Findings: The mediastinum is unremarkable. The lungs are clear. Impression: Pneumonia."],
+    ["Findings: There is cardiomegaly. Impression: Cardiomegaly.", "Findings: There is cardiomegaly. Impression: Cardiomegaly."],
+    ["Findings: A 1.7 cm nodule. A 1.7 cm nodule. Impression: Nodule, 1.7 cm.", "Findings: A 1.7 cm nodule. Impression: Nodule, 1.7 cm."],
+    ["Findings: No effusion. Impression: No acute disease. No acute disease.", "Findings: No effusion. Impression: No acute disease. "],
+    ["The lungs are clear. The heart is normal.", "The lungs are clear. The heart is normal."],
+  ];
+  for (const [text, want] of cases) {
+    assert.equal(withoutRepeatedSentences(text), want);
+    assert.equal(repeatedSentences(withoutRepeatedSentences(text)), 0);
+  }
 });

@@ -210,6 +210,34 @@ export function uncertainStated(labels: Labels, expected: ExpectedFindings): num
   return (expected.uncertain ?? []).filter((o) => known(o) && said(o)).length;
 }
 
+/** A sentence's words, lowercase, without a leading "Findings:" / "Impression:" heading. */
+const sentenceKey = (s: string) => (s.toLowerCase().replace(/^\s*(?:findings|impression):/, "").match(/[a-z0-9]+/g) ?? []).join(" ");
+
+/**
+ * The text without the sentences that repeatedSentences counts (a sentence repeating an earlier
+ * one of its section word for word); everything else is kept as written, spacing included.
+ */
+export function withoutRepeatedSentences(text: string): string {
+  const at = text.search(/\bimpression:/i);
+  const sections = at < 0 ? [text] : [text.slice(0, at), text.slice(at)];
+  return sections
+    .map((section) => {
+      const seen = new Set<string>();
+      // Sentences with their ends (a decimal point is not one: "1.7 cm").
+      const pieces = section.match(/(?:\d\.\d|[^.!;\n\r])*(?:[.!;\n\r]+|$)\s*/g) ?? [];
+      return pieces
+        .filter((p) => {
+          const key = sentenceKey(p);
+          if (!key) return true;
+          if (seen.has(key)) return false;
+          seen.add(key);
+          return true;
+        })
+        .join("");
+    })
+    .join("");
+}
+
 /** Observations in `expected.asked` the answer says nothing about. */
 function unanswered(text: string, expected: ExpectedFindings): number {
   return (expected.asked ?? []).filter((o) => known(o) && !addresses(text, o)).length;
