@@ -35,6 +35,7 @@ import { VisionModel } from "../pipeline/vision.js";
 import { findingsLine } from "../pipeline/condition.js";
 import type { GenerationDone } from "../host/model-process.js";
 import type { SamplingSettings } from "../host/messages.js";
+import { CONSENSUS_DEFAULTS, scaledEvidence } from "../host/candidates.js";
 import type { AnalysedImage, Backend } from "../backends/backend.js";
 import { createBackend } from "../backends/index.js";
 import { REMOTE_MAX_CONCURRENCY } from "../backends/endpoint-pool.js";
@@ -83,16 +84,6 @@ const MAX_SESSIONS = 64;
 
 function ms(since: number): number {
   return performance.now() - since;
-}
-
-/**
- * The evidence candidates for a request that sets `candidates` but not `evidenceCandidates`: the
- * manifest's fraction of them (64 with 24 evidence → 32 with 12, 1 with none).
- */
-export function scaledEvidence(d: SamplingSettings, candidates: number): number {
-  const e = d.evidenceCandidates ?? 0;
-  const n = d.candidates ?? 1;
-  return Number.isInteger(candidates) && candidates > 1 && e > 0 ? Math.min(candidates - 1, Math.floor((e * candidates) / n)) : 0;
 }
 
 export class XrayEngine implements Engine {
@@ -234,7 +225,7 @@ export class XrayEngine implements Engine {
     if (!Number.isInteger(e) || e < 0 || (e > 0 && e >= n)) throw new EngineError("InvalidParams", `evidenceCandidates must be an integer from 0 to candidates - 1 (got ${e} of ${n} candidates)`);
     if (s.evidenceTemperature !== undefined && !(s.evidenceTemperature >= 0 && s.evidenceTemperature <= 5)) throw new EngineError("InvalidParams", `evidenceTemperature must be from 0 to 5 (got ${s.evidenceTemperature})`);
     if (s.candidateQuorum !== undefined && !(s.candidateQuorum > 0 && s.candidateQuorum <= 1)) throw new EngineError("InvalidParams", `candidateQuorum must be above 0 and at most 1 (got ${s.candidateQuorum})`);
-    const settings = { ...s, candidates: n, candidateTemperature: s.candidateTemperature ?? 1, evidenceCandidates: e, evidenceTemperature: s.evidenceTemperature ?? 1, candidateQuorum: s.candidateQuorum ?? 1 };
+    const settings = { ...CONSENSUS_DEFAULTS, ...s, candidates: n, evidenceCandidates: e };
     r.backend.checkSettings(settings);
     return settings;
   }

@@ -51,8 +51,9 @@ export interface AdultEval {
   nih: NihEval;
   text: NihTextEval | string;
   checks: TextCheckCounts;
-  /** The consensus decoding settings compared on IU train (the shipped one marked). */
+  /** The consensus decoding settings compared on IU train, and the one the manifest ships (if any). */
   temperature: TemperatureEval;
+  shippedDecoding: string | undefined;
 }
 
 export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionScore[], samples: SampleSummary[] | string, tok: ParityResult | undefined, adult: AdultEval): string {
@@ -99,7 +100,7 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
     "",
   );
   out.push("| candidates | ROUGE-L mean over seeds (train sample) | per seed | no positive finding | one or more | text for the all-negative line (seed 0) |", "|---|---|---|---|---|---|");
-  for (const x of t.scores) out.push(`| ${x.name}${x.shipped ? " (**shipped**)" : ""} | ${fmt(x.mean)} | ${x.bySeed.map((f) => fmt(f)).join(" / ")} | ${fmt(x.normal)} | ${fmt(x.abnormal)} | ${x.normalText} |`);
+  for (const x of t.scores) out.push(`| ${x.name}${x.name === adult.shippedDecoding ? " (**shipped**)" : ""} | ${fmt(x.mean)} | ${x.bySeed.map((f) => fmt(f)).join(" / ")} | ${fmt(x.normal)} | ${fmt(x.abnormal)} | ${x.normalText} |`);
   out.push("");
   out.push("### What the findings line allows", "");
   out.push(
@@ -201,10 +202,11 @@ async function main(): Promise<void> {
     console.log(`  ${t.checked - t.mismatches.length} of ${t.checked} tokenize identically`);
     return t;
   });
+  const shippedDecoding = (t: TemperatureEval) => t.scores.find((s) => ships(m.manifest.generation, s))?.name;
   const temperature = await part("temperature", async () => {
     console.log("temperature: consensus decoding settings on IU X-ray train studies …");
     const t = await evaluateTemperatures(m, studies.train, 500, console.log);
-    console.log(`  best: ${t.best} (shipped: ${t.scores.find((s) => s.shipped)?.name ?? "none of these"})`);
+    console.log(`  best: ${t.best} (shipped: ${shippedDecoding(t) ?? "none of these"})`);
     return t;
   });
   const language = await part("language", async () => {
@@ -233,8 +235,7 @@ async function main(): Promise<void> {
   const checks = checkTexts(language.l.generated, trainVocabulary);
   console.log(`text checks: ${checks.withUnknownWords} reports with unknown words, ${checks.selfContradicting} self-contradicting; chat off topic ${language.chat.reduce((a, q) => a + q.offTopic, 0)}`);
   // Which setting ships is the manifest's now (the part may have run before it changed).
-  const decodings = { ...temperature, scores: temperature.scores.map((s) => ({ ...s, shipped: ships(m.manifest.generation, s) })) };
-  const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks, temperature: decodings });
+  const md = renderMarkdown(vision.v, language.l, language.chat, samples, tok, { nih: vision.nih, text, checks, temperature, shippedDecoding: shippedDecoding(temperature) });
   await writeFile(join(MODEL_DIR, "EVAL.md"), md);
   console.log(`\nwrote ${join(MODEL_DIR, "EVAL.md")}`);
 }

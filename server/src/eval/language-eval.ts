@@ -15,6 +15,7 @@ import { readCsvTable } from "../evaluate/csv.js";
 import { scorePairs, type Scores } from "../evaluate/evaluate.js";
 import { extractLabels, labelF1, meshToChexpert, OBSERVATIONS, rougeL, type Labels } from "../metrics/index.js";
 import { ModelProcess } from "../host/model-process.js";
+import { scaledEvidence } from "../host/candidates.js";
 import { perKeyOracle, typicalTexts } from "./label-ceiling.js";
 
 export interface Study {
@@ -176,7 +177,7 @@ export async function evaluateLanguage(m: LoadedManifest, { train, val }: Studie
     variants.push({ name: "xraygpt-mini, greedy only (candidates 1)", settings: { ...settings, candidates: 1 }, check: false });
     if ((settings.candidateQuorum ?? 1) < 1) variants.push({ name: `xraygpt-mini, consensus of ${candidates}, checked, every candidate finishing (no quorum)`, settings: { ...settings, candidateQuorum: 1 }, check: true });
     // Half the candidates: what the checks and the consensus lose with fewer (half the time).
-    if (candidates >= 8) variants.push({ name: `xraygpt-mini, consensus of ${candidates / 2}, checked`, settings: { ...settings, candidates: candidates / 2, evidenceCandidates: Math.floor((settings.evidenceCandidates ?? 0) / 2) }, check: true });
+    if (candidates >= 8) variants.push({ name: `xraygpt-mini, consensus of ${candidates / 2}, checked`, settings: { ...settings, candidates: candidates / 2, evidenceCandidates: scaledEvidence(settings, candidates / 2) }, check: true });
   }
   let tokensGenerated = 0;
   let msGenerating = 0;

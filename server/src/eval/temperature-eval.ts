@@ -8,6 +8,7 @@
  * hundredths from one set of samples to the next.
  */
 import type { SamplingSettings } from "../host/messages.js";
+import { CONSENSUS_DEFAULTS } from "../host/candidates.js";
 import type { LoadedManifest } from "../models/manifest.js";
 import { emptyLabels, OBSERVATIONS, rougeL } from "../metrics/index.js";
 import { evalModelProcess, givenFindings, givenPrompt, plainReport, positive, type Study } from "./language-eval.js";
@@ -32,8 +33,6 @@ export const SEEDS = [0, 1000, 2000, 3000] as const;
 export interface DecodingScore {
   name: string;
   settings: Partial<SamplingSettings>;
-  /** Whether the manifest's generation settings are these. */
-  shipped: boolean;
   /** Mean ROUGE-L F over the sampled training studies, per seed (SEEDS order). */
   bySeed: number[];
   mean: number;
@@ -60,7 +59,8 @@ export function trainSample(train: Study[], n: number): Study[] {
 
 /** Whether `generation` has every setting of `d` (so the manifest ships it). */
 export function ships(generation: Partial<SamplingSettings>, d: Decoding): boolean {
-  return Object.entries(d.settings).every(([k, v]) => (generation[k as keyof SamplingSettings] ?? (k === "evidenceCandidates" ? 0 : k.endsWith("Temperature") ? 1 : undefined)) === v);
+  const resolved: Partial<SamplingSettings> = { ...CONSENSUS_DEFAULTS, ...generation };
+  return Object.entries(d.settings).every(([k, v]) => resolved[k as keyof SamplingSettings] === v);
 }
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -101,7 +101,7 @@ export async function evaluateTemperatures(m: LoadedManifest, train: Study[], n 
   const result: DecodingScore[] = DECODINGS.map((d) => {
     const f = scores.get(d.name)!;
     const subset = (keep: boolean) => mean(f.map((xs) => mean(xs.filter((_, i) => isNormal[i] === keep))));
-    return { name: d.name, settings: d.settings, shipped: ships(m.manifest.generation, d), bySeed: f.map(mean), mean: mean(f.map(mean)), normal: subset(true), abnormal: subset(false), normalText: normalTexts.get(d.name) ?? "" };
+    return { name: d.name, settings: d.settings, bySeed: f.map(mean), mean: mean(f.map(mean)), normal: subset(true), abnormal: subset(false), normalText: normalTexts.get(d.name) ?? "" };
   });
   const best = result.reduce((a, b) => (b.mean > a.mean ? b : a)).name;
   return { n: studies.length, distinctLines: lines.length, seeds: SEEDS, scores: result, best };

@@ -9,6 +9,9 @@ import { STREAM_INTERVAL_MS, type FromHost, type SamplingSettings, type ToHost }
 import { chooseCandidate, withoutRepeatedSentences } from "./consensus.js";
 import { scanStops } from "./stop-strings.js";
 
+/** The consensus settings a manifest or request may leave out, as every engine reads them. */
+export const CONSENSUS_DEFAULTS = { candidateTemperature: 1, evidenceCandidates: 0, evidenceTemperature: 1, candidateQuorum: 1 } as const;
+
 /**
  * The settings of each candidate: the first uses the settings as given, the others are sampled
  * from the whole distribution (no top-k / top-p cut) with seeds seed+1, seed+2, ...: at
@@ -17,7 +20,8 @@ import { scanStops } from "./stop-strings.js";
 export function candidateSettings(settings: SamplingSettings): SamplingSettings[] {
   const n = settings.candidates ?? 1;
   const answers = answerCandidates(settings);
-  const temperature = (k: number) => (k < answers ? settings.candidateTemperature ?? 1 : settings.evidenceTemperature ?? 1);
+  const { candidateTemperature, evidenceTemperature } = { ...CONSENSUS_DEFAULTS, ...settings };
+  const temperature = (k: number) => (k < answers ? candidateTemperature : evidenceTemperature);
   return Array.from({ length: n }, (_, k) => (k === 0 ? settings : { ...settings, temperature: temperature(k), topK: 0, topP: 1, seed: settings.seed + k }));
 }
 
@@ -27,13 +31,23 @@ export function candidateSettings(settings: SamplingSettings): SamplingSettings[
  */
 export function retrySettings(settings: SamplingSettings): SamplingSettings[] {
   const n = settings.candidates ?? 1;
-  return candidateSettings({ ...settings, seed: settings.seed + n - 1, candidateTemperature: settings.evidenceTemperature ?? 1, evidenceCandidates: 0 }).slice(1);
+  return candidateSettings({ ...settings, seed: settings.seed + n - 1, candidateTemperature: settings.evidenceTemperature ?? CONSENSUS_DEFAULTS.evidenceTemperature, evidenceCandidates: 0 }).slice(1);
+}
+
+/**
+ * The evidence candidates for `candidates` when only the candidate count is given (a request,
+ * an evaluation variant): the fraction `d` has (64 with 24 evidence → 32 with 12, 1 with none).
+ */
+export function scaledEvidence(d: SamplingSettings, candidates: number): number {
+  const e = d.evidenceCandidates ?? CONSENSUS_DEFAULTS.evidenceCandidates;
+  const n = d.candidates ?? 1;
+  return Number.isInteger(candidates) && candidates > 1 && e > 0 ? Math.min(candidates - 1, Math.floor((e * candidates) / n)) : 0;
 }
 
 /** How many of the candidates are answers, not evidence (at least one: candidate 0). */
 export function answerCandidates(settings: SamplingSettings): number {
   const n = settings.candidates ?? 1;
-  return Math.max(1, n - (settings.evidenceCandidates ?? 0));
+  return Math.max(1, n - (settings.evidenceCandidates ?? CONSENSUS_DEFAULTS.evidenceCandidates));
 }
 
 /**
@@ -41,7 +55,7 @@ export function answerCandidates(settings: SamplingSettings): number {
  * candidateQuorum of them, rounded up (all when unset).
  */
 export function candidateQuorum(settings: SamplingSettings, n = settings.candidates ?? 1): number {
-  return Math.min(n, Math.max(1, Math.ceil((settings.candidateQuorum ?? 1) * n)));
+  return Math.min(n, Math.max(1, Math.ceil((settings.candidateQuorum ?? CONSENSUS_DEFAULTS.candidateQuorum) * n)));
 }
 
 /**
@@ -118,8 +132,9 @@ export function chooseSample<S extends Sample>(m: Extract<ToHost, { type: "gener
   if (n === 1 || samples.some((s) => s.stopReason === "cancelled")) return samples[0]!;
   const answers = answerCandidates(m.settings);
   const finished = (xs: readonly S[]) => xs.filter((s) => s.stopReason !== "cut");
-  const choices = [...finished(samples.slice(0, answers)), ...finished([...samples.slice(answers), ...more])];
-  return choices[chooseCandidate(choices.map((s) => s.text), m.expected, finished(samples.slice(0, answers)).length)]!;
+  const answered = finished(samples.slice(0, answers));
+  const choices = [...answered, ...finished([...samples.slice(answers), ...more])];
+  return choices[chooseCandidate(choices.map((s) => s.text), m.expected, answered.length)]!;
 }
 
 /**

@@ -187,17 +187,34 @@ function hedged(labels: Labels, expected: ExpectedFindings): number {
  * impression that restates a finding is usual and is not counted.
  */
 export function repeatedSentences(text: string): number {
-  let repeats = 0;
-  for (const section of [findingsOf(text).replace(/^\s*findings:/i, ""), impressionOf(text) ?? ""]) {
+  return sentencePieces(text).filter((p) => p.repeat).length;
+}
+
+/** The text without the sentences repeatedSentences counts; the rest as written, spacing included. */
+export function withoutRepeatedSentences(text: string): string {
+  return sentencePieces(text)
+    .filter((p) => !p.repeat)
+    .map((p) => p.piece)
+    .join("");
+}
+
+/**
+ * The text cut into its sentences, each with its end and the spacing after it (a decimal point
+ * is not an end: "1.7 cm"), so that they join back into the text; a sentence whose words (case,
+ * spacing, punctuation and a leading "Findings:" / "Impression:" aside) repeat an earlier one of
+ * its section (the findings, the impression) is marked.
+ */
+function sentencePieces(text: string): { piece: string; repeat: boolean }[] {
+  const at = text.search(/\bimpression:/i);
+  return (at < 0 ? [text] : [text.slice(0, at), text.slice(at)]).flatMap((section) => {
     const seen = new Set<string>();
-    for (const s of splitSentences(section)) {
-      const key = (s.match(/[a-z0-9]+/g) ?? []).join(" ");
-      if (!key) continue;
-      if (seen.has(key)) repeats++;
-      else seen.add(key);
-    }
-  }
-  return repeats;
+    return (section.match(/(?:\d\.\d|[^.!;\n\r])*(?:[.!;\n\r]+|$)\s*/g) ?? []).map((piece) => {
+      const key = (piece.toLowerCase().replace(/^\s*(?:findings|impression):/, "").match(/[a-z0-9]+/g) ?? []).join(" ");
+      const repeat = key !== "" && seen.has(key);
+      seen.add(key);
+      return { piece, repeat };
+    });
+  });
 }
 
 /**
@@ -208,34 +225,6 @@ export function repeatedSentences(text: string): number {
 export function uncertainStated(labels: Labels, expected: ExpectedFindings): number {
   const said = (o: Observation) => labels[o] === 1 || labels[o] === 0 || (labels[o] === -1 && expected.complete !== false);
   return (expected.uncertain ?? []).filter((o) => known(o) && said(o)).length;
-}
-
-/** A sentence's words, lowercase, without a leading "Findings:" / "Impression:" heading. */
-const sentenceKey = (s: string) => (s.toLowerCase().replace(/^\s*(?:findings|impression):/, "").match(/[a-z0-9]+/g) ?? []).join(" ");
-
-/**
- * The text without the sentences that repeatedSentences counts (a sentence repeating an earlier
- * one of its section word for word); everything else is kept as written, spacing included.
- */
-export function withoutRepeatedSentences(text: string): string {
-  const at = text.search(/\bimpression:/i);
-  const sections = at < 0 ? [text] : [text.slice(0, at), text.slice(at)];
-  return sections
-    .map((section) => {
-      const seen = new Set<string>();
-      // Sentences with their ends (a decimal point is not one: "1.7 cm").
-      const pieces = section.match(/(?:\d\.\d|[^.!;\n\r])*(?:[.!;\n\r]+|$)\s*/g) ?? [];
-      return pieces
-        .filter((p) => {
-          const key = sentenceKey(p);
-          if (!key) return true;
-          if (seen.has(key)) return false;
-          seen.add(key);
-          return true;
-        })
-        .join("");
-    })
-    .join("");
 }
 
 /** Observations in `expected.asked` the answer says nothing about. */
