@@ -133,12 +133,15 @@ test("a client that disconnects mid-stream cancels its job", async () => {
     for await (const c of stream) if (c.choices[0]?.delta.content && ++n === 3) ctrl.abort();
   })().catch((e: Error) => assert.equal(e.name, "APIUserAbortError"));
   assert.equal(n, 3);
-  // The daemon logs how far the job got when it ended; run to its end, this answer is hundreds of tokens.
+  // The daemon logs how far the job got when it ended. Run to its end, this model's answer is over
+  // a thousand tokens (1388 for its summary); the tokens made while the disconnect travels vary
+  // with the machine's load (102 once on a busy CI machine), so the bound is the one the JSON-RPC
+  // cancel test uses.
   const t = performance.now();
   let m: RegExpExecArray | null = null;
   while (!(m = /job was cancelled after (\d+) tokens/.exec(server.stderr())) && performance.now() - t < 30_000) await new Promise((r) => setTimeout(r, 50));
   assert.ok(m, "the job ended as cancelled");
-  assert.ok(Number(m[1]) < 100, `stopped after ${m[1]} tokens`);
+  assert.ok(Number(m[1]) < 1000, `stopped after ${m[1]} tokens`);
 });
 
 test("every error status, OpenAI-shaped", async () => {
