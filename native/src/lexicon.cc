@@ -1,12 +1,14 @@
 // Lexicon: a word list that generation keeps to, as a llama_sampler placed first in a chain. A
-// word is a maximal run of ASCII letters, case-insensitive (what server/src/metrics/answer-checks.ts
-// counts: /[a-z]+/ of the lower-cased text); everything else (space, the SentencePiece '▁' rendered
-// as a space, punctuation, digits, other bytes) separates words. A token is allowed when its piece
-// keeps the current word a prefix of a lexicon word and every word it ends is a lexicon word; an
-// end-of-generation token when the current word is complete; a token that writes nothing never.
+// word is a maximal run of ASCII letters, spelt as a lexicon word in lower case, Capitalized or in
+// capitals ("heart", "Heart", "PICC"; never "ordERED": what server/src/metrics/answer-checks.ts
+// counts as a word); everything else (space, the SentencePiece '▁' rendered as a space,
+// punctuation, digits, other bytes) separates words. A token is allowed when its piece keeps the
+// current word a prefix of a lexicon word in one of those casings and every word it ends is a
+// lexicon word; an end-of-generation token when the current word is complete; a token that writes
+// nothing never.
 // When nothing fits, only the end tokens are left (the generation ends). The trie and each token's
 // piece are built once per Lexicon object (one per model), and the allowed tokens once per trie node
-// reached; a sampler holds only its node.
+// and casing reached; a sampler holds only its position (node and casing).
 #include <array>
 #include <atomic>
 #include <cmath>
@@ -26,7 +28,30 @@ inline int letter(unsigned char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   return -1;
 }
+
+// The casing of the word so far: no letter yet, lower case, one capital, Capitalized, capitals.
+enum Casing : uint8_t { START, LOWER, CAP, TITLE, UPPER, CASINGS };
+
+// The casing after one more letter, or CASINGS when the word would be mixed ("orD").
+inline uint8_t nextCasing(uint8_t casing, unsigned char c) {
+  const bool up = c >= 'A' && c <= 'Z';
+  switch (casing) {
+    case START: return up ? CAP : LOWER;
+    case LOWER: return up ? CASINGS : LOWER;
+    case CAP: return up ? UPPER : TITLE;
+    case TITLE: return up ? CASINGS : TITLE;
+    case UPPER: return up ? UPPER : CASINGS;
+    default: return CASINGS;
+  }
+}
 }  // namespace
+
+// Where a sampler is: the trie node of the current word (ROOT between words, OUTSIDE in a word
+// not in the lexicon, REJECT for a piece that may not be written) and the word's casing.
+struct Position {
+  int32_t node = ROOT;
+  uint8_t casing = START;
+};
 
 struct Spelling;
 
@@ -56,40 +81,48 @@ struct LexiconData {
 
   bool complete(int32_t node) const { return node <= ROOT || word[node]; }
 
-  // The node after `piece` from `node`, or REJECT when the piece leaves the lexicon.
-  int32_t walk(int32_t node, const std::string& piece) const {
+  // The position after `piece` from `at`; its node is REJECT when the piece leaves the lexicon.
+  Position walk(Position at, const std::string& piece) const {
     for (unsigned char c : piece) {
       const int k = letter(c);
       if (k >= 0) {
-        if (node < ROOT || next[node][k] < 0) return REJECT;
-        node = next[node][k];
+        at.casing = nextCasing(at.casing, c);
+        if (at.node < ROOT || next[at.node][k] < 0 || at.casing == CASINGS) return {REJECT, START};
+        at.node = next[at.node][k];
       } else {
-        if (!complete(node)) return REJECT;
-        node = ROOT;
+        if (!complete(at.node)) return {REJECT, START};
+        at = {ROOT, START};
       }
     }
-    return node;
+    return at;
   }
 
-  // The node after a token that was chosen anyway (never REJECT).
-  int32_t follow(int32_t node, const std::string& piece) const {
+  // The position after a token that was chosen anyway (never REJECT).
+  Position follow(Position at, const std::string& piece) const {
     for (unsigned char c : piece) {
       const int k = letter(c);
-      node = k < 0 ? ROOT : node < ROOT ? OUTSIDE : next[node][k] < 0 ? OUTSIDE : next[node][k];
+      if (k < 0) {
+        at = {ROOT, START};
+        continue;
+      }
+      at.casing = nextCasing(at.casing, c);
+      at.node = at.node < ROOT || next[at.node][k] < 0 || at.casing == CASINGS ? OUTSIDE : next[at.node][k];
+      if (at.node == OUTSIDE) at.casing = START;
     }
-    return node;
+    return at;
   }
 };
 
 // One vocabulary's tokens against one lexicon: each token's text (as generate() appends it),
-// whether it ends generation, and, per trie node, which tokens are allowed there, and which as the
-// last token (one that leaves the word complete: a text cut by maxTokens does not end inside a
-// word). Bit sets, made the first time a sampler is at that node; shared by every sampler and thread.
+// whether it ends generation, and, per position (trie node and casing), which tokens are allowed
+// there, and which as the last token (one that leaves the word complete: a text cut by maxTokens
+// does not end inside a word). Bit sets, made the first time a sampler is at that position; shared
+// by every sampler and thread.
 struct Spelling {
   using Mask = std::vector<uint64_t>;
   std::vector<std::string> pieces;
   std::vector<char> eog;
-  // Index node + 1 (OUTSIDE is -1); the last tokens' after the others'.
+  // Index (node + 1) * CASINGS + casing (OUTSIDE is -1); the last tokens' after the others'.
   std::unique_ptr<std::atomic<const Mask*>[]> masks;
 
   Spelling(const llama_vocab* vocab, size_t nodes);
@@ -98,33 +131,33 @@ struct Spelling {
   }
   size_t size() const { return pieces.size(); }
 
-  const Mask& mask(const LexiconData& d, int32_t node, bool last) {
-    std::atomic<const Mask*>& slot = masks[static_cast<size_t>(node + 1) + (last ? nodes_ : 0)];
+  const Mask& mask(const LexiconData& d, Position at, bool last) {
+    std::atomic<const Mask*>& slot = masks[static_cast<size_t>(at.node + 1) * CASINGS + at.casing + (last ? nodes_ : 0)];
     const Mask* m = slot.load(std::memory_order_acquire);
     if (m) return *m;
-    const Mask* made = build(d, node, last);
+    const Mask* made = build(d, at, last);
     if (slot.compare_exchange_strong(m, made, std::memory_order_acq_rel)) return *made;
     delete made;  // another thread made it first
     return *m;
   }
 
  private:
-  size_t nodes_;
+  size_t nodes_;  // slots per kind (positions)
 
-  const Mask* build(const LexiconData& d, int32_t node, bool last) const {
+  const Mask* build(const LexiconData& d, Position at, bool last) const {
     auto* m = new Mask((size() + 63) / 64, 0);
     const auto set = [m](size_t t) { (*m)[t / 64] |= uint64_t{1} << (t % 64); };
     bool any = false;
     for (size_t t = 0; t < size(); t++) {
       // A token that writes nothing (a control token) is not allowed: it cannot help spell a word.
-      const int32_t after = eog[t] || pieces[t].empty() ? REJECT : d.walk(node, pieces[t]);
-      const bool ok = eog[t] ? d.complete(node) : after != REJECT && (!last || d.complete(after));
+      const int32_t after = eog[t] || pieces[t].empty() ? REJECT : d.walk(at, pieces[t]).node;
+      const bool ok = eog[t] ? d.complete(at.node) : after != REJECT && (!last || d.complete(after));
       if (ok) set(t), any = true;
     }
     // No last token completes the word: as any other step (the cut cannot be helped).
     if (!any && last) {
       delete m;
-      return build(d, node, false);
+      return build(d, at, false);
     }
     // Nothing fits (a word the vocabulary cannot finish): the generation ends rather than
     // sampling from nothing. (A vocabulary without an end token gets an empty mask: unconstrained.)
@@ -148,7 +181,7 @@ std::string tokenPiece(const llama_vocab* vocab, llama_token t) {
 }
 }  // namespace
 
-Spelling::Spelling(const llama_vocab* vocab, size_t nodes) : masks(new std::atomic<const Mask*>[2 * (nodes + 1)]), nodes_(nodes + 1) {
+Spelling::Spelling(const llama_vocab* vocab, size_t nodes) : masks(new std::atomic<const Mask*>[2 * (nodes + 1) * CASINGS]), nodes_((nodes + 1) * CASINGS) {
   for (size_t i = 0; i < 2 * nodes_; i++) masks[i].store(nullptr);
   const int32_t n = llama_vocab_n_tokens(vocab);
   pieces.resize(static_cast<size_t>(n));
@@ -164,7 +197,7 @@ struct LexiconState {
   std::shared_ptr<const LexiconData> data;
   std::shared_ptr<Spelling> spelling;
   int32_t maxTokens = 0;  // the text ends after this many tokens (0: no end known)
-  int32_t node = ROOT;
+  Position at;
   int32_t accepted = 0;  // tokens since reset
 };
 
@@ -176,14 +209,14 @@ void lexAccept(llama_sampler* s, llama_token t) {
   LexiconState* st = state(s);
   const Spelling& sp = *st->spelling;
   if (t < 0 || static_cast<size_t>(t) >= sp.size() || sp.eog[t]) return;
-  st->node = st->data->follow(st->node, sp.pieces[t]);
+  st->at = st->data->follow(st->at, sp.pieces[t]);
   st->accepted++;
 }
 
 void lexApply(llama_sampler* s, llama_token_data_array* cur) {
   LexiconState* st = state(s);
   const bool last = st->maxTokens > 0 && st->accepted + 1 >= st->maxTokens;
-  const Spelling::Mask& m = st->spelling->mask(*st->data, st->node, last);
+  const Spelling::Mask& m = st->spelling->mask(*st->data, st->at, last);
   bool any = false;
   for (uint64_t w : m) any = any || w != 0;
   if (!any) return;
@@ -195,7 +228,7 @@ void lexApply(llama_sampler* s, llama_token_data_array* cur) {
 }
 
 void lexReset(llama_sampler* s) {
-  state(s)->node = ROOT;
+  state(s)->at = Position{};
   state(s)->accepted = 0;
 }
 
@@ -204,7 +237,7 @@ llama_sampler* lexClone(const llama_sampler* s);
 void lexFree(llama_sampler* s) { delete state(s); }
 
 void lexCopyState(const llama_sampler* src, llama_sampler* dst) {
-  state(dst)->node = state(src)->node;
+  state(dst)->at = state(src)->at;
   state(dst)->accepted = state(src)->accepted;
 }
 
@@ -229,7 +262,7 @@ llama_sampler* lexClone(const llama_sampler* s) { return llama_sampler_init(&LEX
 // another model) one read from this vocabulary, for this sampler only.
 llama_sampler* makeLexiconSampler(const std::shared_ptr<const LexiconData>& data, const llama_vocab* vocab, int32_t maxTokens) {
   auto sp = data->vocab == vocab ? data->spelling : std::make_shared<Spelling>(vocab, data->next.size());
-  return llama_sampler_init(&LEX_IFACE, new LexiconState{data, std::move(sp), maxTokens, ROOT, 0});
+  return llama_sampler_init(&LEX_IFACE, new LexiconState{data, std::move(sp), maxTokens, Position{}, 0});
 }
 
 void Lexicon::Init(Napi::Env env, Napi::Object exports) {

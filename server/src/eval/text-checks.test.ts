@@ -8,6 +8,9 @@ test("unknownWords lists the words outside the training vocabulary", () => {
   const vocab = vocabulary(["The lungs are clear.", "Interval improvement of the effusion."]);
   assert.deepEqual(unknownWords("Interval improveloped of the lungs.", vocab), ["improveloped"]);
   assert.deepEqual(unknownWords("THE LUNGS ARE CLEAR", vocab), []);
+  // A word of mixed case is no word, even when its letters spell one.
+  const words = vocabulary(["The scarring and ordered lungs. Heart trying. PICC line."]);
+  assert.deepEqual(unknownWords("The Scarring and/ordERED lungs. Heart tryinG. PICC Line.", words), ["ordERED", "tryinG"]);
   // IU X-ray's de-identification placeholder is in the reports but is no word of a report.
   const iu = vocabulary(["The XXXX examination consists of frontal and lateral radiographs at 8:XXXXPM."]);
   assert.ok(iu.has("examination") && !iu.has("xxxx") && !iu.has("xxxxpm"));

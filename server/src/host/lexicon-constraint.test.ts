@@ -62,6 +62,14 @@ describe("lexicon constraint (addon sampler)", () => {
     assert.deepEqual(again.candidates, kept.candidates);
   });
 
+  it("keeps each word's casing to lower case, Capitalized or all capitals (never \"ordERED\")", async () => {
+    const hot = candidateSettings({ ...BASE, candidates: 16, candidateTemperature: 2, topK: 0, topP: 1 });
+    const r = await gen.generate(gen.tokenize(PROMPT), { candidates: hot, maxTokens: 48, lexicon: new Set(WORDS) });
+    const words = r.candidates.flatMap((c) => c.text.match(/[a-z]+/gi) ?? []);
+    assert.ok(words.length >= 40 && words.some((w) => /[A-Z]/.test(w)), `enough words, some with capitals: ${JSON.stringify(words)}`);
+    for (const w of words) assert.match(w, /^(?:[a-z]+|[A-Z][a-z]*|[A-Z]+)$/, JSON.stringify(r.candidates.map((c) => c.text)));
+  });
+
   it("with an empty lexicon writes no letter and ends every candidate", async () => {
     const r = await gen.generate(gen.tokenize(PROMPT), { candidates: consensus(8), maxTokens: 64, lexicon: new Set() });
     for (const c of r.candidates) {

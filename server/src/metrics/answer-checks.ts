@@ -25,9 +25,16 @@ export function isPlaceholder(word: string): boolean {
   return word.includes("xxxx");
 }
 
-/** Words of `text` not in `vocab`. */
+const LETTERS = /[a-z]+/gi;
+/** How a word may be spelt: lower case, Capitalized, or in capitals ("heart", "Heart", "PICC"). */
+const CASED = /^(?:[a-z]+|[A-Z][a-z]*|[A-Z]+)$/;
+
+/**
+ * Words of `text` not in `vocab` (lower-cased), and words of mixed case ("ordERED", as written),
+ * which no report spells. native/src/lexicon.cc keeps generation to the same definition.
+ */
 export function unknownWords(text: string, vocab: ReadonlySet<string>): string[] {
-  return (text.toLowerCase().match(WORD) ?? []).filter((w) => !vocab.has(w));
+  return (text.match(LETTERS) ?? []).flatMap((w) => (!CASED.test(w) ? [w] : vocab.has(w.toLowerCase()) ? [] : [w.toLowerCase()]));
 }
 
 /** Whether an answer says something about the observation asked (including "… was not assessed."). */
