@@ -137,8 +137,8 @@ function labelKey(l: Labels): string {
   return OBSERVATIONS.filter((o) => positive(l[o])).join("|");
 }
 
-/** A study with no positive finding. */
-const isNormal = (s: Study) => labelKey(s.labels) === "No Finding";
+/** A study with no positive finding (No Finding, or no label at all: its line gives every finding negative). */
+export const isNormal = (s: Study) => !OBSERVATIONS.some((o) => o !== "No Finding" && positive(s.labels[o]));
 
 const TYPICAL = "baseline: most typical training report with the same labels";
 

@@ -10,8 +10,8 @@
 import type { SamplingSettings } from "../host/messages.js";
 import { CONSENSUS_DEFAULTS } from "../host/candidates.js";
 import type { LoadedManifest } from "../models/manifest.js";
-import { emptyLabels, OBSERVATIONS, rougeL } from "../metrics/index.js";
-import { evalModelProcess, givenFindings, givenPrompt, plainReport, positive, type Study } from "./language-eval.js";
+import { emptyLabels, rougeL } from "../metrics/index.js";
+import { evalModelProcess, givenFindings, givenPrompt, isNormal, plainReport, type Study } from "./language-eval.js";
 import { fnv1a32 } from "./nih-eval.js";
 
 export interface Decoding {
@@ -70,7 +70,7 @@ export async function evaluateTemperatures(m: LoadedManifest, train: Study[], n 
   const conditions = studies.map((s) => givenFindings(s.labels, m));
   const lines = [...new Map(conditions.map((c) => [c.line, c])).values()];
   const normalLine = givenFindings({ ...emptyLabels(), "No Finding": 1 }, m).line;
-  const isNormal = studies.map((s) => !OBSERVATIONS.some((o) => o !== "No Finding" && positive(s.labels[o])));
+  const normal = studies.map(isNormal);
   // Two model processes (one thread each) share the runs.
   const runs = DECODINGS.flatMap((d) => SEEDS.map((seed) => ({ d, seed })));
   const scores = new Map<string, number[][]>();
@@ -100,7 +100,7 @@ export async function evaluateTemperatures(m: LoadedManifest, train: Study[], n 
   );
   const result: DecodingScore[] = DECODINGS.map((d) => {
     const f = scores.get(d.name)!;
-    const subset = (keep: boolean) => mean(f.map((xs) => mean(xs.filter((_, i) => isNormal[i] === keep))));
+    const subset = (keep: boolean) => mean(f.map((xs) => mean(xs.filter((_, i) => normal[i] === keep))));
     return { name: d.name, settings: d.settings, bySeed: f.map(mean), mean: mean(f.map(mean)), normal: subset(true), abnormal: subset(false), normalText: normalTexts.get(d.name) ?? "" };
   });
   const best = result.reduce((a, b) => (b.mean > a.mean ? b : a)).name;
