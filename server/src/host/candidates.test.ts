@@ -4,8 +4,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseSample, finishGeneration, retrySettings, type Sample } from "./candidates.js";
-import { chooseCandidate } from "./consensus.js";
+import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, finishGeneration, retrySettings, type Sample } from "./candidates.js";
+import { chooseCandidate, disagreement } from "./consensus.js";
 import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
 
 const BASE: SamplingSettings = { maxTokens: 20, temperature: 0, topP: 1, topK: 1, repeatPenalty: 1, seed: 0, candidates: 8 };
@@ -91,6 +91,28 @@ test("a second round: n - 1 samples at the evidence temperature, seeds after the
   assert.equal(chooseSample(m, wrong), wrong[0]);
   assert.equal(chooseSample(m, wrong, more), more[1]);
   assert.equal(chooseSample(m, wrong, [{ ...more[1]!, stopReason: "cut" }]), wrong[0], "a cut one is not a candidate");
+});
+
+test("when no candidate agrees with the line, the choice is made among them without their contradicting sentences", () => {
+  const settings = { ...BASE, candidates: 4, candidateTemperature: 0.8, evidenceCandidates: 2 };
+  const expected = { present: ["Enlarged Cardiomediastinum"], absent: ["Cardiomegaly", "Pleural Effusion"] };
+  const m: Extract<ToHost, { type: "generate" }> = { type: "generate", id: 2, prompt: "p", settings, stop: [], expected };
+  const s = (text: string): Sample => ({ text, tokens: 7, stopReason: "eos" });
+  const samples = [
+    s("Findings: The heart is enlarged. There is a pleural effusion. Impression: Cardiomegaly."),
+    s("Findings: The heart is enlarged. The cardiomediastinal silhouette is enlarged. No pleural effusion. Impression: Enlarged cardiomediastinal silhouette."),
+    s("Findings: The heart is enlarged. The cardiomediastinal silhouette is enlarged. The lungs are clear. Impression: Enlarged cardiomediastinal silhouette."),
+    s("Findings: There is cardiomegaly. The cardiomediastinal silhouette is enlarged. No pleural effusion. Impression: Enlarged cardiomediastinal silhouette."),
+  ];
+  assert.ok(disagreement(chooseSample(m, samples).text, expected).contradictions > 0, "every candidate contradicts the line");
+  const chosen = chooseAgreeing(m, samples);
+  assert.equal(chosen.text, "Findings: The cardiomediastinal silhouette is enlarged. No pleural effusion. Impression: Enlarged cardiomediastinal silhouette.");
+  assert.equal(chosen.tokens, 7);
+  // A candidate that agrees is chosen as it is; without a findings line nothing is edited.
+  const agreeing = [samples[0]!, s("Findings: The mediastinum is widened. Impression: Enlarged cardiomediastinal silhouette."), samples[2]!];
+  assert.equal(chooseAgreeing({ ...m, settings: { ...settings, candidates: 3, evidenceCandidates: 1 } }, agreeing), agreeing[1]);
+  const { expected: _, ...plain } = m;
+  assert.equal(chooseAgreeing(plain, samples), chooseSample(plain, samples));
 });
 
 test("the answer replacing the draft leaves out a sentence it repeats; one streamed generation is sent as it was", () => {

@@ -6,7 +6,7 @@
  */
 import type { StopReason } from "@xraygpt/protocol";
 import { STREAM_INTERVAL_MS, type FromHost, type SamplingSettings, type ToHost } from "./messages.js";
-import { chooseCandidate, withoutRepeatedSentences } from "./consensus.js";
+import { chooseCandidate, disagreement, withoutContradictingSentences, withoutRepeatedSentences } from "./consensus.js";
 import { scanStops } from "./stop-strings.js";
 
 /** The consensus settings a manifest or request may leave out, as every engine reads them. */
@@ -135,6 +135,20 @@ export function chooseSample<S extends Sample>(m: Extract<ToHost, { type: "gener
   const answered = finished(samples.slice(0, answers));
   const choices = [...answered, ...finished([...samples.slice(answers), ...more])];
   return choices[chooseCandidate(choices.map((s) => s.text), m.expected, answered.length)]!;
+}
+
+/**
+ * chooseSample; when the answer still contradicts the findings line (no candidate agrees with it:
+ * "The heart is enlarged." in every sample of a line giving an enlarged cardiomediastinum alone),
+ * the choice again among the candidates without their sentences that contradict the line on their
+ * own (withoutContradictingSentences).
+ */
+export function chooseAgreeing<S extends Sample>(m: Extract<ToHost, { type: "generate" }>, samples: readonly S[], more: readonly S[] = []): S {
+  const chosen = chooseSample(m, samples, more);
+  const expected = m.expected;
+  if (!expected || chosen.stopReason === "cancelled" || disagreement(chosen.text, expected).contradictions === 0) return chosen;
+  const edit = (x: S): S => ({ ...x, text: withoutContradictingSentences(x.text, expected) });
+  return chooseSample(m, samples.map(edit), more.map(edit));
 }
 
 /**

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { askedAbout } from "../metrics/index.js";
-import { allowedWords, chooseCandidate, consensusScores, disagreement, findingsOf, impressionGaps, lexicon, positivesPhrase, repeatedSentences, saysNothingAbnormal, uncertainStated, withoutRepeatedSentences } from "./consensus.js";
+import { allowedWords, chooseCandidate, consensusScores, disagreement, findingsOf, impressionGaps, lexicon, positivesPhrase, repeatedSentences, saysNothingAbnormal, uncertainStated, withoutContradictingSentences, withoutRepeatedSentences } from "./consensus.js";
 import { extractLabels } from "../metrics/index.js";
 
 test("consensus picks the candidate closest to all the others", () => {
@@ -217,4 +217,26 @@ test("the repeated sentences are left out, everything else kept as written", () 
     assert.equal(withoutRepeatedSentences(text), want);
     assert.equal(repeatedSentences(withoutRepeatedSentences(text)), 0);
   }
+});
+
+test("withoutContradictingSentences drops the sentences that contradict the line on their own, headings kept while their section has one", () => {
+  const ecm = { present: ["Enlarged Cardiomediastinum"], absent: ["Cardiomegaly", "Pleural Effusion", "Pneumonia"] };
+  const text = " Findings: The heart is enlarged. The cardiomediastinal silhouette is enlarged. No pleural effusion. Impression: Cardiomegaly. Enlarged cardiomediastinal silhouette.";
+  const kept = withoutContradictingSentences(text, ecm);
+  assert.equal(kept, " Findings: The cardiomediastinal silhouette is enlarged. No pleural effusion. Impression: Enlarged cardiomediastinal silhouette.");
+  assert.ok(disagreement(text, ecm).contradictions > 0);
+  assert.equal(disagreement(kept, ecm).contradictions, 0);
+  // A given positive denied, and "no acute disease" of a given pneumonia, go; a heading whose section empties goes with it.
+  const pna = { present: ["Pneumonia"], absent: ["Pleural Effusion"] };
+  assert.equal(
+    withoutContradictingSentences("Findings: There is no pneumonia. There is a pleural effusion. Impression: No acute cardiopulmonary disease.", pna),
+    "",
+  );
+  assert.equal(
+    withoutContradictingSentences("Findings: There is pneumonia. The lungs are otherwise clear. Impression: No acute cardiopulmonary disease.", pna),
+    "Findings: There is pneumonia. The lungs are otherwise clear.",
+  );
+  // A text that agrees comes back as it was.
+  const fine = " Findings: There is pneumonia. No pleural effusion. Impression: Pneumonia.";
+  assert.equal(withoutContradictingSentences(fine, pna), fine);
 });

@@ -199,6 +199,30 @@ export function withoutRepeatedSentences(text: string): string {
 }
 
 /**
+ * The text without the sentences that, read on their own, contradict the findings line: state a
+ * finding it gives as negative, deny or call "not assessed" one it gives, or say nothing is
+ * abnormal of a study given an acute finding ("The heart is enlarged." of a line giving an
+ * enlarged cardiomediastinum and a normal heart). A heading ("Findings:", "Impression:") stays
+ * while a sentence of its section does. What is left can still contradict the line through two
+ * sentences together (an observation the line does not give, stated present and absent).
+ */
+export function withoutContradictingSentences(text: string, expected: ExpectedFindings): string {
+  const alone: ExpectedFindings = { present: expected.present, absent: expected.absent, complete: false };
+  const sections = sentencePieces(text).reduce<{ head: string; kept: string[] }[]>((out, p) => {
+    const head = /^\s*(?:findings|impression):\s*/i.exec(p.piece)?.[0];
+    if (head !== undefined || out.length === 0) out.push({ head: head ?? "", kept: [] });
+    const sentence = head !== undefined ? p.piece.slice(head.length) : p.piece;
+    if (sentence.trim() && disagreement(sentence, alone).contradictions === 0) out.at(-1)!.kept.push(sentence);
+    return out;
+  }, []);
+  return sections
+    .filter((x) => x.kept.length > 0)
+    .map((x) => x.head + x.kept.join(""))
+    .join("")
+    .trimEnd();
+}
+
+/**
  * The text cut into its sentences, each with its end and the spacing after it (a decimal point
  * is not an end: "1.7 cm"), so that they join back into the text; a sentence whose words (case,
  * spacing, punctuation and a leading "Findings:" / "Impression:" aside) repeat an earlier one of
