@@ -163,7 +163,9 @@ FINDINGS_Q = "What are the findings?"
 
 
 def clean(text):
-    return re.sub(r"\s+", " ", (text or "").strip())
+    """Whitespace collapsed, and a period repeated (". .", "..") kept once: "abnormality. ." taught
+    the writer to end summaries with a stray period."""
+    return re.sub(r"\.(\s*\.)+", ".", re.sub(r"\s+", " ", (text or "").strip()))
 
 
 def report_labels(mesh):

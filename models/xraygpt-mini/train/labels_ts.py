@@ -8,7 +8,7 @@ import tempfile
 
 from common import ROOT
 
-SCRIPT = os.path.join(ROOT, "server", "dist", "models", "xraygpt-mini", "label-texts.js")
+DIST = os.path.join(ROOT, "server", "dist", "models", "xraygpt-mini")
 
 
 def stated_findings(texts):
@@ -19,14 +19,24 @@ def stated_findings(texts):
 def mentioned_findings(texts):
     """texts → list of dicts observation → 1 (present), -1 (uncertain) or 0 (absent)."""
     texts = list(texts)
-    if not texts:
-        return []
-    if not os.path.exists(SCRIPT):
-        raise SystemExit(f"{SCRIPT} is missing: run `npx tsc -b` in {ROOT} first")
+    return [dict((l, v) for l, v in x) for x in _run("label-texts.js", texts)] if texts else []
+
+
+def typicality(keyed):
+    """[(key, text)] → per text, its mean ROUGE-L F against the other texts with the same key
+    (server/src/eval/label-ceiling.ts typicality(), the eval baseline's measure)."""
+    keyed = list(keyed)
+    return _run("typicality-texts.js", [{"key": k, "text": t} for k, t in keyed]) if keyed else []
+
+
+def _run(script, value):
+    path = os.path.join(DIST, script)
+    if not os.path.exists(path):
+        raise SystemExit(f"{path} is missing: run `npx tsc -b` in {ROOT} first")
     with tempfile.TemporaryDirectory() as tmp:
         src, dst = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
         with open(src, "w") as f:
-            json.dump(texts, f)
-        subprocess.run(["node", SCRIPT, src, dst], check=True)
+            json.dump(value, f)
+        subprocess.run(["node", path, src, dst], check=True)
         with open(dst) as f:
-            return [dict((l, v) for l, v in x) for x in json.load(f)]
+            return json.load(f)

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from common import TAG, WORK, ensure_work, seed_all
 from faithfulness import score
+from labels_ts import typicality
 from iu_data import CHEXPERT, load_reports, make_conversation
 from lm import LM, Config
 from prompt_format import DEFAULT_PROMPT, TEMPLATE, TURN_TEMPLATE
@@ -23,8 +24,36 @@ MAXLEN = 256
 RARE = {"Pneumonia", "Pneumothorax", "Pleural Effusion", "Edema", "Consolidation", "Enlarged Cardiomediastinum", "Fracture", "Lung Lesion", "Pleural Other"}
 
 
+# Typicality weighting (LM_TYPICAL, the exponent; 0 turns it off): within a label set of at least
+# TYPICAL_MIN reports, a report is drawn in proportion to (its typicality / the set's mean)^LM_TYPICAL
+# (clipped to [0.2, 5]), its typicality being its mean ROUGE-L F against the set's other reports
+# (labels_ts.typicality). One phrasing per finding state is what the eval's most-typical-report
+# baseline shows works; idiosyncratic reports ("Technically limited study secondary to …") drawn as
+# often as the usual ones leave the writer's samples, and the consensus among them, less typical.
+TYPICAL = float(os.environ.get("LM_TYPICAL", "3"))
+TYPICAL_MIN = 5
+
+
+def label_key(rep):
+    return "|".join(l for l in CHEXPERT if l in rep["labels"])
+
+
+def typicality_factors(reps):
+    if TYPICAL == 0:
+        return [1.0] * len(reps)
+    keys = [label_key(r) for r in reps]
+    scores = typicality((k, " ".join(x for x in (r["findings"], r["impression"]) if x)) for k, r in zip(keys, reps))
+    groups = {}
+    for k, t in zip(keys, scores):
+        groups.setdefault(k, []).append(t)
+    means = {k: sum(v) / len(v) for k, v in groups.items() if len(v) >= TYPICAL_MIN}
+    return [min(5.0, max(0.2, (t / means[k]) ** TYPICAL)) if k in means and means[k] > 0 else 1.0 for k, t in zip(keys, scores)]
+
+
 def weight(rep):
     labels = rep["labels"]
+    if "Enlarged Cardiomediastinum" in labels:
+        return 10  # 17 reports; without more draws a line giving it alone was answered "The heart is enlarged."
     if labels & RARE:
         return 5
     if labels - {"No Finding"}:
@@ -85,7 +114,8 @@ def main():
     val = load_reports("val")
     # Monitoring set: abnormal val reports first, then normal ones.
     val_mon = [r for r in val if r["labels"] - {"No Finding", "Support Devices"}][:16] + [r for r in val if "No Finding" in r["labels"]][:8]
-    weights = [weight(r) for r in reps]
+    weights = [weight(r) * t for r, t in zip(reps, typicality_factors(reps))]
+    print(f"typicality weighting ^{TYPICAL}: factors {min(weights):.2f}..{max(weights):.2f}", flush=True)
     cfg = Config(vocab=sp.get_piece_size(), dim=int(os.environ.get("LM_DIM", "192")), layers=int(os.environ.get("LM_LAYERS", "4")),
                  heads=int(os.environ.get("LM_HEADS", "3")), ffn=int(os.environ.get("LM_FFN", "512")))
     model = LM(cfg, dropout=float(os.environ.get("LM_DROPOUT", "0.1")))

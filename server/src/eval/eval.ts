@@ -96,7 +96,7 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
   const t = adult.temperature;
   out.push("### Consensus decoding settings, compared on training studies", "");
   out.push(
-    `The greedy answer and 63 sampled candidates: at which temperature, and whether the last ones are evidence (sampled at 1.0, what the others are scored against; the answer only when no other candidate does as well on the findings checks). Compared on ${t.n} IU X-ray *train* studies (the first by fnv1a32 of the uid; ${t.distinctLines} distinct findings lines), never on val: mean ROUGE-L of the product's text against each study's own report, for each of ${t.seeds.length} candidate seeds (${t.seeds.join(", ")}): one text serves every all-negative study, so one set of samples moves the mean by a few hundredths. Best mean: ${t.best}.`,
+    `The greedy answer and 63 (or 87) sampled candidates: at which temperature, and whether the last ones are evidence (sampled at 1.0, what the others are scored against; the answer only when no other candidate does as well on the findings checks). Compared on ${t.n} IU X-ray *train* studies (the first by fnv1a32 of the uid; ${t.distinctLines} distinct findings lines), never on val: mean ROUGE-L of the product's text against each study's own report, for each of ${t.seeds.length} candidate seeds (${t.seeds.join(", ")}): one text serves every all-negative study, so one set of samples moves the mean by a few hundredths. Best mean: ${t.best}.`,
     "",
   );
   out.push("| candidates | ROUGE-L mean over seeds (train sample) | per seed | no positive finding | one or more | text for the all-negative line (seed 0) |", "|---|---|---|---|---|---|");

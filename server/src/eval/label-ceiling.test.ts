@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { rougeLTokens, tokenizeRouge } from "../metrics/index.js";
-import { perKeyOracle, typicalTexts } from "./label-ceiling.js";
+import { perKeyOracle, typicality, typicalTexts } from "./label-ceiling.js";
 
 const f = (a: string, b: string) => rougeLTokens(tokenizeRouge(a), tokenizeRouge(b)).f;
 
@@ -31,6 +31,28 @@ test("typicalTexts compares large groups with an evenly spaced subset and still 
     ...Array.from({ length: 10 }, (_, i) => ({ key: "k", text: `odd report number ${i}` })),
   ];
   assert.equal(typicalTexts(texts, 8).get("k"), "no acute disease");
+});
+
+test("typicality: each text's mean ROUGE-L F against the others with its label set, 0 when alone, in input order", () => {
+  const texts = [
+    { key: "", text: "the lungs are clear" },
+    { key: "Edema", text: "there is pulmonary edema" },
+    { key: "", text: "the heart is normal the lungs are clear" },
+    { key: "", text: "heart normal no effusion" },
+    { key: "Fracture", text: "rib fracture" },
+    { key: "", text: "the lungs are clear" },
+  ];
+  const t = typicality(texts);
+  texts.forEach((x, i) => {
+    const others = texts.filter((o, j) => o.key === x.key && j !== i);
+    // A repeated text is scored once, against the others of its first occurrence.
+    const first = texts.findIndex((o) => o.key === x.key && o.text === x.text);
+    const refs = texts.filter((o, j) => o.key === x.key && j !== first);
+    const want = others.length === 0 ? 0 : refs.reduce((s, o) => s + f(x.text, o.text), 0) / refs.length;
+    assert.ok(Math.abs(t[i]! - want) < 1e-12, `${x.text}: ${t[i]} vs ${want}`);
+  });
+  assert.equal(t[1], 0);
+  assert.ok(t[2]! > t[3]!, "the text sharing words with its set is more typical");
 });
 
 test("perKeyOracle scores each study with the best candidate for its label set, chosen on that set", () => {

@@ -38,28 +38,39 @@ function spaced<T>(items: T[], cap: number): T[] {
 }
 
 /**
- * Per label set, the text with the highest mean ROUGE-L F against the other texts with the same
- * label set (each compared with at most `cap` of them, evenly spaced, so large groups stay cheap).
- * Ties go to the earlier text.
+ * Per text, its mean ROUGE-L F against the other texts with the same label set (each compared
+ * with at most `cap` of them, evenly spaced, so large groups stay cheap); 0 for a text alone in
+ * its set. In input order.
  */
-export function typicalTexts(texts: KeyedText[], cap = 150): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [key, group] of groupBy(texts, (t) => t.key)) {
+export function typicality(texts: KeyedText[], cap = 150): number[] {
+  const out = new Array<number>(texts.length).fill(0);
+  const indexed = texts.map((t, i) => ({ ...t, i }));
+  for (const group of groupBy(indexed, (t) => t.key).values()) {
     const tokens = group.map((t) => tokenizeRouge(t.text));
     const others = spaced(tokens.map((_, i) => i), cap);
-    let best = -1;
-    let bestText = group[0]!.text;
-    const seen = new Set<string>();
+    const byText = new Map<string, number>();
     group.forEach((t, i) => {
-      if (seen.has(t.text)) return;
-      seen.add(t.text);
-      const refs = others.filter((j) => j !== i).map((j) => tokens[j]!);
-      const score = refs.length === 0 ? 0 : meanRougeL(tokens[i]!, refs);
-      if (score > best) (best = score), (bestText = t.text);
+      let score = byText.get(t.text);
+      if (score === undefined) {
+        const refs = others.filter((j) => j !== i).map((j) => tokens[j]!);
+        score = refs.length === 0 ? 0 : meanRougeL(tokens[i]!, refs);
+        byText.set(t.text, score);
+      }
+      out[t.i] = score;
     });
-    out.set(key, bestText);
   }
   return out;
+}
+
+/** Per label set, the text with the highest typicality (ties go to the earlier text). */
+export function typicalTexts(texts: KeyedText[], cap = 150): Map<string, string> {
+  const scores = typicality(texts, cap);
+  const out = new Map<string, { text: string; score: number }>();
+  texts.forEach((t, i) => {
+    const best = out.get(t.key);
+    if (!best || scores[i]! > best.score) out.set(t.key, { text: t.text, score: scores[i]! });
+  });
+  return new Map([...out].map(([k, v]) => [k, v.text]));
 }
 
 /**

@@ -155,7 +155,7 @@ export async function evaluateLanguage(m: LoadedManifest, { train, val }: Studie
   const refs = val.map((s) => s.reference);
   // Baseline 1: the most frequent normal training report, for every study.
   const counts = new Map<string, number>();
-  for (const s of train) if (isNormal(s)) counts.set(s.reference, (counts.get(s.reference) ?? 0) + 1);
+  for (const s of train) if (labelKey(s.labels) === "No Finding") counts.set(s.reference, (counts.get(s.reference) ?? 0) + 1);
   const constant = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
   // Baseline 2: the first training report (file order) with exactly the same positive labels.
   const byKey = new Map<string, string>();

@@ -21,10 +21,14 @@ export interface Decoding {
 
 /** What is compared: the candidates' temperature, and whether some are evidence. */
 export const DECODINGS: readonly Decoding[] = [
-  { name: "64 at 1.0, each scored against the others", settings: { candidateTemperature: 1.0, evidenceCandidates: 0 } },
-  { name: "64 at 0.6, each scored against the others", settings: { candidateTemperature: 0.6, evidenceCandidates: 0 } },
-  { name: "40 at 0.6, scored against 24 evidence samples at 1.0", settings: { candidateTemperature: 0.6, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
-  { name: "40 at 0.8, scored against 24 evidence samples at 1.0", settings: { candidateTemperature: 0.8, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
+  { name: "64 at 1.0, each scored against the others", settings: { candidates: 64, candidateTemperature: 1.0, evidenceCandidates: 0 } },
+  { name: "64 at 0.6, each scored against the others", settings: { candidates: 64, candidateTemperature: 0.6, evidenceCandidates: 0 } },
+  { name: "40 at 0.2, scored against 24 evidence samples at 1.0", settings: { candidates: 64, candidateTemperature: 0.2, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
+  { name: "40 at 0.4, scored against 24 evidence samples at 1.0", settings: { candidates: 64, candidateTemperature: 0.4, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
+  { name: "40 at 0.6, scored against 24 evidence samples at 1.0", settings: { candidates: 64, candidateTemperature: 0.6, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
+  { name: "40 at 0.8, scored against 24 evidence samples at 1.0", settings: { candidates: 64, candidateTemperature: 0.8, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
+  { name: "40 at 0.4, scored against 48 evidence samples at 1.0", settings: { candidates: 88, candidateTemperature: 0.4, evidenceCandidates: 48, evidenceTemperature: 1.0 } },
+  { name: "40 at 0.6, scored against 48 evidence samples at 1.0", settings: { candidates: 88, candidateTemperature: 0.6, evidenceCandidates: 48, evidenceTemperature: 1.0 } },
 ];
 
 /** The candidates' base seeds (candidate k samples with seed + k). */

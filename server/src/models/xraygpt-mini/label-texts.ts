@@ -7,9 +7,8 @@
  * IN is a JSON array of strings; OUT a JSON array, per text, of the observations it mentions (No
  * Finding excluded), in CheXpert order, each with its value: 1 present, -1 uncertain, 0 absent.
  */
-import { readFile, writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { extractLabels, OBSERVATIONS } from "../../metrics/index.js";
+import { runJsonTool } from "./json-tool.js";
 
 export function mentionedFindings(text: string): [string, 1 | 0 | -1][] {
   const labels = extractLabels(text);
@@ -21,17 +20,4 @@ export function mentionedFindings(text: string): [string, 1 | 0 | -1][] {
   return out;
 }
 
-async function main(argv: string[]): Promise<void> {
-  const [input, output] = argv;
-  if (!input || !output) throw new Error("usage: label-texts IN.json OUT.json");
-  const texts: unknown = JSON.parse(await readFile(input, "utf8"));
-  if (!Array.isArray(texts) || !texts.every((t) => typeof t === "string")) throw new Error(`${input}: expected a JSON array of strings`);
-  await writeFile(output, JSON.stringify(texts.map(mentionedFindings)));
-}
-
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main(process.argv.slice(2)).catch((e: unknown) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-  });
-}
+runJsonTool(import.meta.url, "label-texts", (v): v is string[] => Array.isArray(v) && v.every((t) => typeof t === "string"), "a JSON array of strings", (texts) => texts.map(mentionedFindings));
