@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Retrains everything of xraygpt-mini from ../shared/data on the CPU (about 45-60 minutes on two
-# idle cores; vision ~10 min, LM ~35 min): vision CNN ensemble (5-fold CV members) → vision.onnx;
+# idle cores; vision ~10 min, LM ~21 min): vision CNN ensemble (5-fold CV members) → vision.onnx;
 # occlusion check; SentencePiece tokenizer + report LM → GGUF; parity fixtures; model.json.
 # Reads only ../shared/data, writes only models/xraygpt-mini/.
 set -euo pipefail
