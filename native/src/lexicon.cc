@@ -81,14 +81,21 @@ struct LexiconData {
 
   bool complete(int32_t node) const { return node <= ROOT || word[node]; }
 
+  // The position after the letter `c` (trie index k); its node is REJECT when the word leaves the
+  // lexicon or its casing.
+  Position afterLetter(Position at, unsigned char c, int k) const {
+    const uint8_t casing = nextCasing(at.casing, c);
+    if (at.node < ROOT || next[at.node][k] < 0 || casing == CASINGS) return {REJECT, START};
+    return {next[at.node][k], casing};
+  }
+
   // The position after `piece` from `at`; its node is REJECT when the piece leaves the lexicon.
   Position walk(Position at, const std::string& piece) const {
     for (unsigned char c : piece) {
       const int k = letter(c);
       if (k >= 0) {
-        at.casing = nextCasing(at.casing, c);
-        if (at.node < ROOT || next[at.node][k] < 0 || at.casing == CASINGS) return {REJECT, START};
-        at.node = next[at.node][k];
+        at = afterLetter(at, c, k);
+        if (at.node == REJECT) return at;
       } else {
         if (!complete(at.node)) return {REJECT, START};
         at = {ROOT, START};
@@ -105,9 +112,8 @@ struct LexiconData {
         at = {ROOT, START};
         continue;
       }
-      at.casing = nextCasing(at.casing, c);
-      at.node = at.node < ROOT || next[at.node][k] < 0 || at.casing == CASINGS ? OUTSIDE : next[at.node][k];
-      if (at.node == OUTSIDE) at.casing = START;
+      at = afterLetter(at, c, k);
+      if (at.node == REJECT) at = {OUTSIDE, START};
     }
     return at;
   }

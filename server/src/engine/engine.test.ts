@@ -4,7 +4,6 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ProgressParams } from "@xraygpt/protocol";
 import { XrayEngine } from "./engine.js";
-import { scaledEvidence } from "../host/candidates.js";
 import { summarizeCancelledAfter } from "../testing/cancel-after.js";
 import { EngineError } from "./errors.js";
 import { BROKEN_MODEL, FIXTURE_MODEL, LONG_MODEL, makeTestWorkspace, type TestWorkspace } from "../testing/workspace.js";
@@ -218,15 +217,4 @@ test("consensus decoding through the engine: candidates are counted, bad counts 
   for (const generation of [{ candidates: 4, evidenceCandidates: 4 }, { candidates: 4, evidenceCandidates: 1.5 }, { candidates: 1, evidenceCandidates: 1 }, { candidates: 4, evidenceCandidates: 1, evidenceTemperature: 6 }]) {
     await assert.rejects(engine.summarize({ image: ws.images[0]!, generation }), (e: unknown) => e instanceof EngineError && e.kind === "InvalidParams" && /evidence/.test(e.message), JSON.stringify(generation));
   }
-});
-
-test("a request that sets candidates but not evidence gets the manifest's fraction of evidence", () => {
-  const d = { maxTokens: 8, temperature: 0, topP: 1, topK: 1, repeatPenalty: 1, seed: 0, candidates: 64, evidenceCandidates: 24 };
-  assert.equal(scaledEvidence(d, 64), 24);
-  assert.equal(scaledEvidence(d, 32), 12);
-  assert.equal(scaledEvidence(d, 4), 1);
-  assert.equal(scaledEvidence(d, 2), 0);
-  assert.equal(scaledEvidence(d, 1), 0, "one candidate: plain decoding");
-  assert.equal(scaledEvidence({ ...d, evidenceCandidates: 0 }, 32), 0);
-  assert.equal(scaledEvidence({ ...d, candidates: 2, evidenceCandidates: 1 }, 64), 32);
 });

@@ -65,12 +65,12 @@ export function typicality(texts: KeyedText[], cap = 150): number[] {
 /** Per label set, the text with the highest typicality (ties go to the earlier text). */
 export function typicalTexts(texts: KeyedText[], cap = 150): Map<string, string> {
   const scores = typicality(texts, cap);
-  const out = new Map<string, { text: string; score: number }>();
+  const best = new Map<string, number>();
   texts.forEach((t, i) => {
-    const best = out.get(t.key);
-    if (!best || scores[i]! > best.score) out.set(t.key, { text: t.text, score: scores[i]! });
+    const b = best.get(t.key);
+    if (b === undefined || scores[i]! > scores[b]!) best.set(t.key, i);
   });
-  return new Map([...out].map(([k, v]) => [k, v.text]));
+  return new Map([...best].map(([k, i]) => [k, texts[i]!.text]));
 }
 
 /**

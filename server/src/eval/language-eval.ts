@@ -155,6 +155,7 @@ export async function evaluateLanguage(m: LoadedManifest, { train, val }: Studie
   const refs = val.map((s) => s.reference);
   // Baseline 1: the most frequent normal training report, for every study.
   const counts = new Map<string, number>();
+  // (Reports labelled No Finding: one without any label is left out, as its text may be anything.)
   for (const s of train) if (labelKey(s.labels) === "No Finding") counts.set(s.reference, (counts.get(s.reference) ?? 0) + 1);
   const constant = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))[0]![0];
   // Baseline 2: the first training report (file order) with exactly the same positive labels.

@@ -19,16 +19,23 @@ export interface Decoding {
   settings: Partial<SamplingSettings>;
 }
 
-/** What is compared: the candidates' temperature, and whether some are evidence. */
+/**
+ * A setting compared: `candidates` in all, the last `evidence` of them evidence samples at 1.0, the
+ * others (the greedy one among them) answers at `temperature`; named by what it is.
+ */
+function decoding(candidates: number, temperature: number, evidence: number): Decoding {
+  const t = temperature.toFixed(1);
+  return evidence === 0
+    ? { name: `${candidates} at ${t}, each scored against the others`, settings: { candidates, candidateTemperature: temperature, evidenceCandidates: 0 } }
+    : { name: `${candidates - evidence} at ${t}, scored against ${evidence} evidence samples at 1.0`, settings: { candidates, candidateTemperature: temperature, evidenceCandidates: evidence, evidenceTemperature: 1.0 } };
+}
+
+/** What is compared: the candidates' temperature, and whether some are evidence (and how many). */
 export const DECODINGS: readonly Decoding[] = [
-  { name: "64 at 1.0, each scored against the others", settings: { candidates: 64, candidateTemperature: 1.0, evidenceCandidates: 0 } },
-  { name: "64 at 0.6, each scored against the others", settings: { candidates: 64, candidateTemperature: 0.6, evidenceCandidates: 0 } },
-  { name: "40 at 0.2, scored against 24 evidence samples at 1.0", settings: { candidates: 64, candidateTemperature: 0.2, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
-  { name: "40 at 0.4, scored against 24 evidence samples at 1.0", settings: { candidates: 64, candidateTemperature: 0.4, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
-  { name: "40 at 0.6, scored against 24 evidence samples at 1.0", settings: { candidates: 64, candidateTemperature: 0.6, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
-  { name: "40 at 0.8, scored against 24 evidence samples at 1.0", settings: { candidates: 64, candidateTemperature: 0.8, evidenceCandidates: 24, evidenceTemperature: 1.0 } },
-  { name: "40 at 0.4, scored against 48 evidence samples at 1.0", settings: { candidates: 88, candidateTemperature: 0.4, evidenceCandidates: 48, evidenceTemperature: 1.0 } },
-  { name: "40 at 0.6, scored against 48 evidence samples at 1.0", settings: { candidates: 88, candidateTemperature: 0.6, evidenceCandidates: 48, evidenceTemperature: 1.0 } },
+  decoding(64, 1.0, 0),
+  decoding(64, 0.6, 0),
+  ...[0.2, 0.4, 0.6, 0.8].map((t) => decoding(64, t, 24)),
+  ...[0.4, 0.6].map((t) => decoding(88, t, 48)),
 ];
 
 /** The candidates' base seeds (candidate k samples with seed + k). */

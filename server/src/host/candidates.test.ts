@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, finishGeneration, retrySettings, type Sample } from "./candidates.js";
+import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, finishGeneration, retrySettings, scaledEvidence, type Sample } from "./candidates.js";
 import { chooseCandidate, disagreement } from "./consensus.js";
 import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
 
@@ -127,4 +127,15 @@ test("the answer replacing the draft leaves out a sentence it repeats; one strea
   const once = "Findings: There is a pleural effusion. Impression: Pleural effusion.";
   assert.deepEqual(sent(2), [["token", once], ["done", once]]);
   assert.deepEqual(sent(1), [["done", text]]);
+});
+
+test("a request that sets candidates but not evidence gets the manifest's fraction of evidence", () => {
+  const d = { maxTokens: 8, temperature: 0, topP: 1, topK: 1, repeatPenalty: 1, seed: 0, candidates: 64, evidenceCandidates: 24 };
+  assert.equal(scaledEvidence(d, 64), 24);
+  assert.equal(scaledEvidence(d, 32), 12);
+  assert.equal(scaledEvidence(d, 4), 1);
+  assert.equal(scaledEvidence(d, 2), 0);
+  assert.equal(scaledEvidence(d, 1), 0, "one candidate: plain decoding");
+  assert.equal(scaledEvidence({ ...d, evidenceCandidates: 0 }, 32), 0);
+  assert.equal(scaledEvidence({ ...d, candidates: 2, evidenceCandidates: 1 }, 64), 32);
 });

@@ -209,9 +209,8 @@ export function withoutRepeatedSentences(text: string): string {
 export function withoutContradictingSentences(text: string, expected: ExpectedFindings): string {
   const alone: ExpectedFindings = { present: expected.present, absent: expected.absent, complete: false };
   const sections = sentencePieces(text).reduce<{ head: string; kept: string[] }[]>((out, p) => {
-    const head = /^\s*(?:findings|impression):\s*/i.exec(p.piece)?.[0];
-    if (head !== undefined || out.length === 0) out.push({ head: head ?? "", kept: [] });
-    const sentence = head !== undefined ? p.piece.slice(head.length) : p.piece;
+    if (p.head || out.length === 0) out.push({ head: p.head, kept: [] });
+    const sentence = p.piece.slice(p.head.length);
     if (sentence.trim() && disagreement(sentence, alone).contradictions === 0) out.at(-1)!.kept.push(sentence);
     return out;
   }, []);
@@ -224,19 +223,21 @@ export function withoutContradictingSentences(text: string, expected: ExpectedFi
 
 /**
  * The text cut into its sentences, each with its end and the spacing after it (a decimal point
- * is not an end: "1.7 cm"), so that they join back into the text; a sentence whose words (case,
- * spacing, punctuation and a leading "Findings:" / "Impression:" aside) repeat an earlier one of
- * its section (the findings, the impression) is marked.
+ * is not an end: "1.7 cm"), so that they join back into the text, and the heading it starts with
+ * ("Findings: ", "Impression: "; "" for none); a sentence whose words (case, spacing, punctuation
+ * and the heading aside) repeat an earlier one of its section (the findings, the impression) is
+ * marked.
  */
-function sentencePieces(text: string): { piece: string; repeat: boolean }[] {
+function sentencePieces(text: string): { piece: string; head: string; repeat: boolean }[] {
   const at = text.search(/\bimpression:/i);
   return (at < 0 ? [text] : [text.slice(0, at), text.slice(at)]).flatMap((section) => {
     const seen = new Set<string>();
     return (section.match(/(?:\d\.\d|[^.!;\n\r])*(?:[.!;\n\r]+|$)\s*/g) ?? []).map((piece) => {
-      const key = (piece.toLowerCase().replace(/^\s*(?:findings|impression):/, "").match(/[a-z0-9]+/g) ?? []).join(" ");
+      const head = /^\s*(?:findings|impression):\s*/i.exec(piece)?.[0] ?? "";
+      const key = (piece.slice(head.length).toLowerCase().match(/[a-z0-9]+/g) ?? []).join(" ");
       const repeat = key !== "" && seen.has(key);
       seen.add(key);
-      return { piece, repeat };
+      return { piece, head, repeat };
     });
   });
 }
