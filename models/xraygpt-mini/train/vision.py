@@ -30,7 +30,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from common import MODEL_DIR, ensure_work, seed_all
-from vision_data import FOLDS, SIZE, VIEW_LABELS, VISION_LABELS, fnv1a32, load_all
+from vision_data import AUX_LABELS, FOLDS, SIZE, VIEW_LABELS, VISION_LABELS, fnv1a32, load_all
 
 EPOCHS = int(os.environ.get("VISION_EPOCHS", "16"))
 BATCH = 64
@@ -40,6 +40,13 @@ PM_PER_EPOCH = 32 if SMOKE else int(os.environ.get("VISION_PM", "1500"))
 # VISION_EMA=d: each member is the exponential moving average (decay d per step) of its weights
 # and batch-norm statistics over training (0: the last weights).
 EMA = float(os.environ.get("VISION_EMA", "0"))
+WIDTH = int(os.environ.get("VISION_WIDTH", "16"))
+# VISION_INORM=1: each image standardized (its own mean and deviation) inside the network.
+INORM = os.environ.get("VISION_INORM") == "1"
+# VISION_AUX=w: weight of a loss on auxiliary NIH targets (AUX_LABELS) from a head the export drops.
+AUX = float(os.environ.get("VISION_AUX", "0"))
+# VISION_TAG=t: a trial; its members and json go to work/ under the tag, the shipped model is untouched.
+TAG = os.environ.get("VISION_TAG", "")
 L = len(VISION_LABELS)
 
 
@@ -48,8 +55,9 @@ def block(i, o, s=1, k=3):
 
 
 class Net(nn.Module):
-    def __init__(self, w=16):
+    def __init__(self, w=WIDTH, inorm=INORM, aux=len(AUX_LABELS) if AUX > 0 else 0):
         super().__init__()
+        self.inorm = inorm
         self.body = nn.Sequential(
             block(1, w, 2, 5), nn.MaxPool2d(2),
             block(w, 2 * w), block(2 * w, 2 * w), nn.MaxPool2d(2),
@@ -59,10 +67,13 @@ class Net(nn.Module):
         self.drop = nn.Dropout(0.3)
         self.findings = nn.Linear(8 * w, L)
         self.view = nn.Linear(8 * w, 2)
+        self.aux = nn.Linear(8 * w, aux) if aux else None
 
     def forward(self, x):
+        if self.inorm:
+            x = (x - x.mean((1, 2, 3), keepdim=True)) / (x.std((1, 2, 3), keepdim=True) + 1e-3)
         h = self.drop(self.body(x).mean((2, 3)))
-        return self.findings(h), self.view(h)
+        return self.findings(h), self.view(h), (self.aux(h) if self.aux is not None else h[:, :0])
 
 
 class Ensemble(nn.Module):
@@ -191,6 +202,8 @@ def main():
     std = float(np.round(d["nih_img"][tr].std() / 255, 4))
     norm = lambda a: torch.from_numpy(((a.astype(np.float64) / 255 - mean) / std).astype(np.float32))[:, None]
     nx, nlow, ny = norm(d["nih_img"]), norm(d["nih_low"]), torch.from_numpy(d["nih_y"])
+    naux = torch.from_numpy(d["nih_aux"])
+    A = len(AUX_LABELS)
     hi_res = torch.from_numpy(src == "nih-1024")
     cx = norm(d["cov_img"])
     cview, cpneu, cheld = d["cov_view"], d["cov_pneu"], d["cov_held"]
@@ -234,7 +247,7 @@ def main():
         steps = EPOCHS * ((per_epoch + BATCH - 1) // BATCH)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.2)
         t0 = time.time()
-        saved = os.path.join(work, f"vision-member{k}.pt")
+        saved = os.path.join(work, f"vision-member{TAG}{k}.pt")
         done = RESUME and os.path.exists(saved)  # VISION_RESUME=1: reuse members a stopped run finished
         if done:
             net.load_state_dict(torch.load(saved))
@@ -249,8 +262,9 @@ def main():
             pool = pool[torch.randperm(len(pool), generator=gen).numpy()]
             for b in range(0, len(pool), BATCH):
                 part = pool[b : b + BATCH]
-                xs, ys, ms, vs, ws = [], [], [], [], []
+                xs, ys, ms, vs, ws, az, am = [], [], [], [], [], [], []
                 for ds, i in part:
+                    az.append(naux[i] if ds == 0 else torch.zeros(A)); am.append(float(ds == 0))
                     if ds == 0:
                         degrade = bool(hi_res[i]) and torch.rand(1, generator=gen).item() < 0.5
                         xs.append((nlow if degrade else nx)[i]); ys.append(ny[i]); ms.append(torch.ones(L)); vs.append(0); ws.append(1.0)
@@ -262,12 +276,16 @@ def main():
                 xb = augment(torch.stack(xs), gen)
                 yb, mb, wb = torch.stack(ys), torch.stack(ms), torch.tensor(ws)[:, None]
                 vb = torch.tensor(vs)
-                f, v = net(xb)
+                f, v, a = net(xb)
                 lf = F.binary_cross_entropy_with_logits(f, yb, pos_weight=pos_weight, reduction="none") * mb * wb
                 lf = lf.sum() / (mb * wb).sum().clamp(min=1)
                 vm = vb >= 0
                 lv = F.cross_entropy(v[vm], vb[vm], weight=torch.tensor([1.0, 3.0])) if vm.any() else 0.0
                 loss = lf + 0.2 * lv
+                if AUX > 0:
+                    amb = torch.tensor(am)[:, None].expand(-1, A)
+                    la = F.binary_cross_entropy_with_logits(a, torch.stack(az), reduction="none") * amb
+                    loss = loss + AUX * la.sum() / amb.sum().clamp(min=1)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
@@ -294,7 +312,7 @@ def main():
         with torch.no_grad():
             oof[h_idx] = net(nx[h_idx])[0].numpy()
         members.append(net)
-        torch.save(net.state_dict(), os.path.join(work, f"vision-member{k}.pt"))
+        torch.save(net.state_dict(), saved)
 
     ytr = d["nih_y"][tr]
     poof = 1 / (1 + np.exp(-oof[tr]))
@@ -320,6 +338,12 @@ def main():
     view_acc = float((vv == cview[cheld & (cview >= 0)]).mean())
     print(f"ensemble NIH val within-source mean AUC {val_m:.4f}; PneumoniaMNIST val AUC {pm_auc:.4f}; covid holdout view acc {view_acc:.4f}", flush=True)
 
+    summary = {"tag": TAG, "width": WIDTH, "inorm": INORM, "aux": AUX, "epochs": EPOCHS, "oof": m_oof, "oof_pairs": {f"{s}/{l}": round(a, 4) for (s, l), a in per_pair.items()},
+               "val": val_m, "pmnist_val_auc": pm_auc, "covid_view_acc": view_acc, "seconds": time.time() - t_start}
+    print("SUMMARY", json.dumps(summary), flush=True)
+    if TAG:  # a trial: nothing of the shipped model is written
+        json.dump(summary, open(os.path.join(work, f"vision{TAG}.json"), "w"), indent=1)
+        return 0
     dummy = torch.zeros(1, 1, SIZE, SIZE)
     out = os.path.join(MODEL_DIR, "vision.onnx")
     torch.onnx.export(ens, dummy, out, input_names=["image"], output_names=["findings", "view", "members"],

@@ -28,6 +28,11 @@ NIH_MAP = {
     "Pleural Effusion": ["Effusion"],
 }
 VIEW_LABELS = ["frontal", "lateral"]
+# Auxiliary training targets (not outputs): the NIH labels no output reads, Mass and Nodule apart,
+# and "any finding" (the nih-64 subset is a normal/abnormal balanced one).
+AUX_LABELS = ["Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia", "Mass", "Nodule", "any"]
+NIH_ALL = ["Atelectasis", "Cardiomegaly", "Effusion", "Infiltration", "Mass", "Nodule", "Pneumonia", "Pneumothorax",
+           "Consolidation", "Edema", "Emphysema", "Fibrosis", "Pleural_Thickening", "Hernia"]
 
 
 def fnv1a32(s):
@@ -58,14 +63,15 @@ def degrade(grey):
 def load_nih():
     root = os.path.join(DATA, "nih-cxr14")
     rows = list(csv.DictReader(open(os.path.join(root, "labels.csv"), newline="")))
-    img, low, y, meta = [], [], [], []
+    img, low, y, aux, meta = [], [], [], [], []
     for r in rows:
         g = grey_of(os.path.join(root, "images", r["filename"]))
         img.append(to_size(g).astype(np.float32))
         low.append(degrade(g).astype(np.float32) if g.shape[0] > LOW else img[-1])
         y.append([max(int(r[k]) for k in NIH_MAP[l]) for l in VISION_LABELS])
+        aux.append([max(int(r[k]) for k in NIH_ALL) if l == "any" else int(r[l]) for l in AUX_LABELS])
         meta.append((r["filename"], r["patient"], r["source"], r["split"]))
-    return np.stack(img), np.stack(low), np.array(y, dtype=np.float32), meta
+    return np.stack(img), np.stack(low), np.array(y, dtype=np.float32), np.array(aux, dtype=np.float32), meta
 
 
 def covid_finding(f):
@@ -113,15 +119,15 @@ def load_pmnist():
 
 
 def load_all():
-    path = os.path.join(WORK, f"vision-cache-{SIZE}.npz")
+    path = os.path.join(WORK, f"vision-cache-{SIZE}-aux.npz")
     if os.path.exists(path):
         z = np.load(path, allow_pickle=True)
         return {k: z[k] for k in z.files}
-    nimg, nlow, ny, nmeta = load_nih()
+    nimg, nlow, ny, naux, nmeta = load_nih()
     cimg, cview, cpneu, cheld, cpats = load_covid()
     pm = load_pmnist()
     data = {
-        "nih_img": nimg, "nih_low": nlow, "nih_y": ny, "nih_meta": np.array(nmeta),
+        "nih_img": nimg, "nih_low": nlow, "nih_y": ny, "nih_aux": naux, "nih_meta": np.array(nmeta),
         "cov_img": cimg, "cov_view": cview, "cov_pneu": cpneu, "cov_held": cheld,
         "pm_tr_img": pm["train"][0], "pm_tr_y": pm["train"][1], "pm_va_img": pm["val"][0], "pm_va_y": pm["val"][1],
     }

@@ -123,6 +123,7 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
   out.push("| check | count |", "|---|---|");
   out.push(`| reports (of ${c.texts}) with a word not in the IU X-ray training reports' vocabulary | ${c.withUnknownWords}${c.unknownWords.length ? ` (${c.unknownWords.slice(0, 8).map(([w, n]) => `"${w}" ×${n}`).join(", ")})` : ""} |`);
   out.push(`| reports stating an observation both present and absent | ${c.selfContradicting}${c.contradictionExample ? ` (e.g. "${c.contradictionExample}")` : ""} |`);
+  out.push(`| reports stating a finding at a side, lobe or zone (the findings line places nothing) | ${c.placing}${c.placingExample ? ` (e.g. "${c.placingExample}")` : ""} |`);
   out.push(`| chat answers (of ${chat.reduce((a, q) => a + q.positives.n + q.negatives.n, 0)}, below) not about the observation asked | ${offTopic}${offExample ? ` (e.g. ${offExample.question} → "${offExample.offTopicExample}")` : ""} |`, "");
   out.push("### Examples", "");
   for (const e of l.examples) out.push(`- **${e.uid}** — given: \`${e.findingsLine}\`  `, `  generated: ${e.generated}  `, `  reference: ${e.reference}`);

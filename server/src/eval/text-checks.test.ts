@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { checkTexts } from "./text-checks.js";
-import { addresses, unknownWords, vocabulary } from "../metrics/index.js";
+import { addresses, placedFindings, unknownWords, vocabulary } from "../metrics/index.js";
 import { selfContradictions } from "../metrics/index.js";
 
 test("unknownWords lists the words outside the training vocabulary", () => {
@@ -35,4 +35,21 @@ test("checkTexts counts texts, not words", () => {
   assert.equal(c.withUnknownWords, 1);
   assert.deepEqual(c.unknownWords, [["blorp", 2]]);
   assert.equal(c.selfContradicting, 1);
+  assert.equal(c.placing, 0);
+});
+
+test("a sentence placing something at a side, lobe or zone is counted (the line places nothing); one that only denies is not", () => {
+  assert.equal(placedFindings("Findings: There is pneumonia. Impression: Right upper lobe pneumonia."), 1);
+  assert.equal(placedFindings("There is a small left pleural effusion. Bibasilar atelectasis."), 2);
+  assert.equal(placedFindings("Possible left lower lobe pneumonia."), 1, "possible is stated too");
+  assert.equal(placedFindings("No right pneumothorax. The lungs are clear."), 0);
+  assert.equal(placedFindings("Frontal and lateral views of the chest were obtained. There is pneumonia."), 0);
+  assert.equal(placedFindings("Heart size is at the upper limits of normal. Impression: Pneumonia."), 0);
+  assert.equal(placedFindings("Impression: Pneumonia. Right upper lobe are stable."), 1, "a place with no finding named is made up too");
+});
+
+test("checkTexts counts the texts that place a finding, with the first as the example", () => {
+  const c = checkTexts(["The lungs are clear.", "Left lower lobe pneumonia.", "Right pleural effusion. Left pneumothorax."], vocabulary([""]));
+  assert.equal(c.placing, 2);
+  assert.equal(c.placingExample, "Left lower lobe pneumonia.");
 });

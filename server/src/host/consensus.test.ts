@@ -196,7 +196,7 @@ test("a summary says nothing about an observation the line gives as uncertain; a
   assert.equal(count("Yes, there is atelectasis.", answer), 1);
   assert.equal(count("No, there is no atelectasis.", answer), 1);
   const c = [
-    "Findings: The heart is enlarged. There is left basilar atelectasis. Impression: Cardiomegaly.",
+    "Findings: The heart is enlarged. There is mild atelectasis. Impression: Cardiomegaly.",
     "Findings: The heart is enlarged. There is left basilar atelectasis. Impression: Cardiomegaly.",
     "Findings: The heart is enlarged. The lungs are clear. Impression: Cardiomegaly.",
   ];
@@ -239,4 +239,15 @@ test("withoutContradictingSentences drops the sentences that contradict the line
   // A text that agrees comes back as it was.
   const fine = " Findings: There is pneumonia. No pleural effusion. Impression: Pneumonia.";
   assert.equal(withoutContradictingSentences(fine, pna), fine);
+});
+
+test("of candidates equal on the other findings checks, one that places no finding wins over a more typical one that does", () => {
+  const expected = { present: ["Pneumonia"], absent: ["Pleural Effusion"] };
+  const c = [
+    "Findings: There is pneumonia. Impression: Right upper lobe pneumonia.",
+    "Findings: There is pneumonia. Impression: Right upper lobe pneumonia.",
+    "Findings: There is pneumonia. Impression: Pneumonia.",
+  ];
+  assert.equal(chooseCandidate(c), 0, "without findings the majority wins");
+  assert.equal(chooseCandidate(c, expected), 2);
 });

@@ -11,8 +11,9 @@
  * summary says nothing about them; an answer may call one possible, as the model was trained to),
  * then (in an answer) fewest asked-about observations left unaddressed, then (in a
  * summary) fewest given positives left unsaid, then fewest given positives stated only as
- * possible ("Possible pneumonia." of a given pneumonia), then (in a summary) the closest to ending with an
- * impression that names every given positive, then fewest words outside the model's lexicon
+ * possible ("Possible pneumonia." of a given pneumonia), then fewest findings placed where nothing
+ * placed them ("Right upper lobe pneumonia.": the line gives no side or lobe), then (in a summary)
+ * the closest to ending with an impression that names every given positive, then fewest words outside the model's lexicon
  * (garbled words: "improveloped"; `allowedWords`), then fewest sentences repeated word for word,
  * then consensus. The answer never contradicts the findings line when any candidate does not.
  * Evidence samples (candidateSettings' last ones, sampled at the model's own temperature) are
@@ -20,7 +21,7 @@
  * on the checks.
  */
 import { readFileSync } from "node:fs";
-import { addresses, extractLabels, notAssessed, OBSERVATIONS, selfContradictions, splitSentences, unknownWords, type Labels, type Observation } from "../metrics/index.js";
+import { addresses, extractLabels, notAssessed, OBSERVATIONS, placedFindings, selfContradictions, splitSentences, unknownWords, type Labels, type Observation } from "../metrics/index.js";
 import { rougeLTokens } from "../metrics/rouge.js";
 import { tokenizeRouge } from "../metrics/tokenize.js";
 
@@ -275,6 +276,7 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
       gaps: expected ? impressionGaps(c, expected) : 0,
       unanswered: expected ? unanswered(c, expected) : 0,
       hedged: expected ? hedged(labels!, expected) : 0,
+      placed: expected ? placedFindings(c) : 0,
       unknown: words ? unknownWords(c, words).length : 0,
       repeats: expected ? repeatedSentences(c) : 0,
     };
@@ -289,6 +291,7 @@ export function chooseCandidate(candidates: readonly string[], expected?: Expect
       : a.unanswered !== b.unanswered ? a.unanswered < b.unanswered
       : a.omissions !== b.omissions ? a.omissions < b.omissions
       : a.hedged !== b.hedged ? a.hedged < b.hedged
+      : a.placed !== b.placed ? a.placed < b.placed
       : a.gaps !== b.gaps ? a.gaps < b.gaps
       : a.unknown !== b.unknown ? a.unknown < b.unknown
       : a.repeats !== b.repeats ? a.repeats < b.repeats

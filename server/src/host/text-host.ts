@@ -7,7 +7,8 @@
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
 import { candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, DraftStream, finishGeneration, retrySettings } from "./candidates.js";
-import { allowedWords, chooseCandidate, disagreement, findingsOf, impressionGaps, positivesPhrase } from "./consensus.js";
+import { placedFindings } from "../metrics/index.js";
+import { allowedWords, chooseCandidate, disagreement, findingsOf, impressionGaps, impressionOf, positivesPhrase } from "./consensus.js";
 
 /** Candidates for an impression written again after the chosen findings, and their length. */
 const IMPRESSION_CANDIDATES = 16;
@@ -92,10 +93,11 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
       chosen = again.candidates.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : chooseAgreeing(m, r.candidates, again.candidates);
     }
     // A summary ends with an impression that names every given positive. When the chosen
-    // candidate has none, or one that leaves a given positive unsaid, the model writes it again
+    // candidate has none, one that leaves a given positive unsaid, or one that places a finding
+    // where nothing placed it ("Right upper lobe pneumonia."), the model writes it again
     // after the chosen findings: "Impression:" and the given positives by name, which candidates
     // continue; the same checks choose among the whole texts and the chosen one as it was.
-    if (n > 1 && m.expected && m.expected.complete !== false && chosen.stopReason !== "cancelled" && impressionGaps(chosen.text, m.expected) > 0) {
+    if (n > 1 && m.expected && m.expected.complete !== false && chosen.stopReason !== "cancelled" && (impressionGaps(chosen.text, m.expected) > 0 || placedFindings(impressionOf(chosen.text) ?? "") > 0)) {
       const named = positivesPhrase(m.expected.present, words);
       const head = `${findingsOf(chosen.text)} Impression:${named ? ` ${named}` : ""}`;
       const more = generator.tokenize(m.prompt + head);
@@ -105,7 +107,9 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
         const c = await generator.generate(more, { candidates: candidates.slice(0, k), stop: m.stop, maxTokens: Math.min(IMPRESSION_MAX_TOKENS, room), quorum: candidateQuorum(m.settings, k), signal: ac.signal, lexicon: words });
         const headTokens = more.length - prompt.length;
         const whole = c.candidates.filter((x) => x.stopReason !== "cut").map((x) => ({ ...x, text: head + x.text, tokens: headTokens + x.tokens }));
-        const all = [chosen, ...whole];
+        // The impression that names the given positives and says nothing more is a candidate too.
+        const bare = named ? [{ ...chosen, text: `${head}.`, tokens: headTokens + 1 }] : [];
+        const all = [chosen, ...bare, ...whole];
         chosen = whole.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : all[chooseCandidate(all.map((x) => x.text), m.expected)]!;
         moreTokens = c.candidates.reduce((a, x) => a + x.tokens, 0);
       }

@@ -2,10 +2,11 @@
  * Word- and question-level checks of a generated text, shared by consensus decoding (which
  * prefers candidates that pass them) and the evaluation's text checks (which count failures):
  *  - words that are not words: any word outside a vocabulary (the training reports');
- *  - whether an answer addresses the observation a question asks about.
+ *  - whether an answer addresses the observation a question asks about;
+ *  - findings stated at a place of the chest (a side, a lobe) that nothing gave.
  */
 import { OBSERVATIONS, type Observation } from "./chexpert.js";
-import { extractLabels, notAssessed } from "./label-extractor.js";
+import { extractLabels, notAssessed, splitSentences } from "./label-extractor.js";
 
 const WORD = /[a-z]+/g;
 
@@ -51,4 +52,22 @@ export function askedAbout(question: string): Observation[] {
   if (!question.trim().endsWith("?")) return [];
   const labels = extractLabels(question);
   return OBSERVATIONS.filter((o) => o !== "No Finding" && labels[o] != null);
+}
+
+/** A side, lobe or zone of the chest ("left", "bibasilar", "upper lobe", "perihilar"). */
+const PLACE = /\b(?:left|right|bilateral(?:ly)?|unilateral|bibasilar|bibasal|basilar|basal|bases?|ap(?:ex|ices|ical)|lingula(?:r)?|perihilar|retrocardiac|lobes?|lobar|midlung|(?:upper|lower|middle|mid)[- ](?:lung|zone)s?)\b/i;
+
+/**
+ * Sentences that say something is at a place of the chest: the findings line gives no place (the
+ * vision stage assesses the whole image), so each is made up ("Right upper lobe pneumonia.",
+ * "There is a small left pleural effusion.", "Right upper lobe are stable."). A sentence that
+ * only denies findings ("No right pneumothorax.") is not counted.
+ */
+export function placedFindings(text: string): number {
+  return splitSentences(text).filter((s) => {
+    if (!PLACE.test(s)) return false;
+    const labels = extractLabels(s);
+    const said = OBSERVATIONS.filter((o) => o !== "No Finding").map((o) => labels[o]);
+    return !(said.includes(0) && !said.includes(1) && !said.includes(-1));
+  }).length;
 }
