@@ -16,7 +16,7 @@ import torch
 from PIL import Image
 
 from common import WORK
-from vision import Ensemble, Net
+from vision import Ensemble, Net, member_path
 from vision_data import FOLDS, SIZE, VISION_LABELS, load_all
 
 PATCH, STRIDE, FRAME = 16, 8, 16
@@ -43,12 +43,14 @@ def occlusion(ens, x, j):
 def main():
     info = json.load(open(os.path.join(WORK, "vision.json")))
     members = []
+    seeds = info.get("seeds", 1)
     for k in range(FOLDS):
-        net = Net()
-        net.load_state_dict(torch.load(os.path.join(WORK, f"vision-member{k}.pt")))
-        members.append(net.eval())
+        for si in range(seeds):
+            net = Net()
+            net.load_state_dict(torch.load(member_path(WORK, k, si, "")))
+            members.append(net.eval())
     shift = [float(np.log(t / (1 - t))) for t in (info["thresholds"][l] for l in VISION_LABELS)]
-    ens = Ensemble(members, shift).eval()
+    ens = Ensemble(members, shift, seeds).eval()
     d = load_all()
     mean, std = info["input"]["mean"][0], info["input"]["std"][0]
     va = np.nonzero(d["nih_meta"][:, 3] == "val")[0]

@@ -47,6 +47,14 @@ INORM = os.environ.get("VISION_INORM") == "1"
 AUX = float(os.environ.get("VISION_AUX", "0"))
 # VISION_TAG=t: a trial; its members and json go to work/ under the tag, the shipped model is untouched.
 TAG = os.environ.get("VISION_TAG", "")
+# VISION_SEEDS=n: n members per fold (seeds 200+k, 300+k, ...); a fold's out-of-fold logits are
+# their mean, and so is its entry of the ONNX "members" output.
+SEEDS = int(os.environ.get("VISION_SEEDS", "1"))
+
+
+def member_path(work, k, s, tag=TAG):
+    """Where fold k's member of seed index s is saved."""
+    return os.path.join(work, f"vision-member{tag}{k}{'' if s == 0 else f'-s{s}'}.pt")
 L = len(VISION_LABELS)
 
 
@@ -77,17 +85,20 @@ class Net(nn.Module):
 
 
 class Ensemble(nn.Module):
-    """Mean of the members' logits, each shifted by the label's operating-point logit."""
+    """Mean of the members' logits, each shifted by the label's operating-point logit. Members are
+    in fold order, `per_fold` of each fold; the third output is each fold's mean [B, FOLDS, L]."""
 
-    def __init__(self, members, shift):
+    def __init__(self, members, shift, per_fold=1):
         super().__init__()
         self.members = nn.ModuleList(members)
+        self.per_fold = per_fold
         self.register_buffer("shift", torch.tensor(shift, dtype=torch.float32))
 
     def forward(self, image):
         outs = [m(image) for m in self.members]
         each = torch.stack([o[0] for o in outs], 1) - self.shift  # [B, M, L]
-        return each.mean(1), torch.stack([o[1] for o in outs]).mean(0), each
+        folds = each.reshape(each.shape[0], -1, self.per_fold, each.shape[2]).mean(2) if self.per_fold > 1 else each
+        return each.mean(1), torch.stack([o[1] for o in outs]).mean(0), folds
 
 
 def auc(y, p):
@@ -234,9 +245,10 @@ def main():
 
     members, oof = [], np.full((len(ny), L), np.nan)
     history = []
-    for k in range(FOLDS):
-        seed_all(200 + k)
-        gen = torch.Generator().manual_seed(200 + k)
+    oof1 = oof.copy()
+    for k, si in [(k, si) for k in range(FOLDS) for si in range(SEEDS)]:
+        seed_all(200 + 100 * si + k)
+        gen = torch.Generator().manual_seed(200 + 100 * si + k)
         n_idx = np.nonzero(tr & (fold != k))[0]
         h_idx = np.nonzero(tr & (fold == k))[0]
         if SMOKE:  # end-to-end check of the script in a minute
@@ -247,7 +259,7 @@ def main():
         steps = EPOCHS * ((per_epoch + BATCH - 1) // BATCH)
         sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps, pct_start=0.2)
         t0 = time.time()
-        saved = os.path.join(work, f"vision-member{TAG}{k}.pt")
+        saved = member_path(work, k, si)
         done = RESUME and os.path.exists(saved)  # VISION_RESUME=1: reuse members a stopped run finished
         if done:
             net.load_state_dict(torch.load(saved))
@@ -306,17 +318,22 @@ def main():
             _, m_auc = within_source_auc(d["nih_y"][h_idx], ph, src[h_idx])
             if ema is not None and ep + 1 < EPOCHS:
                 net.load_state_dict(trained)
-            history.append({"fold": k, "epoch": ep + 1, "heldout_within_source_auc": m_auc})
-            print(f"fold {k} epoch {ep + 1}/{EPOCHS} held-out fold within-source mean AUC {m_auc:.4f} ({time.time() - t0:.0f}s)", flush=True)
+            history.append({"fold": k, "seed": si, "epoch": ep + 1, "heldout_within_source_auc": m_auc})
+            print(f"fold {k} seed {si} epoch {ep + 1}/{EPOCHS} held-out fold within-source mean AUC {m_auc:.4f} ({time.time() - t0:.0f}s)", flush=True)
         net.eval()
         with torch.no_grad():
-            oof[h_idx] = net(nx[h_idx])[0].numpy()
+            logits = net(nx[h_idx])[0].numpy()
+        oof[h_idx] = logits if si == 0 else (oof[h_idx] * si + logits) / (si + 1)
+        if si == 0:
+            oof1[h_idx] = logits
         members.append(net)
         torch.save(net.state_dict(), saved)
 
     ytr = d["nih_y"][tr]
     poof = 1 / (1 + np.exp(-oof[tr]))
     per_pair, m_oof = within_source_auc(ytr, poof, src[tr])
+    _, m_oof1 = within_source_auc(ytr, 1 / (1 + np.exp(-oof1[tr])), src[tr])
+    print(f"OOF within-source mean AUC of the first seed's members alone {m_oof1:.4f}", flush=True)
     print(f"OOF within-source mean AUC {m_oof:.4f}", {f"{s}/{l}": round(a, 3) for (s, l), a in per_pair.items()}, flush=True)
     thresholds = []
     for j, l in enumerate(VISION_LABELS):
@@ -327,7 +344,7 @@ def main():
     print(f"OOF micro F1 over the text observations at these thresholds {micro_f1(ytr, poof, thresholds):.3f}", flush=True)
     print("thresholds", dict(zip(VISION_LABELS, thresholds)), "OOF F1", dict(zip(VISION_LABELS, np.round(f1s, 3).tolist())), flush=True)
     shift = [float(np.log(t / (1 - t))) for t in thresholds]
-    ens = Ensemble(members, shift).eval()
+    ens = Ensemble(members, shift, SEEDS).eval()
     with torch.no_grad():
         fv, _, _ = ens(nx[va])
         pv = torch.sigmoid(fv).numpy()
@@ -338,7 +355,7 @@ def main():
     view_acc = float((vv == cview[cheld & (cview >= 0)]).mean())
     print(f"ensemble NIH val within-source mean AUC {val_m:.4f}; PneumoniaMNIST val AUC {pm_auc:.4f}; covid holdout view acc {view_acc:.4f}", flush=True)
 
-    summary = {"tag": TAG, "width": WIDTH, "inorm": INORM, "aux": AUX, "epochs": EPOCHS, "oof": m_oof, "oof_pairs": {f"{s}/{l}": round(a, 4) for (s, l), a in per_pair.items()},
+    summary = {"tag": TAG, "width": WIDTH, "inorm": INORM, "aux": AUX, "seeds": SEEDS, "epochs": EPOCHS, "oof": m_oof, "oof_first_seed": m_oof1, "oof_pairs": {f"{s}/{l}": round(a, 4) for (s, l), a in per_pair.items()},
                "val": val_m, "pmnist_val_auc": pm_auc, "covid_view_acc": view_acc, "seconds": time.time() - t_start}
     print("SUMMARY", json.dumps(summary), flush=True)
     if TAG:  # a trial: nothing of the shipped model is written
@@ -359,7 +376,7 @@ def main():
         "labels": VISION_LABELS, "view_labels": VIEW_LABELS, "thresholds": dict(zip(VISION_LABELS, thresholds)),
         "oof": {"within_source_mean_auc": m_oof, "pairs": {f"{s}/{l}": a for (s, l), a in per_pair.items()}, "f1": dict(zip(VISION_LABELS, f1s))},
         "val": {"within_source_mean_auc": val_m, "pairs": {f"{s}/{l}": a for (s, l), a in val_pairs.items()}},
-        "pmnist_val_auc": pm_auc, "covid_view_acc": view_acc, "history": history, "epochs": EPOCHS,
+        "pmnist_val_auc": pm_auc, "covid_view_acc": view_acc, "history": history, "epochs": EPOCHS, "seeds": SEEDS,
         "params": sum(p.numel() for p in ens.parameters()), "seconds": time.time() - t_start,
     }
     json.dump(info, open(os.path.join(work, "vision.json"), "w"), indent=1)

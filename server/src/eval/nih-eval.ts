@@ -18,7 +18,7 @@ import { preprocess } from "../pipeline/preprocess.js";
 import { labelStatus } from "../pipeline/condition.js";
 import { readCsvTable } from "../evaluate/csv.js";
 import { bootstrapInterval, type Interval } from "../evaluate/bootstrap.js";
-import { extractLabels, labelF1, type Labels, type Observation } from "../metrics/index.js";
+import { extractLabels, labelF1, placedFindings, type Labels, type Observation } from "../metrics/index.js";
 import { XrayEngine } from "../engine/engine.js";
 import { rocAuc } from "./vision-eval.js";
 import { plainReport } from "./language-eval.js";
@@ -204,6 +204,9 @@ export interface NihTextEval {
   micro: number;
   bySource: { source: string; micro: number }[];
   examples: { file: string; labels: string[]; findings: string; text: string }[];
+  /** Summaries that state a finding at a side, lobe or zone (placedFindings), with the first. */
+  placing: number;
+  placingExample?: string;
 }
 
 /** Stated (uncertain counts as stated) vs the NIH labels, over TEXT_OBSERVATIONS. */
@@ -227,10 +230,12 @@ export async function evaluateNihText(dataDir: string, log: (s: string) => void 
   const engine = new XrayEngine({ defaultModel: "xraygpt-mini", device: "cpu" });
   const rows: { source: string; y: number[]; stated: Labels }[] = [];
   const examples: NihTextEval["examples"] = [];
+  const placing: string[] = [];
   try {
     for (const [i, img] of val.entries()) {
       const s = await engine.summarize({ image: img.file });
       rows.push({ source: img.source, y: img.y, stated: extractLabels(plainReport(s.text)) });
+      if (placedFindings(s.text) > 0) placing.push(s.text.trim());
       if (examples.length < 6 && (i % 40 === 0 || img.y.some(Boolean))) {
         examples.push({ file: basename(img.file), labels: TEXT_OBSERVATIONS.filter((_, j) => img.y[j]), findings: s.findings.conditioningText ?? "", text: s.text.trim() });
       }
@@ -240,5 +245,5 @@ export async function evaluateNihText(dataDir: string, log: (s: string) => void 
     await engine.dispose();
   }
   const bySource = ["nih-1024", "nih-64"].map((source) => ({ source, micro: textScores(rows.filter((r) => r.source === source)).micro }));
-  return { n: rows.length, ...textScores(rows), bySource, examples };
+  return { n: rows.length, ...textScores(rows), bySource, examples, placing: placing.length, ...(placing.length ? { placingExample: placing[0] } : {}) };
 }
