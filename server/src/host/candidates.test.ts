@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, finishGeneration, retrySettings, scaledEvidence, type Sample } from "./candidates.js";
+import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, finishGeneration, retrySettings, scaledEvidence, wantsSecondRound, type Sample } from "./candidates.js";
 import { chooseCandidate, disagreement } from "./consensus.js";
 import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
 
@@ -138,4 +138,14 @@ test("a request that sets candidates but not evidence gets the manifest's fracti
   assert.equal(scaledEvidence(d, 1), 0, "one candidate: plain decoding");
   assert.equal(scaledEvidence({ ...d, evidenceCandidates: 0 }, 32), 0);
   assert.equal(scaledEvidence({ ...d, candidates: 2, evidenceCandidates: 1 }, 64), 32);
+});
+
+test("a second round is wanted when the chosen text contradicts the line or leaves what was asked unaddressed", () => {
+  const summary = { present: ["Pneumonia"], absent: ["Pleural Effusion"] };
+  assert.equal(wantsSecondRound("Findings: There is pneumonia. Impression: Pneumonia.", summary), false);
+  assert.equal(wantsSecondRound("Findings: There is a pleural effusion. Impression: Pneumonia.", summary), true);
+  const answer = { present: ["Support Devices", "Lung Opacity"], absent: ["Cardiomegaly"], complete: false, asked: ["Support Devices"] };
+  assert.equal(wantsSecondRound("Yes. There is an airspace opacity.", answer), true, "agrees with the line, but not about the devices");
+  assert.equal(wantsSecondRound("Yes, there are support devices.", answer), false);
+  assert.equal(wantsSecondRound("Yes, there is a right chest tube.", answer), false);
 });

@@ -6,7 +6,7 @@
  */
 import type { StopReason } from "@xraygpt/protocol";
 import { STREAM_INTERVAL_MS, type FromHost, type SamplingSettings, type ToHost } from "./messages.js";
-import { chooseCandidate, disagreement, withoutContradictingSentences, withoutRepeatedSentences } from "./consensus.js";
+import { chooseCandidate, disagreement, unanswered, withoutContradictingSentences, withoutRepeatedSentences, type ExpectedFindings } from "./consensus.js";
 import { scanStops } from "./stop-strings.js";
 
 /** The consensus settings a manifest or request may leave out, as every engine reads them. */
@@ -32,6 +32,15 @@ export function candidateSettings(settings: SamplingSettings): SamplingSettings[
 export function retrySettings(settings: SamplingSettings): SamplingSettings[] {
   const n = settings.candidates ?? 1;
   return candidateSettings({ ...settings, seed: settings.seed + n - 1, candidateTemperature: settings.evidenceTemperature ?? CONSENSUS_DEFAULTS.evidenceTemperature, evidenceCandidates: 0 }).slice(1);
+}
+
+/**
+ * Whether the chosen text calls for a second round (retrySettings): it contradicts the findings
+ * line, or it is an answer that says nothing about what was asked ("Are there any support
+ * devices?" → "Yes. There is an airspace opacity."), so no candidate of the first round did both.
+ */
+export function wantsSecondRound(text: string, expected: ExpectedFindings): boolean {
+  return disagreement(text, expected).contradictions > 0 || unanswered(text, expected) > 0;
 }
 
 /**

@@ -254,7 +254,7 @@ export function uncertainStated(labels: Labels, expected: ExpectedFindings): num
 }
 
 /** Observations in `expected.asked` the answer says nothing about. */
-function unanswered(text: string, expected: ExpectedFindings): number {
+export function unanswered(text: string, expected: ExpectedFindings): number {
   return (expected.asked ?? []).filter((o) => known(o) && !addresses(text, o)).length;
 }
 

@@ -6,9 +6,9 @@
  */
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
-import { candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, DraftStream, finishGeneration, retrySettings } from "./candidates.js";
+import { candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, DraftStream, finishGeneration, retrySettings, wantsSecondRound } from "./candidates.js";
 import { placedFindings } from "../metrics/index.js";
-import { allowedWords, chooseCandidate, disagreement, findingsOf, impressionGaps, impressionOf, positivesPhrase } from "./consensus.js";
+import { allowedWords, chooseCandidate, findingsOf, impressionGaps, impressionOf, positivesPhrase } from "./consensus.js";
 
 /** Candidates for an impression written again after the chosen findings, and their length. */
 const IMPRESSION_CANDIDATES = 16;
@@ -83,11 +83,13 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
     let chosen = chooseSample(m, r.candidates);
     let moreTokens = 0;
     // No candidate agrees with the findings line (for a few rare lines the answers' mode
-    // contradicts it: "There is a pleural effusion." of a line giving only a pneumothorax): a
+    // contradicts it: "There is a pleural effusion." of a line giving only a pneumothorax), or no
+    // answer that agrees says anything about what was asked ("Are there any support devices?" →
+    // "Yes. There is an airspace opacity."): a
     // second round of samples at the evidence temperature, with new seeds, all of them finishing;
     // if none of those agrees either, the choice among them all without the sentences that
     // contradict the line on their own (chooseAgreeing).
-    if (n > 1 && m.expected && chosen.stopReason !== "cancelled" && disagreement(chosen.text, m.expected).contradictions > 0) {
+    if (n > 1 && m.expected && chosen.stopReason !== "cancelled" && wantsSecondRound(chosen.text, m.expected)) {
       const again = await generator.generate(prompt, { candidates: retrySettings(m.settings), stop: m.stop, maxTokens, signal: ac.signal, lexicon: words });
       moreTokens += again.candidates.reduce((a, x) => a + x.tokens, 0);
       chosen = again.candidates.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : chooseAgreeing(m, r.candidates, again.candidates);
