@@ -174,12 +174,22 @@ export async function quickOpen(page, name) {
 export async function explorerMenu(page, file, label) {
   const row = page.locator(`.explorer-folders-view .monaco-list-row[aria-label*="${file}"]`).first();
   if (!(await row.isVisible())) await page.keyboard.press("Control+Shift+E"); // another view holds the side bar
-  await row.click({ button: "right" });
   const item = page.locator(`.context-view .action-label:text-is("${label}")`);
-  await item.waitFor();
-  await page.waitForTimeout(500); // VS Code ignores a menu click that follows its opening too closely
-  await item.hover();
-  await item.click();
+  // A right-click while the workbench re-renders (a viewer opening, a settings change) can open
+  // no menu, or one that closes again before the click: close what is left and click again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await row.click({ button: "right" });
+      await item.waitFor({ timeout: 10_000 });
+      await page.waitForTimeout(500); // VS Code ignores a menu click that follows its opening too closely
+      await item.hover({ timeout: 10_000 });
+      await item.click({ timeout: 10_000 });
+      break;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await page.keyboard.press("Escape");
+    }
+  }
   await page.waitForSelector(".context-view .monaco-menu", { state: "detached", timeout: 10_000 }).catch(() => page.keyboard.press("Escape"));
 }
 
