@@ -40,7 +40,6 @@ PM_PER_EPOCH = 32 if SMOKE else int(os.environ.get("VISION_PM", "1500"))
 # VISION_EMA=d: each member is the exponential moving average (decay d per step) of its weights
 # and batch-norm statistics over training (0: the last weights).
 EMA = float(os.environ.get("VISION_EMA", "0"))
-WIDTH = int(os.environ.get("VISION_WIDTH", "16"))
 # VISION_INORM=1: each image standardized (its own mean and deviation) inside the network.
 INORM = os.environ.get("VISION_INORM") == "1"
 # VISION_AUX=w: weight of a loss on auxiliary NIH targets (AUX_LABELS) from a head the export drops.
@@ -50,12 +49,12 @@ TAG = os.environ.get("VISION_TAG", "")
 # VISION_SEEDS=n: n members per fold (seeds 200+k, 300+k, ...); a fold's out-of-fold logits are
 # their mean, and so is its entry of the ONNX "members" output.
 SEEDS = int(os.environ.get("VISION_SEEDS", "1"))
+L = len(VISION_LABELS)
 
 
 def member_path(work, k, s, tag=TAG):
     """Where fold k's member of seed index s is saved."""
     return os.path.join(work, f"vision-member{tag}{k}{'' if s == 0 else f'-s{s}'}.pt")
-L = len(VISION_LABELS)
 
 
 def block(i, o, s=1, k=3):
@@ -63,7 +62,7 @@ def block(i, o, s=1, k=3):
 
 
 class Net(nn.Module):
-    def __init__(self, w=WIDTH, inorm=INORM, aux=len(AUX_LABELS) if AUX > 0 else 0):
+    def __init__(self, w=16, inorm=INORM, aux=len(AUX_LABELS) if AUX > 0 else 0):
         super().__init__()
         self.inorm = inorm
         self.body = nn.Sequential(
@@ -355,11 +354,18 @@ def main():
     view_acc = float((vv == cview[cheld & (cview >= 0)]).mean())
     print(f"ensemble NIH val within-source mean AUC {val_m:.4f}; PneumoniaMNIST val AUC {pm_auc:.4f}; covid holdout view acc {view_acc:.4f}", flush=True)
 
-    summary = {"tag": TAG, "width": WIDTH, "inorm": INORM, "aux": AUX, "seeds": SEEDS, "epochs": EPOCHS, "oof": m_oof, "oof_first_seed": m_oof1, "oof_pairs": {f"{s}/{l}": round(a, 4) for (s, l), a in per_pair.items()},
-               "val": val_m, "pmnist_val_auc": pm_auc, "covid_view_acc": view_acc, "seconds": time.time() - t_start}
-    print("SUMMARY", json.dumps(summary), flush=True)
+    info = {
+        "input": {"name": "image", "width": SIZE, "height": SIZE, "channels": 1, "mean": [mean], "std": [std]},
+        "labels": VISION_LABELS, "view_labels": VIEW_LABELS, "thresholds": dict(zip(VISION_LABELS, thresholds)),
+        "oof": {"within_source_mean_auc": m_oof, "first_seed_within_source_mean_auc": m_oof1, "pairs": {f"{s}/{l}": a for (s, l), a in per_pair.items()}, "f1": dict(zip(VISION_LABELS, f1s))},
+        "val": {"within_source_mean_auc": val_m, "pairs": {f"{s}/{l}": a for (s, l), a in val_pairs.items()}},
+        "pmnist_val_auc": pm_auc, "covid_view_acc": view_acc, "history": history,
+        "recipe": {"tag": TAG, "epochs": EPOCHS, "seeds": SEEDS, "ema": EMA, "inorm": INORM, "aux": AUX, "pm_per_epoch": PM_PER_EPOCH},
+        "epochs": EPOCHS, "seeds": SEEDS, "params": sum(p.numel() for p in ens.parameters()), "seconds": time.time() - t_start,
+    }
+    print(json.dumps({k: v for k, v in info.items() if k != "history"}), flush=True)
     if TAG:  # a trial: nothing of the shipped model is written
-        json.dump(summary, open(os.path.join(work, f"vision{TAG}.json"), "w"), indent=1)
+        json.dump(info, open(os.path.join(work, f"vision{TAG}.json"), "w"), indent=1)
         return 0
     dummy = torch.zeros(1, 1, SIZE, SIZE)
     out = os.path.join(MODEL_DIR, "vision.onnx")
@@ -371,18 +377,9 @@ def main():
     imgs = np.floor(d["nih_img"][ref_idx].astype(np.float64) + 0.5)  # 8-bit images at model size
     with torch.no_grad():
         rf, rv, _ = ens(norm(imgs))
-    info = {
-        "input": {"name": "image", "width": SIZE, "height": SIZE, "channels": 1, "mean": [mean], "std": [std]},
-        "labels": VISION_LABELS, "view_labels": VIEW_LABELS, "thresholds": dict(zip(VISION_LABELS, thresholds)),
-        "oof": {"within_source_mean_auc": m_oof, "pairs": {f"{s}/{l}": a for (s, l), a in per_pair.items()}, "f1": dict(zip(VISION_LABELS, f1s))},
-        "val": {"within_source_mean_auc": val_m, "pairs": {f"{s}/{l}": a for (s, l), a in val_pairs.items()}},
-        "pmnist_val_auc": pm_auc, "covid_view_acc": view_acc, "history": history, "epochs": EPOCHS, "seeds": SEEDS,
-        "params": sum(p.numel() for p in ens.parameters()), "seconds": time.time() - t_start,
-    }
     json.dump(info, open(os.path.join(work, "vision.json"), "w"), indent=1)
     fixture = {"images": imgs.astype(int).tolist(), "findings": rf.numpy().tolist(), "view": rv.numpy().tolist()}
     json.dump(fixture, open(os.path.join(MODEL_DIR, "train", "vision-parity.json"), "w"))
-    print(json.dumps({k: v for k, v in info.items() if k != "history"}), flush=True)
 
 
 if __name__ == "__main__":

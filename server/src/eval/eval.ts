@@ -78,7 +78,7 @@ export function renderMarkdown(v: VisionEval, l: LanguageEval, chat: QuestionSco
     out.push("| observation | TP | FP | FN | F1 |", "|---|---|---|---|---|");
     for (const r of t.perObservation) out.push(`| ${r.observation} | ${r.tp} | ${r.fp} | ${r.fn} | ${fmt(r.f1)} |`);
     out.push("", `**Micro F1 over the 7 observations: ${fmt(t.micro)}** (${t.bySource.map((b) => `${b.source} ${fmt(b.micro)}`).join(", ")}).`, "");
-    if (t.placing !== undefined) out.push(`Summaries that state a finding at a side, lobe or zone (the findings line places nothing; server/src/metrics/answer-checks.ts placedFindings): ${t.placing} of ${t.n}${t.placingExample ? ` (e.g. "${t.placingExample}")` : ""}.`, "");
+    out.push(`Summaries that state a finding at a side, lobe or zone (the findings line places nothing; server/src/metrics/answer-checks.ts placedFindings): ${t.placing} of ${t.n}${t.placingExample ? ` (e.g. "${t.placingExample}")` : ""}.`, "");
     for (const e of t.examples) out.push(`- **${e.file}** (NIH: ${e.labels.join(", ") || "none of the 7"}) — \`${e.findings}\`  `, `  ${e.text}`);
     out.push("");
   }

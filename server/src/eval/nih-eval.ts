@@ -230,12 +230,13 @@ export async function evaluateNihText(dataDir: string, log: (s: string) => void 
   const engine = new XrayEngine({ defaultModel: "xraygpt-mini", device: "cpu" });
   const rows: { source: string; y: number[]; stated: Labels }[] = [];
   const examples: NihTextEval["examples"] = [];
-  const placing: string[] = [];
+  let placing = 0;
+  let placingExample: string | undefined;
   try {
     for (const [i, img] of val.entries()) {
       const s = await engine.summarize({ image: img.file });
       rows.push({ source: img.source, y: img.y, stated: extractLabels(plainReport(s.text)) });
-      if (placedFindings(s.text) > 0) placing.push(s.text.trim());
+      if (placedFindings(s.text) > 0 && placing++ === 0) placingExample = s.text.trim();
       if (examples.length < 6 && (i % 40 === 0 || img.y.some(Boolean))) {
         examples.push({ file: basename(img.file), labels: TEXT_OBSERVATIONS.filter((_, j) => img.y[j]), findings: s.findings.conditioningText ?? "", text: s.text.trim() });
       }
@@ -245,5 +246,5 @@ export async function evaluateNihText(dataDir: string, log: (s: string) => void 
     await engine.dispose();
   }
   const bySource = ["nih-1024", "nih-64"].map((source) => ({ source, micro: textScores(rows.filter((r) => r.source === source)).micro }));
-  return { n: rows.length, ...textScores(rows), bySource, examples, placing: placing.length, ...(placing.length ? { placingExample: placing[0] } : {}) };
+  return { n: rows.length, ...textScores(rows), bySource, examples, placing, ...(placingExample ? { placingExample } : {}) };
 }

@@ -4,7 +4,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, finishGeneration, retrySettings, scaledEvidence, wantsSecondRound, type Sample } from "./candidates.js";
+import { answerCandidates, candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, finishGeneration, retrySettings, scaledEvidence, wantsNewImpression, wantsSecondRound, type Sample } from "./candidates.js";
 import { chooseCandidate, disagreement } from "./consensus.js";
 import type { FromHost, SamplingSettings, ToHost } from "./messages.js";
 
@@ -148,4 +148,14 @@ test("a second round is wanted when the chosen text contradicts the line or leav
   assert.equal(wantsSecondRound("Yes. There is an airspace opacity.", answer), true, "agrees with the line, but not about the devices");
   assert.equal(wantsSecondRound("Yes, there are support devices.", answer), false);
   assert.equal(wantsSecondRound("Yes, there is a right chest tube.", answer), false);
+});
+
+test("a summary's impression is written again when it is missing, leaves a given positive unsaid or places a finding; an answer's never", () => {
+  const summary = { present: ["Pneumonia"], absent: ["Pleural Effusion"] };
+  assert.equal(wantsNewImpression("Findings: There is pneumonia. Impression: Pneumonia.", summary), false);
+  assert.equal(wantsNewImpression("Findings: There is pneumonia.", summary), true, "no impression");
+  assert.equal(wantsNewImpression("Findings: There is pneumonia. Impression: No pleural effusion.", summary), true, "pneumonia unsaid");
+  assert.equal(wantsNewImpression("Findings: There is pneumonia. Impression: Right upper lobe pneumonia.", summary), true, "placed");
+  assert.equal(wantsNewImpression("Findings: Left lower lobe pneumonia. Impression: Pneumonia.", summary), false, "only the impression is written again");
+  assert.equal(wantsNewImpression("Yes, there is pneumonia.", { ...summary, complete: false }), false);
 });

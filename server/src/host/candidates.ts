@@ -6,7 +6,8 @@
  */
 import type { StopReason } from "@xraygpt/protocol";
 import { STREAM_INTERVAL_MS, type FromHost, type SamplingSettings, type ToHost } from "./messages.js";
-import { chooseCandidate, disagreement, unanswered, withoutContradictingSentences, withoutRepeatedSentences, type ExpectedFindings } from "./consensus.js";
+import { placedFindings } from "../metrics/index.js";
+import { chooseCandidate, disagreement, impressionGaps, impressionOf, unanswered, withoutContradictingSentences, withoutRepeatedSentences, type ExpectedFindings } from "./consensus.js";
 import { scanStops } from "./stop-strings.js";
 
 /** The consensus settings a manifest or request may leave out, as every engine reads them. */
@@ -41,6 +42,15 @@ export function retrySettings(settings: SamplingSettings): SamplingSettings[] {
  */
 export function wantsSecondRound(text: string, expected: ExpectedFindings): boolean {
   return disagreement(text, expected).contradictions > 0 || unanswered(text, expected) > 0;
+}
+
+/**
+ * Whether a summary's impression is written again after its findings: it has none, it leaves a
+ * given positive unsaid, or it places a finding where nothing placed it ("Right upper lobe
+ * pneumonia."). Never for a chat answer.
+ */
+export function wantsNewImpression(text: string, expected: ExpectedFindings): boolean {
+  return expected.complete !== false && (impressionGaps(text, expected) > 0 || placedFindings(impressionOf(text) ?? "") > 0);
 }
 
 /**

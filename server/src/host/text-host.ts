@@ -6,9 +6,8 @@
  */
 import { STREAM_INTERVAL_MS, type FromHost, type ToHost } from "./messages.js";
 import { BatchedTextGenerator } from "./batched-generator.js";
-import { candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, DraftStream, finishGeneration, retrySettings, wantsSecondRound } from "./candidates.js";
-import { placedFindings } from "../metrics/index.js";
-import { allowedWords, chooseCandidate, findingsOf, impressionGaps, impressionOf, positivesPhrase } from "./consensus.js";
+import { candidateQuorum, candidateQuorums, candidateSettings, chooseAgreeing, chooseSample, DraftStream, finishGeneration, retrySettings, wantsNewImpression, wantsSecondRound } from "./candidates.js";
+import { allowedWords, chooseCandidate, findingsOf, positivesPhrase } from "./consensus.js";
 
 /** Candidates for an impression written again after the chosen findings, and their length. */
 const IMPRESSION_CANDIDATES = 16;
@@ -99,7 +98,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
     // where nothing placed it ("Right upper lobe pneumonia."), the model writes it again
     // after the chosen findings: "Impression:" and the given positives by name, which candidates
     // continue; the same checks choose among the whole texts and the chosen one as it was.
-    if (n > 1 && m.expected && m.expected.complete !== false && chosen.stopReason !== "cancelled" && (impressionGaps(chosen.text, m.expected) > 0 || placedFindings(impressionOf(chosen.text) ?? "") > 0)) {
+    if (n > 1 && m.expected && chosen.stopReason !== "cancelled" && wantsNewImpression(chosen.text, m.expected)) {
       const named = positivesPhrase(m.expected.present, words);
       const head = `${findingsOf(chosen.text)} Impression:${named ? ` ${named}` : ""}`;
       const more = generator.tokenize(m.prompt + head);
