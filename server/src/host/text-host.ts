@@ -109,7 +109,7 @@ export async function generateText(m: Extract<ToHost, { type: "generate" }>, sen
         const headTokens = more.length - prompt.length;
         const whole = c.candidates.filter((x) => x.stopReason !== "cut").map((x) => ({ ...x, text: head + x.text, tokens: headTokens + x.tokens }));
         // The impression that names the given positives and says nothing more is a candidate too.
-        const bare = named ? [{ ...chosen, text: `${head}.`, tokens: headTokens + 1 }] : [];
+        const bare = named ? [{ ...chosen, text: `${head}.`, tokens: headTokens + 1, stopReason: "eos" as const }] : [];
         const all = [chosen, ...bare, ...whole];
         chosen = whole.some((x) => x.stopReason === "cancelled") ? { ...chosen, stopReason: "cancelled" } : all[chooseCandidate(all.map((x) => x.text), m.expected)]!;
         moreTokens = c.candidates.reduce((a, x) => a + x.tokens, 0);
